@@ -1,0 +1,37 @@
+# inspection-tracker — the two commands: `make run` and `make test`.
+# The first interpreter on PATH that is Python >= 3.11 and actually runs (pyenv shims may not).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: venv run test lint demo bench clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv  ## migrate and serve on http://$(HOST):$(PORT) (embedded SQLite unless DATABASE_URL is set)
+	$(BIN)/inspection-tracker serve --host $(HOST) --port $(PORT)
+
+test: venv  ## the whole suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv  ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+demo: venv  ## load the 2023 Shizhu County data set and serve it
+	$(BIN)/inspection-tracker seed-demo
+	$(BIN)/inspection-tracker serve --host $(HOST) --port $(PORT)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Users, API keys, principals, role dependencies and region scoping."""

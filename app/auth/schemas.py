@@ -1,0 +1,77 @@
+"""Request and response bodies for auth, users and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from app.auth.models import Role
+from app.core.schemas import Name, ReadModel, ScopeRegionCode, StrictInput
+
+Username = Annotated[
+    str,
+    StringConstraints(pattern=r"^[\w.@-]{3,64}$"),
+    Field(description="3–64 letters, digits, '_', '.', '@' or '-'", examples=["zhang.san"]),
+]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128),
+                     Field(description="8–128 characters", examples=["correct horse battery"])]
+
+
+class TokenRead(ReadModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="seconds until the token expires", examples=[3600])
+
+
+class UserCreate(StrictInput):
+    username: Username
+    password: Password
+    role: Role
+    region_code: ScopeRegionCode = ""
+
+
+class UserUpdate(StrictInput):
+    """Partial update; only the fields sent are changed."""
+
+    password: Password | None = None
+    role: Role | None = None
+    region_code: ScopeRegionCode | None = None
+    is_active: bool | None = Field(default=None, description="false disables the user: its tokens stop working")
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> UserUpdate:
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} may not be null")
+        return self
+
+
+class UserRead(ReadModel):
+    id: uuid.UUID
+    username: str
+    role: Role
+    region_code: str
+    is_active: bool
+    created_at: datetime
+
+
+class ApiKeyCreate(StrictInput):
+    name: Name
+    role: Role
+    region_code: ScopeRegionCode = ""
+
+
+class ApiKeyRead(ReadModel):
+    id: uuid.UUID
+    name: str
+    role: Role
+    region_code: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str = Field(description="the API key itself; shown only in this answer. Use as `Authorization: Bearer`")

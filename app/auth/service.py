@@ -1,0 +1,111 @@
+"""Use cases for logging in, users and API keys. Each write use case commits exactly once.
+
+Rules:
+- Only admins manage users and keys, and only inside their own region: a user or key is created with a
+  region inside the admin's (a narrower scope is fine, a wider one is 403).
+- A wrong username and a wrong password answer the same 401, after the same work.
+- An API key is returned in clear only by its creation; revoking is idempotent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import scoping
+from app.auth.models import ApiKey, User
+from app.auth.principals import Principal
+from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, TokenRead, UserCreate, UserUpdate
+from app.core import clock
+from app.core.errors import Conflict, FieldError, NotFound, Unauthorized
+from app.core.pagination import page_of, paginate
+from app.core.security import (
+    create_access_token,
+    hash_api_key,
+    hash_password,
+    new_api_key,
+    verify_password,
+)
+
+
+async def login(session: AsyncSession, username: str, password: str, secret: str, ttl: timedelta) -> TokenRead:
+    user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
+    ok = verify_password(password, user.password_hash if user else None)
+    if user is None or not ok or not user.is_active:
+        raise Unauthorized("Incorrect username or password")
+    token = create_access_token(user.id, secret, ttl)
+    return TokenRead(access_token=token, expires_in=int(ttl.total_seconds()))
+
+
+async def create_user(session: AsyncSession, data: UserCreate, actor: Principal | None) -> User:
+    """Create a user; `actor` None is the command line (bootstrap), which may create any."""
+    if actor is not None:
+        scoping.ensure_writable(actor, data.region_code)
+    taken = await session.scalar(select(User.id).where(User.username == data.username))
+    if taken is not None:
+        raise Conflict(f"username '{data.username}' is already taken",
+                       errors=[FieldError(loc=["body", "username"], msg="already taken")])
+    user = User(username=data.username, password_hash=hash_password(data.password), role=data.role,
+                region_code=data.region_code, is_active=True)
+    session.add(user)
+    await session.commit()
+    return user
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID, actor: Principal) -> User:
+    user = await session.get(User, user_id)
+    if user is None or not scoping.can_see(actor, user.region_code):
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+async def list_users(session: AsyncSession, actor: Principal, cursor: str | None, limit: int
+                     ) -> tuple[list[User], str | None]:
+    stmt = scoping.scoped(select(User), User.region_code, actor)
+    rows = (await session.execute(paginate(stmt, [User.username], cursor, limit))).scalars().all()
+    return page_of(rows, limit, lambda u: [u.username])
+
+
+async def update_user(session: AsyncSession, user_id: uuid.UUID, data: UserUpdate, actor: Principal) -> User:
+    user = await get_user(session, user_id, actor)
+    changes = data.model_dump(exclude_unset=True)
+    if "region_code" in changes:
+        scoping.ensure_writable(actor, changes["region_code"])
+    if "password" in changes:
+        user.password_hash = hash_password(changes.pop("password"))
+    for name, value in changes.items():
+        setattr(user, name, value)
+    await session.commit()
+    return user
+
+
+async def create_api_key(session: AsyncSession, data: ApiKeyCreate, actor: Principal) -> ApiKeyCreated:
+    scoping.ensure_writable(actor, data.region_code)
+    key_id = uuid.uuid4()
+    key = new_api_key(key_id)
+    row = ApiKey(id=key_id, name=data.name, role=data.role, region_code=data.region_code,
+                 key_hash=hash_api_key(key), created_at=clock.now(),
+                 created_by_id=actor.id if actor.kind == "user" else None)
+    session.add(row)
+    await session.commit()
+    return ApiKeyCreated(**ApiKeyRead.model_validate(row).model_dump(), key=key)
+
+
+async def list_api_keys(session: AsyncSession, actor: Principal, cursor: str | None, limit: int
+                        ) -> tuple[list[ApiKey], str | None]:
+    stmt = scoping.scoped(select(ApiKey), ApiKey.region_code, actor)
+    rows = (await session.execute(paginate(stmt, [ApiKey.created_at, ApiKey.id], cursor, limit,
+                                           parse=[datetime, uuid.UUID]))).scalars().all()
+    return page_of(rows, limit, lambda k: [k.created_at, k.id])
+
+
+async def revoke_api_key(session: AsyncSession, key_id: uuid.UUID, actor: Principal) -> None:
+    row = await session.get(ApiKey, key_id)
+    if row is None or not scoping.can_see(actor, row.region_code):
+        raise NotFound(f"API key {key_id} not found")
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+        await session.commit()

@@ -1,0 +1,114 @@
+"""`inspection-tracker` command line: serve, migrate, create-user (seed-demo comes with the reports)."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import sys
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from app.auth.models import Role
+from app.auth.schemas import UserCreate
+from app.core.config import Settings, get_settings
+from app.core.errors import AppError
+from app.db.migrate import upgrade_to_head
+from app.db.session import Database
+
+cli = typer.Typer(help="inspection-tracker: enforcement inspections of funeral and elderly-care institutions.",
+                  no_args_is_help=True, add_completion=False)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        typer.echo(f"configuration error: {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from exc
+
+
+async def _migrate(settings: Settings) -> None:
+    db = Database(settings)
+    try:
+        await upgrade_to_head(db.engine)
+    finally:
+        await db.dispose()
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    settings = _settings()
+    asyncio.run(_migrate(settings))
+    typer.echo("database is at the latest migration")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+) -> None:
+    """Apply pending migrations, then serve the API."""
+    import uvicorn
+
+    settings = _settings()
+    asyncio.run(_migrate(settings))
+    _ = settings.secret_key  # generate the embedded default's key once, before workers start
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=settings.LOG_LEVEL.lower(), proxy_headers=True)
+
+
+async def _create_user(settings: Settings, data: UserCreate) -> str:
+    db = Database(settings)
+    try:
+        await upgrade_to_head(db.engine)
+        from app.auth.service import create_user
+
+        async with db.write_session() as session:
+            user = await create_user(session, data, actor=None)
+            return str(user.id)
+    finally:
+        await db.dispose()
+
+
+@cli.command("create-user")
+def create_user_command(
+    username: Annotated[str, typer.Argument(help="login name")],
+    role: Annotated[Role, typer.Option(help="admin, supervisor, inspector or viewer")] = Role.viewer,
+    region_code: Annotated[str, typer.Option(help="region scope (GB/T 2260 prefix); empty = everything")] = "",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
+) -> None:
+    """Create a user (the way to bootstrap the first admin)."""
+    settings = _settings()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat: ") != password:
+            typer.echo("passwords differ", err=True)
+            raise typer.Exit(2)
+    try:
+        data = UserCreate(username=username, password=password, role=role, region_code=region_code)
+    except ValidationError as exc:
+        for err in exc.errors():
+            typer.echo(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}", err=True)
+        raise typer.Exit(2) from exc
+    try:
+        user_id = asyncio.run(_create_user(settings, data))
+    except AppError as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"created {role.value} '{username}' ({user_id})")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Exception handlers: every error leaves the service as problem+json, never as a traceback.
+
+Covers AppError, FastAPI's request validation (including malformed JSON, which is 422, never 400),
+Starlette's HTTP errors (unknown route 404, wrong method 405), integrity violations that slipped past
+a service's own checks (409 naming the constraint's field), and anything unexpected (500, logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.errors import (
+    PROBLEM_BASE,
+    PROBLEM_JSON,
+    AppError,
+    Conflict,
+    FieldError,
+    Problem,
+    ValidationFailed,
+)
+
+log = logging.getLogger("app.errors")
+
+_HTTP_TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    429: "Too many requests",
+}
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _loc(raw: Any) -> list[str | int]:
+    return [p if isinstance(p, int) else str(p) for p in raw]
+
+
+def _validation_message(err: dict[str, Any]) -> str:
+    if err.get("type") == "json_invalid":
+        ctx = err.get("ctx") or {}
+        return f"body is not valid JSON ({ctx.get('error', 'parse error')})"
+    if err.get("type") == "extra_forbidden":
+        return "unknown field (not part of this resource)"
+    return str(err.get("msg", "invalid value"))
+
+
+async def _on_app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    if exc.status >= 500:
+        log.error("service error on %s %s: %s", request.method, request.url.path, exc.detail)
+    return problem_response(exc.to_problem(request.url.path), exc.headers)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        FieldError(loc=_loc(e.get("loc", ())), msg=_validation_message(e), type=e.get("type"))
+        for e in exc.errors()
+    ]
+    detail = "; ".join(f"{'.'.join(str(p) for p in e.loc)}: {e.msg}" for e in errors[:5])
+    if len(errors) > 5:
+        detail += f"; and {len(errors) - 5} more"
+    problem = ValidationFailed(detail or "invalid request", errors=errors).to_problem(request.url.path)
+    return problem_response(problem)
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    title = _HTTP_TITLES.get(exc.status_code, "HTTP error")
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"no route matches {request.url.path}"
+    if exc.status_code == 405:
+        detail = f"method {request.method} is not allowed on {request.url.path}"
+    problem = Problem(
+        type=PROBLEM_BASE + title.lower().replace(" ", "-"),
+        title=title,
+        status=exc.status_code,
+        detail=detail,
+        instance=request.url.path,
+    )
+    return problem_response(problem, dict(exc.headers or {}))
+
+
+# PostgreSQL: 'Key (credit_code)=(…) already exists'; SQLite: 'UNIQUE constraint failed: institutions.credit_code'
+_PG_KEY = re.compile(r"Key \(([^)]+)\)=")
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+)")
+
+
+def integrity_field(exc: IntegrityError) -> str | None:
+    """The column an integrity violation is about, when the driver says."""
+    text = str(exc.orig)
+    if m := _PG_KEY.search(text):
+        return m.group(1).split(",")[0].strip()
+    if m := _SQLITE_UNIQUE.search(text):
+        return m.group(1).split(",")[0].split(".")[-1]
+    return None
+
+
+async def _on_integrity(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, IntegrityError)
+    field = integrity_field(exc)
+    log.warning("integrity violation on %s %s (field %s)", request.method, request.url.path, field)
+    if field:
+        err = Conflict(f"{field}: value is already taken or conflicts with a stored record",
+                       errors=[FieldError(loc=["body", field], msg="already taken")])
+    else:
+        err = Conflict("the request conflicts with a stored record")
+    return problem_response(err.to_problem(request.url.path))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    problem = Problem(
+        type=PROBLEM_BASE + "internal",
+        title="Internal server error",
+        status=500,
+        detail="The server failed to handle this request; it has been logged.",
+        instance=request.url.path,
+    )
+    return problem_response(problem)
+
+
+def install_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _on_app_error)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(IntegrityError, _on_integrity)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,123 @@
+"""Pure ASGI middleware: request id and access log, and the request body size limit.
+
+Body limit rule: a declared `Content-Length` above `MAX_BODY_BYTES` is refused before any byte is read;
+a chunked body is counted while it streams and refused as soon as it passes the limit, so an oversized
+body is never held in memory whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import PayloadTooLarge
+from app.core.handlers import problem_response
+
+access_log = logging.getLogger("app.access")
+
+REQUEST_ID_HEADER = "x-request-id"
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self, scope: Scope) -> PayloadTooLarge:
+        return PayloadTooLarge(f"request body exceeds the limit of {self.max_bytes} bytes (MAX_BODY_BYTES)")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_bytes:
+                    await self._send_413(scope, send)
+                    return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._send_413(scope, send)
+
+    async def _send_413(self, scope: Scope, send: Send) -> None:
+        path = scope.get("path", "")
+        response = problem_response(self._too_large(scope).to_problem(path), {"Connection": "close"})
+        await response({"type": "http", **scope}, _empty_receive, send)
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (kept from the client's `X-Request-ID` when sane) and logs one line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = ""
+        for name, value in scope.get("headers", ()):
+            if name == REQUEST_ID_HEADER.encode():
+                candidate = value.decode("latin-1")
+                if 0 < len(candidate) <= 64 and candidate.replace("-", "").isalnum():
+                    request_id = candidate
+        request_id = request_id or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        start = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            access_log.info(
+                "%s %s %d %.1fms rid=%s",
+                scope.get("method"),
+                scope.get("path"),
+                status,
+                (time.perf_counter() - start) * 1000,
+                request_id,
+            )

@@ -1,0 +1,1 @@
+"""Database layer: declarative Base, engine and sessions for SQLite and PostgreSQL, migrations runner."""

@@ -1,0 +1,80 @@
+"""Idempotent creates with client-chosen ids (offline field apps retry, duplicate and lose answers).
+
+Rules (API.md "Replay"):
+- The validated request (defaults filled in) is fingerprinted (SHA-256 of canonical JSON) and stored with
+  the record it created.
+- A create whose id exists with the same fingerprint is a replay: 200 and the record as it is now.
+  The same id with another fingerprint is 409. What happened to the record since does not matter.
+- Duplicates arriving at the same moment are settled by the primary key: the loser's insert fails,
+  it rolls back and answers as a replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import Conflict, FieldError
+
+
+class Replayable(Protocol):
+    id: uuid.UUID
+    create_fingerprint: str
+
+
+R = TypeVar("R", bound=Replayable)
+
+
+def fingerprint(data: BaseModel, *, exclude: set[str] | None = None) -> str:
+    """SHA-256 of the validated request as canonical JSON (sorted keys, defaults filled in)."""
+    payload = data.model_dump(mode="json", exclude=exclude)
+    raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def replay_conflict(kind: str, record_id: uuid.UUID, loc: list[str | int] | None = None) -> Conflict:
+    return Conflict(
+        f"{kind} {record_id} already exists with different content; a replay must resend the same request",
+        errors=[FieldError(loc=loc or ["body", "id"], msg="id already used for a different request")],
+    )
+
+
+async def existing_or_conflict(
+    session: AsyncSession, model: type[R], record_id: uuid.UUID, fp: str, kind: str
+) -> R | None:
+    """The stored record when this create is a replay; 409 when the id holds something else."""
+    found = await session.get(model, record_id)
+    if found is None:
+        return None
+    if found.create_fingerprint != fp:
+        raise replay_conflict(kind, record_id)
+    return found
+
+
+async def commit_or_replay(
+    session: AsyncSession,
+    model: type[R],
+    record_id: uuid.UUID,
+    fp: str,
+    kind: str,
+) -> bool:
+    """Commit the pending create. True if it was stored now, False if a concurrent twin won (a replay).
+
+    On an integrity error the transaction is rolled back; if the id now exists the request is a replay
+    (or a 409), otherwise the error is re-raised for the caller's own handling.
+    """
+    try:
+        await session.commit()
+        return True
+    except IntegrityError:
+        await session.rollback()
+        session.expunge_all()
+        if await existing_or_conflict(session, model, record_id, fp, kind) is None:
+            raise
+        return False

@@ -1,0 +1,86 @@
+"""Engine and sessions for both engines.
+
+Rules:
+- SQLite: WAL, `synchronous=NORMAL`, foreign keys on, a busy timeout, and writes serialized inside the
+  process (one writer at a time) — several pooled connections waiting on SQLite's write lock made p99 ~1 s.
+- PostgreSQL: pool size + overflow bound a worker's concurrency; `pool_pre_ping`; a statement timeout so
+  one heavy report cannot hold the box.
+- Sessions never expire on commit; relationships load explicitly (lazy loading raises).
+- Nothing commits here: a service's use case commits once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.core.config import Settings
+
+
+def _sqlite_path(url: str) -> Path | None:
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    return Path(path) if path and path != ":memory:" else None
+
+
+def make_engine(settings: Settings) -> AsyncEngine:
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        path = _sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": settings.SQLITE_BUSY_TIMEOUT_MS / 1000})
+        busy_ms = settings.SQLITE_BUSY_TIMEOUT_MS
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+            cur.close()
+
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=settings.DB_POOL_SIZE,
+        max_overflow=settings.DB_MAX_OVERFLOW,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"statement_timeout": str(settings.DB_STATEMENT_TIMEOUT_MS),
+                                          "timezone": "UTC"}},
+    )
+
+
+class Database:
+    """One engine, its session factory, and (on SQLite) the in-process writer lock."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessionmaker() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write_session(self) -> AsyncIterator[AsyncSession]:
+        """A session for a use case that writes; on SQLite it holds the process's writer lock."""
+        if self._write_lock is None:
+            async with self.sessionmaker() as session:
+                yield session
+            return
+        async with self._write_lock, self.sessionmaker() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,109 @@
+"""Institution use cases. Each write commits once.
+
+Rules:
+- Created and changed only by admins and supervisors, only inside their region (403 outside).
+- A client-chosen id replays (200) with the same request, 409 with another (app.db.replay).
+- `credit_code` is unique: taking one already used is 409 naming the field.
+- Reads outside the caller's region are 404.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import scoping
+from app.auth.principals import Principal
+from app.core.errors import Conflict, FieldError, NotFound
+from app.core.pagination import page_of, paginate
+from app.db.replay import commit_or_replay, existing_or_conflict, fingerprint
+from app.institutions.models import Institution, InstitutionKind, InstitutionStatus
+from app.institutions.schemas import InstitutionCreate, InstitutionUpdate
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionFilters:
+    kind: InstitutionKind | None = None
+    region_code: str | None = None
+    township: str | None = None
+    status: InstitutionStatus | None = None
+    q: str | None = None
+
+
+async def _ensure_credit_code_free(session: AsyncSession, code: str | None, own_id: uuid.UUID | None) -> None:
+    if code is None:
+        return
+    holder = await session.scalar(select(Institution.id).where(Institution.credit_code == code))
+    if holder is not None and holder != own_id:
+        raise Conflict(f"credit_code '{code}' is already registered to institution {holder}",
+                       errors=[FieldError(loc=["body", "credit_code"], msg="already taken")])
+
+
+async def create_institution(session: AsyncSession, data: InstitutionCreate, actor: Principal
+                             ) -> tuple[Institution, bool]:
+    """Create (True) or replay (False) an institution."""
+    scoping.ensure_writable(actor, data.region_code)
+    record_id = data.id or uuid.uuid4()
+    fp = fingerprint(data)
+    if data.id is not None and (found := await existing_or_conflict(
+            session, Institution, record_id, fp, "institution")) is not None:
+        return await _visible(found, actor), False
+    await _ensure_credit_code_free(session, data.credit_code, None)
+    institution = Institution(**data.model_dump(exclude={"id"}), id=record_id, create_fingerprint=fp)
+    session.add(institution)
+    try:
+        created = await commit_or_replay(session, Institution, record_id, fp, "institution")
+    except IntegrityError as exc:  # a concurrent create took the credit code
+        raise Conflict("credit_code is already registered to another institution",
+                       errors=[FieldError(loc=["body", "credit_code"], msg="already taken")]) from exc
+    if not created:
+        return await get_institution(session, record_id, actor), False
+    return institution, True
+
+
+async def _visible(institution: Institution, actor: Principal) -> Institution:
+    if not scoping.can_see(actor, institution.region_code):
+        raise NotFound(f"institution {institution.id} not found")
+    return institution
+
+
+async def get_institution(session: AsyncSession, institution_id: uuid.UUID, actor: Principal) -> Institution:
+    institution = await session.get(Institution, institution_id)
+    if institution is None:
+        raise NotFound(f"institution {institution_id} not found")
+    return await _visible(institution, actor)
+
+
+async def list_institutions(session: AsyncSession, actor: Principal, filters: InstitutionFilters,
+                            cursor: str | None, limit: int) -> tuple[list[Institution], str | None]:
+    """Ordered by name, then id (stable under inserts)."""
+    stmt = scoping.scoped(select(Institution), Institution.region_code, actor, filters.region_code)
+    if filters.kind is not None:
+        stmt = stmt.where(Institution.kind == filters.kind)
+    if filters.township:
+        stmt = stmt.where(Institution.township == filters.township)
+    if filters.status is not None:
+        stmt = stmt.where(Institution.status == filters.status)
+    if filters.q:
+        stmt = stmt.where(Institution.name.contains(filters.q, autoescape=True))
+    stmt = paginate(stmt, [Institution.name, Institution.id], cursor, limit, parse=[str, uuid.UUID])
+    rows = (await session.execute(stmt)).scalars().all()
+    return page_of(rows, limit, lambda i: [i.name, i.id])
+
+
+async def update_institution(session: AsyncSession, institution_id: uuid.UUID, data: InstitutionUpdate,
+                             actor: Principal) -> Institution:
+    institution = await get_institution(session, institution_id, actor)
+    changes = data.model_dump(exclude_unset=True)
+    if "region_code" in changes:
+        scoping.ensure_writable(actor, changes["region_code"])
+    if "credit_code" in changes:
+        await _ensure_credit_code_free(session, changes["credit_code"], institution.id)
+    for name, value in changes.items():
+        setattr(institution, name, value)
+    await session.commit()
+    return institution

@@ -1,0 +1,146 @@
+"""Test fixtures: a migrated database per backend per run, an HTTP client, and authenticated actors.
+
+Every database test runs on SQLite, and again on PostgreSQL when `TEST_DATABASE_URL` is set
+(the `backend` fixture is parametrized; pytest groups the tests by backend). The PostgreSQL database
+named there is wiped (schema `public` dropped and recreated): point it at a throwaway database.
+Rows never leak between tests: every table is emptied after each test that used the database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import delete, text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from app.auth.models import Role, User
+from app.core.config import Settings, normalize_database_url
+from app.core.security import create_access_token, hash_password
+from app.db.migrate import upgrade_to_head
+from app.db.registry import Base
+from app.db.session import Database
+from app.main import create_app
+
+TEST_SECRET = "test-secret-key-not-for-production"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
+BACKENDS = ["sqlite", *(["postgresql"] if TEST_DATABASE_URL else [])]
+
+OWN_REGION = "500240"  # 石柱土家族自治县
+OTHER_REGION = "500101"  # 万州区
+TEST_PASSWORD = "correct horse battery"
+
+
+async def reset_postgres(url: str) -> None:
+    engine = create_async_engine(normalize_database_url(url))
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+async def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp(f"data-{backend}")
+    if backend == "sqlite":
+        url = f"sqlite:///{data_dir / 'test.sqlite3'}"
+    else:
+        assert TEST_DATABASE_URL is not None
+        url = TEST_DATABASE_URL
+        await reset_postgres(url)
+    return Settings(DATABASE_URL=url, DATA_DIR=data_dir, SECRET_KEY=TEST_SECRET, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    await upgrade_to_head(application.state.db.engine)
+    yield application
+    await application.state.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def db(app: FastAPI) -> Database:
+    database: Database = app.state.db
+    return database
+
+
+@pytest.fixture
+async def clean_db(db: Database) -> AsyncIterator[Database]:
+    """The migrated database; every row written during the test is deleted afterwards."""
+    yield db
+    async with db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            await conn.execute(delete(table))
+
+
+@pytest.fixture
+async def session(clean_db: Database) -> AsyncIterator[AsyncSession]:
+    async with clean_db.sessionmaker() as s:
+        yield s
+
+
+@pytest.fixture
+async def client(app: FastAPI, clean_db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: uuid.UUID
+    username: str
+    role: Role
+    region_code: str
+    headers: dict[str, str]
+
+
+ActorFactory = Callable[..., Awaitable[Actor]]
+
+_PASSWORD_HASH: list[str] = []
+
+
+def _password_hash() -> str:
+    if not _PASSWORD_HASH:  # argon2 is slow on purpose: hash the shared test password once
+        _PASSWORD_HASH.append(hash_password(TEST_PASSWORD))
+    return _PASSWORD_HASH[0]
+
+
+@pytest.fixture
+def make_actor(clean_db: Database) -> ActorFactory:
+    """Insert a user with `role` and `region_code` and return it with a valid Bearer header."""
+
+    async def make(role: Role | str = Role.admin, region_code: str = OWN_REGION,
+                   username: str | None = None, is_active: bool = True) -> Actor:
+        user = User(username=username or f"u-{uuid.uuid4().hex[:10]}", password_hash=_password_hash(),
+                    role=Role(role), region_code=region_code, is_active=is_active)
+        async with clean_db.sessionmaker() as s:
+            s.add(user)
+            await s.commit()
+        token = create_access_token(user.id, TEST_SECRET, timedelta(minutes=30))
+        return Actor(user.id, user.username, Role(role), region_code, {"Authorization": f"Bearer {token}"})
+
+    return make
+
+
+@pytest.fixture
+async def admin(make_actor: ActorFactory) -> Actor:
+    """A national admin (region scope '')."""
+    return await make_actor(Role.admin, "")
+
+
+def sample_dir() -> Path:
+    return Path(__file__).parent / "data"
