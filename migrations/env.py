@@ -7,10 +7,10 @@ line has none, so one is opened here from `DATABASE_URL`.
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
-from typing import Any
-
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
 from app.core.config import get_settings
@@ -21,7 +21,7 @@ from app.db.session import make_engine
 target_metadata = Base.metadata
 
 
-def _render_item(type_: str, obj: Any, _ctx: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, _ctx: AutogenContext) -> str | Literal[False]:
     """Render the UTC type decorator as the plain column type it stores (migrations import no app code)."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -60,7 +60,7 @@ async def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Se
         assert TEST_DATABASE_URL is not None
         url = TEST_DATABASE_URL
         await reset_postgres(url)
-    return Settings(DATABASE_URL=url, DATA_DIR=data_dir, SECRET_KEY=TEST_SECRET, _env_file=None)  # type: ignore[call-arg]
+    return Settings(DATABASE_URL=url, DATA_DIR=data_dir, SECRET_KEY=TEST_SECRET, _env_file=None)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,15 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
 from app.auth.deps import AdminPrincipal, CurrentPrincipal
-from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, TokenRead, UserCreate, UserRead, UserUpdate
+from app.auth.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    TokenRead,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
 from app.core.errors import NotFound, problem_responses
 from app.core.schemas import Limit, Page
 from app.db.deps import DatabaseDep, ReadSession, WriteSession

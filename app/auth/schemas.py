@@ -22,7 +22,7 @@ Password = Annotated[str, StringConstraints(min_length=8, max_length=128),
 
 class TokenRead(ReadModel):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
     expires_in: int = Field(description="seconds until the token expires", examples=[3600])
 
 

@@ -17,13 +17,14 @@ from sqlalchemy import ColumnElement, Select, true
 
 from app.auth.principals import Principal
 from app.core.errors import Forbidden
+from app.core.pagination import ColumnLike
 
 
 def within(scope: str, region_code: str) -> bool:
     return region_code.startswith(scope)
 
 
-def region_clause(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+def region_clause(column: ColumnLike, prefix: str) -> ColumnElement[bool]:
     """`column` lies in the subtree `prefix`."""
     if not prefix:
         return true()
@@ -39,7 +40,7 @@ def effective_prefix(principal: Principal, requested: str | None, field: str = "
     return requested
 
 
-def scoped(stmt: Select[Any], column: ColumnElement[str], principal: Principal,
+def scoped(stmt: Select[Any], column: ColumnLike, principal: Principal,
            requested: str | None = None) -> Select[Any]:
     """Restrict a SELECT to the caller's region (and the requested sub-region)."""
     prefix = effective_prefix(principal, requested)

@@ -15,10 +15,13 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, literal, tuple_
+from sqlalchemy.orm import QueryableAttribute
 
 from app.core.errors import ValidationFailed
 
 CursorValue = str | int | None
+ColumnLike = ColumnElement[Any] | QueryableAttribute[Any]
+"""A Core column or an ORM attribute: what filters and sort keys are built on."""
 
 
 def _encode_value(value: Any) -> CursorValue:
@@ -50,7 +53,7 @@ def decode_cursor(cursor: str, size: int) -> list[CursorValue]:
 
 def paginate(
     stmt: Select[Any],
-    keys: Sequence[ColumnElement[Any]],
+    keys: Sequence[ColumnLike],
     cursor: str | None,
     limit: int,
     parse: Sequence[type] | None = None,

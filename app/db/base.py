@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
-
 from enum import StrEnum
+from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Enum, MetaData, Uuid
 from sqlalchemy.engine import Dialect
@@ -59,7 +58,7 @@ def str_enum(cls: type[StrEnum], name: str) -> Enum:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), uuid.UUID: Uuid()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), uuid.UUID: Uuid()}
 
 
 class IdMixin:

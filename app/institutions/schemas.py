@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from app.core.schemas import Name, ReadModel, RegionCode, ShortText, StrictInput
 from app.institutions.models import InstitutionKind, InstitutionStatus, OperatorType
@@ -66,13 +66,14 @@ class InstitutionCreate(StrictInput):
     beds: Beds | None = None
     status: InstitutionStatus = InstitutionStatus.active
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
             "examples": [{"name": "石柱县南宾街道敬老院", "kind": "elderly_care", "category": "敬老院",
                           "region_code": "500240", "township": "南宾街道", "operator_type": "public",
                           "beds": 120}]
-        }
-    }
+        },
+    )
 
 
 class InstitutionUpdate(StrictInput):
