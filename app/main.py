@@ -17,7 +17,9 @@ from app.core.handlers import install_handlers
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.db.session import Database
 from app.health.router import router as health_router
+from app.inspections.router import router as inspections_router
 from app.institutions.router import router as institutions_router
+from app.officers.router import router as officers_router
 
 API_PREFIX = "/api/v1"
 
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
     api.include_router(institutions_router)
+    api.include_router(officers_router)
+    api.include_router(inspections_router)
     app.include_router(api)
     app.include_router(health_router)
     _register_problem_schema(app)

@@ -31,6 +31,7 @@ class UserCreate(StrictInput):
     password: Password
     role: Role
     region_code: ScopeRegionCode = ""
+    officer_id: uuid.UUID | None = Field(default=None, description="link the user to an officer (执法人员)")
 
 
 class UserUpdate(StrictInput):
@@ -40,10 +41,11 @@ class UserUpdate(StrictInput):
     role: Role | None = None
     region_code: ScopeRegionCode | None = None
     is_active: bool | None = Field(default=None, description="false disables the user: its tokens stop working")
+    officer_id: uuid.UUID | None = Field(default=None, description="link to an officer; null unlinks")
 
     @model_validator(mode="after")
     def _no_nulls(self) -> UserUpdate:
-        for name in self.model_fields_set:
+        for name in self.model_fields_set - {"officer_id"}:
             if getattr(self, name) is None:
                 raise ValueError(f"{name} may not be null")
         return self
@@ -55,6 +57,7 @@ class UserRead(ReadModel):
     role: Role
     region_code: str
     is_active: bool
+    officer_id: uuid.UUID | None
     created_at: datetime
 
 

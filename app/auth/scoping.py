@@ -11,13 +11,11 @@ Rules:
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, Select, true
+from sqlalchemy import ColumnElement, true
 
 from app.auth.principals import Principal
 from app.core.errors import Forbidden
-from app.core.pagination import ColumnLike
+from app.core.pagination import AnySelect, ColumnLike
 
 
 def within(scope: str, region_code: str) -> bool:
@@ -40,8 +38,8 @@ def effective_prefix(principal: Principal, requested: str | None, field: str = "
     return requested
 
 
-def scoped(stmt: Select[Any], column: ColumnLike, principal: Principal,
-           requested: str | None = None) -> Select[Any]:
+def scoped(stmt: AnySelect, column: ColumnLike, principal: Principal,
+           requested: str | None = None) -> AnySelect:
     """Restrict a SELECT to the caller's region (and the requested sub-region)."""
     prefix = effective_prefix(principal, requested)
     return stmt.where(region_clause(column, prefix)) if prefix else stmt

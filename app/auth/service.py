@@ -20,7 +20,7 @@ from app.auth.models import ApiKey, User
 from app.auth.principals import Principal
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, TokenRead, UserCreate, UserUpdate
 from app.core import clock
-from app.core.errors import Conflict, FieldError, NotFound, Unauthorized
+from app.core.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
 from app.core.pagination import page_of, paginate
 from app.core.security import (
     create_access_token,
@@ -29,6 +29,7 @@ from app.core.security import (
     new_api_key,
     verify_password,
 )
+from app.officers.models import Officer
 
 
 async def login(session: AsyncSession, username: str, password: str, secret: str, ttl: timedelta) -> TokenRead:
@@ -48,11 +49,26 @@ async def create_user(session: AsyncSession, data: UserCreate, actor: Principal 
     if taken is not None:
         raise Conflict(f"username '{data.username}' is already taken",
                        errors=[FieldError(loc=["body", "username"], msg="already taken")])
+    await _ensure_officer_linkable(session, data.officer_id, None, actor)
     user = User(username=data.username, password_hash=hash_password(data.password), role=data.role,
-                region_code=data.region_code, is_active=True)
+                region_code=data.region_code, is_active=True, officer_id=data.officer_id)
     session.add(user)
     await session.commit()
     return user
+
+
+async def _ensure_officer_linkable(session: AsyncSession, officer_id: uuid.UUID | None,
+                                   own_id: uuid.UUID | None, actor: Principal | None) -> None:
+    """The officer must exist (inside the admin's region) and not be linked to another user."""
+    if officer_id is None:
+        return
+    region = await session.scalar(select(Officer.region_code).where(Officer.id == officer_id))
+    if region is None or (actor is not None and not scoping.can_see(actor, region)):
+        raise ValidationFailed.field(["body", "officer_id"], f"no officer {officer_id} in your region")
+    holder = await session.scalar(select(User.id).where(User.officer_id == officer_id))
+    if holder is not None and holder != own_id:
+        raise Conflict(f"officer {officer_id} is already linked to another user",
+                       errors=[FieldError(loc=["body", "officer_id"], msg="already linked")])
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID, actor: Principal) -> User:
@@ -74,6 +90,8 @@ async def update_user(session: AsyncSession, user_id: uuid.UUID, data: UserUpdat
     changes = data.model_dump(exclude_unset=True)
     if "region_code" in changes:
         scoping.ensure_writable(actor, changes["region_code"])
+    if changes.get("officer_id") is not None:
+        await _ensure_officer_linkable(session, changes["officer_id"], user.id, actor)
     if "password" in changes:
         user.password_hash = hash_password(changes.pop("password"))
     for name, value in changes.items():

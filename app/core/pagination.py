@@ -20,6 +20,8 @@ from sqlalchemy.orm import QueryableAttribute
 from app.core.errors import ValidationFailed
 
 CursorValue = str | int | None
+AnySelect = Select[*tuple[Any, ...]]
+"""A SELECT of any columns."""
 ColumnLike = ColumnElement[Any] | QueryableAttribute[Any]
 """A Core column or an ORM attribute: what filters and sort keys are built on."""
 
@@ -52,13 +54,15 @@ def decode_cursor(cursor: str, size: int) -> list[CursorValue]:
 
 
 def paginate(
-    stmt: Select[Any],
+    stmt: AnySelect,
     keys: Sequence[ColumnLike],
     cursor: str | None,
     limit: int,
     parse: Sequence[type] | None = None,
-) -> Select[Any]:
-    """Order by `keys`, start after `cursor`, and fetch one extra row to know whether a next page exists.
+    descending: bool = False,
+) -> AnySelect:
+    """Order by `keys` (all ascending, or all descending), start after `cursor`, and fetch one extra row
+    to know whether a next page exists.
 
     `parse` converts the cursor's JSON values back to the key types (e.g. UUID, datetime).
     """
@@ -70,8 +74,10 @@ def paginate(
             except (TypeError, ValueError) as exc:
                 raise ValidationFailed.field(["query", "cursor"], "not a cursor this service issued") from exc
         bound = [literal(v, type_=k.type) for k, v in zip(keys, values, strict=True)]
-        stmt = stmt.where(tuple_(*keys) > tuple_(*bound))
-    return stmt.order_by(*keys).limit(limit + 1)
+        after = tuple_(*keys) < tuple_(*bound) if descending else tuple_(*keys) > tuple_(*bound)
+        stmt = stmt.where(after)
+    order = [k.desc() for k in keys] if descending else list(keys)
+    return stmt.order_by(*order).limit(limit + 1)
 
 
 def _parse_value(kind: type, value: CursorValue) -> Any:

@@ -2,6 +2,9 @@
 
 from app.auth import models as auth_models
 from app.db.base import Base
+from app.hazards import models as hazard_models
+from app.inspections import models as inspection_models
 from app.institutions import models as institution_models
+from app.officers import models as officer_models
 
-__all__ = ["Base", "auth_models", "institution_models"]
+__all__ = ["Base", "auth_models", "hazard_models", "inspection_models", "institution_models", "officer_models"]

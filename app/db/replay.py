@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -57,19 +58,23 @@ async def existing_or_conflict(
     return found
 
 
-async def commit_or_replay(
+async def store_or_replay(
     session: AsyncSession,
     model: type[R],
     record_id: uuid.UUID,
     fp: str,
     kind: str,
+    store: Callable[[], Awaitable[None]] | None = None,
 ) -> bool:
-    """Commit the pending create. True if it was stored now, False if a concurrent twin won (a replay).
+    """Run `store` (adds and flushes the new rows) and commit. True if stored now, False if a concurrent
+    twin won (a replay).
 
     On an integrity error the transaction is rolled back; if the id now exists the request is a replay
     (or a 409), otherwise the error is re-raised for the caller's own handling.
     """
     try:
+        if store is not None:
+            await store()
         await session.commit()
         return True
     except IntegrityError:

@@ -20,7 +20,7 @@ from app.auth import scoping
 from app.auth.principals import Principal
 from app.core.errors import Conflict, FieldError, NotFound
 from app.core.pagination import page_of, paginate
-from app.db.replay import commit_or_replay, existing_or_conflict, fingerprint
+from app.db.replay import existing_or_conflict, fingerprint, store_or_replay
 from app.institutions.models import Institution, InstitutionKind, InstitutionStatus
 from app.institutions.schemas import InstitutionCreate, InstitutionUpdate
 
@@ -56,7 +56,7 @@ async def create_institution(session: AsyncSession, data: InstitutionCreate, act
     institution = Institution(**data.model_dump(exclude={"id"}), id=record_id, create_fingerprint=fp)
     session.add(institution)
     try:
-        created = await commit_or_replay(session, Institution, record_id, fp, "institution")
+        created = await store_or_replay(session, Institution, record_id, fp, "institution")
     except IntegrityError as exc:  # a concurrent create took the credit code
         raise Conflict("credit_code is already registered to another institution",
                        errors=[FieldError(loc=["body", "credit_code"], msg="already taken")]) from exc

@@ -1,0 +1,104 @@
+"""Hazards and their append-only history (全过程记录).
+
+Rules:
+- A hazard belongs to one inspection; `found_on` is the inspection date.
+- `version` increases with every change; the ETag is built from it.
+- History rows are only ever inserted: nothing updates or deletes one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, IdMixin, TimestampMixin, str_enum
+
+
+class HazardCategory(StrEnum):
+    fire_safety = "fire_safety"  # 消防安全
+    building = "building"  # 建筑安全
+    electrical = "electrical"  # 用电安全
+    gas = "gas"  # 燃气安全
+    food = "food"  # 食品安全
+    medical = "medical"  # 医疗卫生
+    service = "service"  # 服务质量
+    management = "management"  # 内部管理
+    license = "license"  # 证照资质
+    other = "other"  # 其他
+
+
+class Severity(StrEnum):
+    general = "general"  # 一般
+    major = "major"  # 重大
+
+
+class HazardStatus(StrEnum):
+    open = "open"  # 待整改
+    rectifying = "rectifying"  # 整改中
+    rectified = "rectified"  # 已整改
+    verified = "verified"  # 已销号
+    voided = "voided"  # 已作废
+
+
+OPEN_STATUSES = (HazardStatus.open, HazardStatus.rectifying)
+
+
+class Hazard(IdMixin, TimestampMixin, Base):
+    __tablename__ = "hazards"
+    __table_args__ = (
+        Index("ix_hazards_inspection_position", "inspection_id", "position"),
+        Index("ix_hazards_found_on_id", "found_on", "id"),
+        Index("ix_hazards_status_due_on", "status", "due_on"),
+    )
+
+    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    category: Mapped[HazardCategory] = mapped_column(str_enum(HazardCategory, "hazard_category"))
+    severity: Mapped[Severity] = mapped_column(str_enum(Severity, "severity"))
+    description: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    due_on: Mapped[date | None]
+    status: Mapped[HazardStatus] = mapped_column(str_enum(HazardStatus, "hazard_status"),
+                                                 default=HazardStatus.open)
+    found_on: Mapped[date]
+    rectified_on: Mapped[date | None]
+    verified_on: Mapped[date | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    create_fingerprint: Mapped[str] = mapped_column(String(64))
+
+    def is_overdue(self, today: date) -> bool:
+        return self.status in OPEN_STATUSES and self.due_on is not None and self.due_on < today
+
+
+class HistoryAction(StrEnum):
+    create = "create"
+    start = "start"
+    rectify = "rectify"
+    verify = "verify"
+    reject = "reject"
+    void = "void"
+
+
+class HazardHistory(IdMixin, Base):
+    """One entry of a hazard's history; `seq` orders entries within a hazard (1 = create)."""
+
+    __tablename__ = "hazard_history"
+    __table_args__ = (UniqueConstraint("hazard_id", "seq", name="uq_hazard_history_hazard_id_seq"),)
+
+    hazard_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hazards.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[HistoryAction] = mapped_column(str_enum(HistoryAction, "history_action"))
+    from_status: Mapped[HazardStatus | None] = mapped_column(str_enum(HazardStatus, "history_from_status"))
+    to_status: Mapped[HazardStatus] = mapped_column(str_enum(HazardStatus, "history_to_status"))
+    on: Mapped[date | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    evidence_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    actor_id: Mapped[uuid.UUID]
+    actor_name: Mapped[str] = mapped_column(String(200))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]

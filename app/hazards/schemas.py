@@ -1,0 +1,55 @@
+"""Hazard bodies. `overdue` is computed against the service clock's date (Asia/Shanghai)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from app.core import clock
+from app.core.schemas import ReadModel, StrictInput
+from app.hazards.models import Hazard, HazardCategory, HazardStatus, Severity
+
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+                        Field(examples=["消防通道堆放杂物"])]
+LegalBasis = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000),
+                       Field(examples=["《养老机构管理办法》第三十一条"])]
+
+
+class HazardCreate(StrictInput):
+    id: uuid.UUID | None = Field(default=None, description="client-chosen id; replays are 200")
+    category: HazardCategory = Field(description="fire_safety 消防, building 建筑, electrical 用电, gas 燃气, "
+                                                 "food 食品, medical 医疗, service 服务, management 管理, "
+                                                 "license 证照, other 其他")
+    severity: Severity = Field(description="general 一般 / major 重大")
+    description: Description
+    legal_basis: LegalBasis | None = None
+    due_on: date | None = Field(default=None, description="整改期限; not before the inspection date")
+
+
+class HazardRead(ReadModel):
+    id: uuid.UUID
+    inspection_id: uuid.UUID
+    category: HazardCategory
+    severity: Severity
+    description: str
+    legal_basis: str | None
+    due_on: date | None
+    status: HazardStatus
+    found_on: date
+    rectified_on: date | None
+    verified_on: date | None
+    overdue: bool = Field(description="open or rectifying, and due_on before today (Asia/Shanghai)")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, hazard: Hazard) -> HazardRead:
+        data = {name: getattr(hazard, name) for name in _FIELDS}
+        return cls.model_validate({**data, "overdue": hazard.is_overdue(clock.today())})
+
+
+_FIELDS = ("id", "inspection_id", "category", "severity", "description", "legal_basis", "due_on", "status",
+           "found_on", "rectified_on", "verified_on", "created_at", "updated_at")

@@ -1,0 +1,127 @@
+"""Inspection use cases. Each write commits once.
+
+Rules (422 naming the field unless said otherwise):
+- At least two distinct officers, each inside the caller's region and certified on `inspected_on`
+  (行政处罚法 第42条); they need not share the institution's region.
+- The institution exists inside the caller's region and is not closed.
+- `inspected_on` is not in the future (Asia/Shanghai); a hazard's `due_on` is not before it.
+- An inspector posts and changes only inspections its linked officer takes part in (403); supervisors
+  and admins any inside their region; viewers none.
+- Replay by client id (app.db.replay): the same request answers 200 with the record as it is now, another
+  409; nested hazard ids already used elsewhere are 409 too.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import scoping
+from app.auth.models import Role
+from app.auth.principals import Principal
+from app.core import clock
+from app.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from app.db.replay import existing_or_conflict, fingerprint, store_or_replay
+from app.hazards import service as hazards
+from app.inspections.models import Inspection, InspectionOfficer
+from app.inspections.queries import inspection_read, inspection_region
+from app.inspections.schemas import InspectionCreate, InspectionRead, InspectionUpdate
+from app.institutions.models import Institution, InstitutionStatus
+from app.officers.models import Officer
+
+
+def ensure_takes_part(actor: Principal, officer_ids: list[uuid.UUID]) -> None:
+    """Inspectors act only on inspections their own officer takes part in."""
+    if actor.role != Role.inspector:
+        return
+    if actor.officer_id is None:
+        raise Forbidden("this inspector account is not linked to an officer, so it cannot record inspections")
+    if actor.officer_id not in officer_ids:
+        raise Forbidden("an inspector may only record inspections it takes part in (its officer is not listed)")
+
+
+async def _rule_errors(session: AsyncSession, data: InspectionCreate, actor: Principal) -> list[FieldError]:
+    errors: list[FieldError] = []
+    today = clock.today()
+    if data.inspected_on > today:
+        errors.append(FieldError(loc=["body", "inspected_on"],
+                                 msg=f"{data.inspected_on.isoformat()} is in the future (today is {today})"))
+    institution = await session.get(Institution, data.institution_id)
+    if institution is None or not scoping.can_see(actor, institution.region_code):
+        errors.append(FieldError(loc=["body", "institution_id"],
+                                 msg=f"no institution {data.institution_id} in your region"))
+    elif institution.status == InstitutionStatus.closed:
+        errors.append(FieldError(loc=["body", "institution_id"],
+                                 msg=f"institution '{institution.name}' is closed and cannot be inspected"))
+    officers = {o.id: o for o in (await session.execute(
+        select(Officer).where(Officer.id.in_(data.officer_ids)))).scalars()}
+    for i, officer_id in enumerate(data.officer_ids):
+        officer = officers.get(officer_id)
+        if officer is None or not scoping.can_see(actor, officer.region_code):
+            errors.append(FieldError(loc=["body", "officer_ids", i], msg=f"no officer {officer_id} in your region"))
+        elif (reason := officer.uncertified_reason(data.inspected_on)) is not None:
+            errors.append(FieldError(
+                loc=["body", "officer_ids", i],
+                msg=f"officer {officer.name} ({officer_id}) is not certified on "
+                    f"{data.inspected_on.isoformat()}: {reason}"))
+    errors.extend(hazards.due_on_errors(data.hazards, data.inspected_on, ["body", "hazards"]))
+    return errors
+
+
+async def _ensure_hazard_ids_free(session: AsyncSession, data: InspectionCreate) -> None:
+    ids = [h.id for h in data.hazards if h.id is not None]
+    taken = await hazards.taken_hazard_ids(session, ids)
+    for i, h in enumerate(data.hazards):
+        if h.id is not None and h.id in taken:
+            raise Conflict(f"hazard id {h.id} is already used by another record",
+                           errors=[FieldError(loc=["body", "hazards", i, "id"], msg="id already used")])
+
+
+async def create_inspection(session: AsyncSession, data: InspectionCreate, actor: Principal
+                            ) -> tuple[InspectionRead, bool]:
+    """Create (True) or replay (False) an inspection with its officers and hazards, in one transaction."""
+    record_id = data.id or uuid.uuid4()
+    fp = fingerprint(data)
+    if data.id is not None and await existing_or_conflict(session, Inspection, record_id, fp,
+                                                          "inspection") is not None:
+        return await get_inspection(session, record_id, actor), False
+    ensure_takes_part(actor, data.officer_ids)
+    errors = await _rule_errors(session, data, actor)
+    if errors:
+        raise ValidationFailed("; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors), errors=errors)
+    await _ensure_hazard_ids_free(session, data)
+
+    async def store() -> None:
+        session.add(Inspection(
+            id=record_id, institution_id=data.institution_id, inspected_on=data.inspected_on, type=data.type,
+            campaign=data.campaign, summary=data.summary, created_by_id=actor.id, created_by_name=actor.name,
+            create_fingerprint=fp))
+        await session.flush()
+        session.add_all([InspectionOfficer(inspection_id=record_id, officer_id=oid, position=i)
+                         for i, oid in enumerate(data.officer_ids)])
+        await session.flush()
+        await hazards.add_hazards(session, record_id, data.inspected_on, data.hazards, 0, actor)
+
+    created = await store_or_replay(session, Inspection, record_id, fp, "inspection", store)
+    return await get_inspection(session, record_id, actor), created
+
+
+async def get_inspection(session: AsyncSession, inspection_id: uuid.UUID, actor: Principal) -> InspectionRead:
+    region = await inspection_region(session, inspection_id)
+    if region is None or not scoping.can_see(actor, region):
+        raise NotFound(f"inspection {inspection_id} not found")
+    return await inspection_read(session, inspection_id)
+
+
+async def update_inspection(session: AsyncSession, inspection_id: uuid.UUID, data: InspectionUpdate,
+                            actor: Principal) -> InspectionRead:
+    current = await get_inspection(session, inspection_id, actor)
+    ensure_takes_part(actor, current.officer_ids)
+    inspection = await session.get(Inspection, inspection_id)
+    assert inspection is not None
+    for name, value in data.model_dump(exclude_unset=True).items():
+        setattr(inspection, name, value)
+    await session.commit()
+    return await inspection_read(session, inspection_id)

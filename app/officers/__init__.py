@@ -1,0 +1,1 @@
+"""Enforcement officers (执法人员), their certificates (执法证) and trainings."""

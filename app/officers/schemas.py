@@ -1,0 +1,100 @@
+"""Officer and training bodies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Self
+
+from pydantic import Field, StringConstraints, model_validator
+
+from app.core import clock
+from app.core.schemas import ReadModel, RegionCode, StrictInput
+from app.officers.models import CertificateStatus, Officer
+
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                       Field(examples=["谭明"])]
+Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                 Field(description="the officer's unit (e.g. 殡葬事务中心, 社会福利中心)", examples=["殡葬事务中心"])]
+CertificateNo = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
+                          Field(description="执法证号, unique", examples=["渝执法500240001"])]
+
+
+def _check_dates(issued: date | None, expires: date | None) -> None:
+    if issued is not None and expires is not None and expires < issued:
+        raise ValueError("certificate_expires_on must not be before certificate_issued_on")
+
+
+class OfficerCreate(StrictInput):
+    id: uuid.UUID | None = Field(default=None, description="client-chosen id; replays are 200")
+    name: PersonName
+    unit: Unit
+    region_code: RegionCode
+    certificate_no: CertificateNo | None = None
+    certificate_issued_on: date | None = None
+    certificate_expires_on: date | None = None
+    certificate_status: CertificateStatus = CertificateStatus.valid
+
+    @model_validator(mode="after")
+    def _dates(self) -> Self:
+        _check_dates(self.certificate_issued_on, self.certificate_expires_on)
+        return self
+
+
+class OfficerUpdate(StrictInput):
+    """Partial update; only the fields sent change. The date order is checked against the stored record."""
+
+    name: PersonName | None = None
+    unit: Unit | None = None
+    region_code: RegionCode | None = None
+    certificate_no: CertificateNo | None = None
+    certificate_issued_on: date | None = None
+    certificate_expires_on: date | None = None
+    certificate_status: CertificateStatus | None = None
+
+    @model_validator(mode="after")
+    def _required_not_null(self) -> Self:
+        for name in ("name", "unit", "region_code", "certificate_status"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} may not be null")
+        _check_dates(self.certificate_issued_on, self.certificate_expires_on)
+        return self
+
+
+class OfficerRead(ReadModel):
+    id: uuid.UUID
+    name: str
+    unit: str
+    region_code: str
+    certificate_no: str | None
+    certificate_issued_on: date | None
+    certificate_expires_on: date | None
+    certificate_status: CertificateStatus
+    certified: bool = Field(description="certified today (Asia/Shanghai): certificate present, valid, in dates")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, officer: Officer) -> OfficerRead:
+        return cls.model_validate({**{k: getattr(officer, k) for k in _FIELDS},
+                                   "certified": officer.certified_on(clock.today())})
+
+
+_FIELDS = ("id", "name", "unit", "region_code", "certificate_no", "certificate_issued_on",
+           "certificate_expires_on", "certificate_status", "created_at", "updated_at")
+
+
+class TrainingCreate(StrictInput):
+    held_on: date
+    hours: float = Field(gt=0, le=1000, description="hours attended, > 0", examples=[4])
+    topic: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                     Field(examples=["《行政处罚法》专题培训"])]
+
+
+class TrainingRead(ReadModel):
+    id: uuid.UUID
+    officer_id: uuid.UUID
+    held_on: date
+    hours: float
+    topic: str
+    created_at: datetime

@@ -1,0 +1,137 @@
+"""Officer use cases. Each write commits once.
+
+Rules:
+- Officers are managed by admins and supervisors inside their region; everyone reads inside their region.
+- `certificate_no` is unique (409 naming the field); expiry is never before issue (422).
+- Trainings are appended to an officer the caller may manage.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import scoping
+from app.auth.principals import Principal
+from app.core import clock
+from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from app.core.pagination import page_of, paginate
+from app.db.replay import existing_or_conflict, fingerprint, store_or_replay
+from app.officers.models import Officer, Training, certified_on
+from app.officers.schemas import OfficerCreate, OfficerUpdate, TrainingCreate
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerFilters:
+    region_code: str | None = None
+    unit: str | None = None
+    certified_on: date | None = None
+    q: str | None = None
+
+
+def _certificate_taken(code: str) -> Conflict:
+    return Conflict(f"certificate_no '{code}' is already held by another officer",
+                    errors=[FieldError(loc=["body", "certificate_no"], msg="already taken")])
+
+
+async def _ensure_certificate_free(session: AsyncSession, code: str | None, own_id: uuid.UUID | None) -> None:
+    if code is None:
+        return
+    holder = await session.scalar(select(Officer.id).where(Officer.certificate_no == code))
+    if holder is not None and holder != own_id:
+        raise _certificate_taken(code)
+
+
+async def create_officer(session: AsyncSession, data: OfficerCreate, actor: Principal) -> tuple[Officer, bool]:
+    """Create (True) or replay (False)."""
+    scoping.ensure_writable(actor, data.region_code)
+    record_id = data.id or uuid.uuid4()
+    fp = fingerprint(data)
+    if data.id is not None and (found := await existing_or_conflict(
+            session, Officer, record_id, fp, "officer")) is not None:
+        return await _visible(found, actor), False
+    await _ensure_certificate_free(session, data.certificate_no, None)
+    officer = Officer(**data.model_dump(exclude={"id"}), id=record_id, create_fingerprint=fp)
+    session.add(officer)
+    try:
+        created = await store_or_replay(session, Officer, record_id, fp, "officer")
+    except IntegrityError as exc:
+        raise _certificate_taken(data.certificate_no or "") from exc
+    if not created:
+        return await get_officer(session, record_id, actor), False
+    return officer, True
+
+
+async def _visible(officer: Officer, actor: Principal) -> Officer:
+    if not scoping.can_see(actor, officer.region_code):
+        raise NotFound(f"officer {officer.id} not found")
+    return officer
+
+
+async def get_officer(session: AsyncSession, officer_id: uuid.UUID, actor: Principal) -> Officer:
+    officer = await session.get(Officer, officer_id)
+    if officer is None:
+        raise NotFound(f"officer {officer_id} not found")
+    return await _visible(officer, actor)
+
+
+async def list_officers(session: AsyncSession, actor: Principal, filters: OfficerFilters, cursor: str | None,
+                        limit: int) -> tuple[list[Officer], str | None]:
+    """Ordered by name, then id."""
+    stmt = scoping.scoped(select(Officer), Officer.region_code, actor, filters.region_code)
+    if filters.unit:
+        stmt = stmt.where(Officer.unit == filters.unit)
+    if filters.certified_on is not None:
+        stmt = stmt.where(certified_on(filters.certified_on))
+    if filters.q:
+        stmt = stmt.where(Officer.name.contains(filters.q, autoescape=True))
+    stmt = paginate(stmt, [Officer.name, Officer.id], cursor, limit, parse=[str, uuid.UUID])
+    rows = (await session.execute(stmt)).scalars().all()
+    return page_of(rows, limit, lambda o: [o.name, o.id])
+
+
+async def update_officer(session: AsyncSession, officer_id: uuid.UUID, data: OfficerUpdate,
+                         actor: Principal) -> Officer:
+    officer = await get_officer(session, officer_id, actor)
+    changes = data.model_dump(exclude_unset=True)
+    if "region_code" in changes:
+        scoping.ensure_writable(actor, changes["region_code"])
+    if "certificate_no" in changes:
+        await _ensure_certificate_free(session, changes["certificate_no"], officer.id)
+    issued = changes.get("certificate_issued_on", officer.certificate_issued_on)
+    expires = changes.get("certificate_expires_on", officer.certificate_expires_on)
+    if issued is not None and expires is not None and expires < issued:
+        raise ValidationFailed.field(["body", "certificate_expires_on"],
+                                     f"must not be before certificate_issued_on ({issued.isoformat()})")
+    for name, value in changes.items():
+        setattr(officer, name, value)
+    await session.commit()
+    return officer
+
+
+async def add_training(session: AsyncSession, officer_id: uuid.UUID, data: TrainingCreate,
+                       actor: Principal) -> Training:
+    officer = await get_officer(session, officer_id, actor)
+    if data.held_on > clock.today():
+        raise ValidationFailed.field(["body", "held_on"], "a training cannot be recorded before it is held")
+    training = Training(officer_id=officer.id, created_at=clock.now(), **data.model_dump())
+    session.add(training)
+    await session.commit()
+    return training
+
+
+async def list_trainings(session: AsyncSession, officer_id: uuid.UUID, actor: Principal, cursor: str | None,
+                         limit: int) -> tuple[list[Training], str | None]:
+    """Oldest first."""
+    await get_officer(session, officer_id, actor)
+    stmt = paginate(select(Training).where(Training.officer_id == officer_id),
+                    [Training.held_on, Training.id], cursor, limit, parse=[date, uuid.UUID])
+    rows = (await session.execute(stmt)).scalars().all()
+    return page_of(rows, limit, lambda t: [t.held_on, t.id])
+
+
