@@ -16,6 +16,7 @@ from app.core.errors import Problem
 from app.core.handlers import install_handlers
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.db.session import Database
+from app.hazards.router import router as hazards_router
 from app.health.router import router as health_router
 from app.inspections.router import router as inspections_router
 from app.institutions.router import router as institutions_router
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(institutions_router)
     api.include_router(officers_router)
     api.include_router(inspections_router)
+    api.include_router(hazards_router)
     app.include_router(api)
     app.include_router(health_router)
     _register_problem_schema(app)

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     DATA_DIR: Path = Field(default=Path("data"), description="SQLite file and evidence files")
     SECRET_KEY: str | None = Field(default=None, description="JWT signing key; required off the embedded DB")
     MAX_BODY_BYTES: int = Field(default=10 * 1024 * 1024, gt=0, description="request bodies above are 413")
+    EVIDENCE_MAX_BYTES: int = Field(default=10 * 1024 * 1024, gt=0, description="largest evidence file (413)")
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60, gt=0, le=7 * 24 * 60)
     LOG_LEVEL: str = "INFO"
     DB_POOL_SIZE: int = Field(default=10, gt=0)

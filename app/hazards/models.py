@@ -102,3 +102,23 @@ class HazardHistory(IdMixin, Base):
     actor_name: Mapped[str] = mapped_column(String(200))
     actor_role: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime]
+
+
+class Evidence(IdMixin, Base):
+    """A file attached to a hazard (photo before/after, scanned notice). The bytes live under
+    `DATA_DIR/evidence/` named by SHA-256, so the same file is stored once however often it is attached."""
+
+    __tablename__ = "hazard_evidence"
+    __table_args__ = (
+        UniqueConstraint("hazard_id", "sha256", name="uq_hazard_evidence_hazard_id_sha256"),
+        Index("ix_hazard_evidence_hazard_created", "hazard_id", "created_at", "id"),
+    )
+
+    hazard_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hazards.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(50))
+    filename: Mapped[str] = mapped_column(String(255))
+    uploaded_by_id: Mapped[uuid.UUID]
+    uploaded_by_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]

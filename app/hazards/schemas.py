@@ -10,7 +10,9 @@ from pydantic import Field, StringConstraints
 
 from app.core import clock
 from app.core.schemas import ReadModel, StrictInput
-from app.hazards.models import Hazard, HazardCategory, HazardStatus, Severity
+from app.hazards.models import Hazard, HazardCategory, HazardStatus, HistoryAction, Severity
+from app.hazards.workflow import Action
+from app.institutions.models import InstitutionKind
 
 Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
                         Field(examples=["消防通道堆放杂物"])]
@@ -32,6 +34,7 @@ class HazardCreate(StrictInput):
 class HazardRead(ReadModel):
     id: uuid.UUID
     inspection_id: uuid.UUID
+    institution_id: uuid.UUID
     category: HazardCategory
     severity: Severity
     description: str
@@ -46,10 +49,55 @@ class HazardRead(ReadModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, hazard: Hazard) -> HazardRead:
+    def of(cls, hazard: Hazard, institution_id: uuid.UUID) -> HazardRead:
         data = {name: getattr(hazard, name) for name in _FIELDS}
-        return cls.model_validate({**data, "overdue": hazard.is_overdue(clock.today())})
+        return cls.model_validate({**data, "institution_id": institution_id,
+                                   "overdue": hazard.is_overdue(clock.today())})
+
+
+class HazardListItem(HazardRead):
+    """A hazard as listed, with the institution it was found at."""
+
+    institution_name: str
+    kind: InstitutionKind
+    region_code: str
+    township: str | None
 
 
 _FIELDS = ("id", "inspection_id", "category", "severity", "description", "legal_basis", "due_on", "status",
            "found_on", "rectified_on", "verified_on", "created_at", "updated_at")
+
+
+class TransitionCreate(StrictInput):
+    action: Action = Field(description="start, rectify, verify (销号), reject, void")
+    on: date | None = Field(default=None, description="the date it happened; default today (Asia/Shanghai). "
+                                                      "Not in the future nor before found_on")
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+        default=None, description="required (not blank) for void")
+    evidence_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50,
+                                          description="evidence of this hazard that supports the move")
+
+
+class HistoryRead(ReadModel):
+    seq: int = Field(description="1 = create; entries are never edited")
+    action: HistoryAction
+    from_status: HazardStatus | None = Field(serialization_alias="from")
+    to_status: HazardStatus = Field(serialization_alias="to")
+    on: date | None
+    note: str | None
+    evidence_ids: list[uuid.UUID]
+    actor_id: uuid.UUID
+    actor_name: str
+    actor_role: str
+    at: datetime
+
+
+class EvidenceRead(ReadModel):
+    id: uuid.UUID
+    hazard_id: uuid.UUID
+    filename: str = Field(description="the original file name")
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    created_at: datetime

@@ -1,10 +1,13 @@
-"""Hazard use cases and the helpers other domains use to create hazards (helpers flush, never commit).
+"""Hazard use cases (add a finding, transitions) and the helpers other domains use to create hazards
+(helpers flush, never commit).
 
 Rules:
 - A new hazard starts `open`, with `found_on` = the inspection date and `due_on` not before it.
 - Its history starts with a `create` entry (from none to open), by whom and when.
 - The replay fingerprint of a hazard covers its validated body and its inspection id, so the same nested
   hazard re-sent through either endpoint is recognised.
+- Every change bumps `version` (the ETag) and appends exactly one history entry; a transition sent with
+  `If-Match` applies only to the version the client saw (412 otherwise).
 """
 
 from __future__ import annotations
@@ -14,15 +17,17 @@ from collections.abc import Sequence
 from datetime import date
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principals import Principal
 from app.core import clock
-from app.core.errors import FieldError
+from app.core.errors import Conflict, FieldError, Forbidden, PreconditionFailed, ValidationFailed
 from app.db.replay import fingerprint
+from app.hazards import queries, workflow
+from app.hazards.evidence import unknown_evidence
 from app.hazards.models import Hazard, HazardHistory, HazardStatus, HistoryAction
-from app.hazards.schemas import HazardCreate
+from app.hazards.schemas import HazardCreate, HazardRead, TransitionCreate
 
 
 class _HazardFingerprint(BaseModel):
@@ -76,3 +81,62 @@ async def add_hazards(session: AsyncSession, inspection_id: uuid.UUID, found_on:
     session.add_all([history_entry(h, 1, HistoryAction.create, None, found_on, None, [], actor) for h in hazards])
     await session.flush()
     return hazards
+
+
+def etag(hazard: Hazard) -> str:
+    return f'"{hazard.id.hex}.{hazard.version}"'
+
+
+def _if_match_ok(if_match: str | None, current: str) -> bool:
+    if if_match is None:
+        return True
+    candidates = [c.strip().removeprefix("W/") for c in if_match.split(",")]
+    return "*" in candidates or current in candidates
+
+
+async def get_hazard(session: AsyncSession, hazard_id: uuid.UUID, actor: Principal) -> tuple[HazardRead, str]:
+    ctx = await queries.hazard_context(session, hazard_id, actor)
+    hazard = await session.get(Hazard, hazard_id)
+    assert hazard is not None
+    return HazardRead.of(hazard, ctx.institution_id), etag(hazard)
+
+
+async def transition(session: AsyncSession, hazard_id: uuid.UUID, data: TransitionCreate, if_match: str | None,
+                     actor: Principal) -> tuple[HazardRead, str]:
+    """Apply one workflow move and append its history entry, atomically.
+
+    The hazard row is locked (SELECT … FOR UPDATE on PostgreSQL; SQLite serializes writers), so of two
+    racing moves the second sees the first's result: it gets 412 (stale If-Match) or 409 (illegal move).
+    """
+    ctx = await queries.hazard_context(session, hazard_id, actor)
+    hazard = (await session.execute(
+        select(Hazard).where(Hazard.id == hazard_id).with_for_update())).scalar_one()
+    current = etag(hazard)
+    if not _if_match_ok(if_match, current):
+        raise PreconditionFailed(f"If-Match {if_match} does not match the hazard's current ETag {current}; "
+                                 "reload it and try again")
+    today = clock.today()
+    on = data.on or today
+    state = workflow.HazardState(hazard.status, hazard.found_on, hazard.rectified_on, hazard.verified_on)
+    try:
+        new = workflow.apply(state, data.action, on, data.note, actor.role, today)
+    except workflow.TransitionError as exc:
+        if exc.kind == "forbidden":
+            raise Forbidden(exc.message) from exc
+        if exc.kind == "illegal":
+            raise Conflict(exc.message) from exc
+        raise ValidationFailed.field(["body", exc.field or "action"], exc.message) from exc
+    bad = await unknown_evidence(session, hazard_id, data.evidence_ids)
+    if bad:
+        raise ValidationFailed(
+            "evidence_ids: not evidence of this hazard",
+            errors=[FieldError(loc=["body", "evidence_ids", i], msg=f"no evidence {data.evidence_ids[i]} on this "
+                                                                     "hazard") for i in bad])
+    from_status = hazard.status
+    hazard.status, hazard.rectified_on, hazard.verified_on = new.status, new.rectified_on, new.verified_on
+    hazard.version += 1
+    seq = await session.scalar(select(func.max(HazardHistory.seq)).where(HazardHistory.hazard_id == hazard_id))
+    session.add(history_entry(hazard, (seq or 0) + 1, HistoryAction(data.action.value), from_status, on,
+                              data.note, data.evidence_ids, actor))
+    await session.commit()
+    return HazardRead.of(hazard, ctx.institution_id), etag(hazard)

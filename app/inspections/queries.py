@@ -77,7 +77,7 @@ async def inspection_read(session: AsyncSession, inspection_id: uuid.UUID) -> In
         **row._mapping,
         "officer_ids": [o.id for o in officers],
         "officers": [OfficerBrief.model_validate(o._mapping) for o in officers],
-        "hazards": [HazardRead.of(h) for h in hazard_rows],
+        "hazards": [HazardRead.of(h, row.institution_id) for h in hazard_rows],
     })
 
 

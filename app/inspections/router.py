@@ -12,6 +12,7 @@ from app.auth.deps import CurrentPrincipal, FieldPrincipal
 from app.core.errors import problem_responses
 from app.core.schemas import Limit, Page
 from app.db.deps import ReadSession, WriteSession
+from app.hazards.schemas import HazardCreate, HazardRead
 from app.inspections import queries, service
 from app.inspections.models import InspectionType
 from app.inspections.schemas import InspectionCreate, InspectionRead, InspectionSummary, InspectionUpdate
@@ -75,3 +76,17 @@ async def get_inspection(inspection_id: uuid.UUID, principal: CurrentPrincipal,
 async def update_inspection(inspection_id: uuid.UUID, data: InspectionUpdate, principal: FieldPrincipal,
                             session: WriteSession) -> InspectionRead:
     return await service.update_inspection(session, inspection_id, data, principal)
+
+
+@router.post("/{inspection_id}/hazards", response_model=HazardRead, status_code=status.HTTP_201_CREATED,
+             summary="Add a finding to an inspection",
+             description="Same rules as hazards nested in the inspection; a client-chosen `id` replays (200).",
+             responses={200: {"model": HazardRead, "description": "replay of an earlier create"},
+                        **problem_responses(401, 403, 404, 409, 422)})
+async def add_hazard(inspection_id: uuid.UUID, data: HazardCreate, principal: FieldPrincipal,
+                     session: WriteSession, response: Response) -> HazardRead:
+    hazard, tag, created = await service.add_hazard(session, inspection_id, data, principal)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    response.headers["Location"] = f"/api/v1/hazards/{hazard.id}"
+    response.headers["ETag"] = tag
+    return hazard

@@ -25,6 +25,8 @@ from app.core import clock
 from app.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from app.db.replay import existing_or_conflict, fingerprint, store_or_replay
 from app.hazards import service as hazards
+from app.hazards.models import Hazard
+from app.hazards.schemas import HazardCreate, HazardRead
 from app.inspections.models import Inspection, InspectionOfficer
 from app.inspections.queries import inspection_read, inspection_region
 from app.inspections.schemas import InspectionCreate, InspectionRead, InspectionUpdate
@@ -125,3 +127,32 @@ async def update_inspection(session: AsyncSession, inspection_id: uuid.UUID, dat
         setattr(inspection, name, value)
     await session.commit()
     return await inspection_read(session, inspection_id)
+
+
+async def add_hazard(session: AsyncSession, inspection_id: uuid.UUID, data: HazardCreate, actor: Principal
+                     ) -> tuple[HazardRead, str, bool]:
+    """Add a finding to an existing inspection (same rules as nested ones); replay by hazard id.
+
+    The inspection row is locked while the new hazard's position is taken, so concurrent additions keep
+    the order they were accepted in.
+    """
+    await get_inspection(session, inspection_id, actor)  # 404 outside the caller's region
+    record_id = data.id or uuid.uuid4()
+    fp = hazards.hazard_fingerprint(inspection_id, data)
+    if data.id is not None and await existing_or_conflict(session, Hazard, record_id, fp, "hazard") is not None:
+        read, tag = await hazards.get_hazard(session, record_id, actor)
+        return read, tag, False
+    await session.execute(select(Inspection.id).where(Inspection.id == inspection_id).with_for_update())
+    inspection = await inspection_read(session, inspection_id)
+    ensure_takes_part(actor, inspection.officer_ids)
+    if data.due_on is not None and data.due_on < inspection.inspected_on:
+        raise ValidationFailed.field(["body", "due_on"], f"due_on {data.due_on.isoformat()} is before the "
+                                                         f"inspection date {inspection.inspected_on.isoformat()}")
+    position = len(inspection.hazards)
+
+    async def store() -> None:
+        await hazards.add_hazards(session, inspection_id, inspection.inspected_on, [data], position, actor)
+
+    created = await store_or_replay(session, Hazard, record_id, fp, "hazard", store)
+    read, tag = await hazards.get_hazard(session, record_id, actor)
+    return read, tag, created

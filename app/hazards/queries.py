@@ -1,0 +1,107 @@
+"""Read paths for hazards: visibility, the list with every filter (Core, selected columns), the history."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, not_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import scoping
+from app.auth.principals import Principal
+from app.core import clock
+from app.core.errors import NotFound
+from app.core.pagination import page_of, paginate
+from app.hazards.models import OPEN_STATUSES, Hazard, HazardCategory, HazardHistory, HazardStatus, Severity
+from app.hazards.schemas import HazardListItem, HistoryRead
+from app.inspections.models import Inspection
+from app.institutions.models import Institution, InstitutionKind
+
+
+@dataclass(frozen=True, slots=True)
+class HazardFilters:
+    status: HazardStatus | None = None
+    overdue: bool | None = None
+    severity: Severity | None = None
+    category: HazardCategory | None = None
+    kind: InstitutionKind | None = None
+    region_code: str | None = None
+    institution_id: uuid.UUID | None = None
+    found_from: date | None = None
+    found_to: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HazardContext:
+    """Where a hazard sits: its inspection, institution and region."""
+
+    inspection_id: uuid.UUID
+    institution_id: uuid.UUID
+    region_code: str
+
+
+async def hazard_context(session: AsyncSession, hazard_id: uuid.UUID, actor: Principal) -> HazardContext:
+    """The hazard's place, or 404 when it does not exist or lies outside the caller's region."""
+    row = (await session.execute(
+        select(Hazard.inspection_id, Inspection.institution_id, Institution.region_code)
+        .join(Inspection, Inspection.id == Hazard.inspection_id)
+        .join(Institution, Institution.id == Inspection.institution_id)
+        .where(Hazard.id == hazard_id))).one_or_none()
+    if row is None or not scoping.can_see(actor, row.region_code):
+        raise NotFound(f"hazard {hazard_id} not found")
+    return HazardContext(row.inspection_id, row.institution_id, row.region_code)
+
+
+def overdue_clause(today: date) -> ColumnElement[bool]:
+    """SQL twin of `Hazard.is_overdue`: open or rectifying, and due before `today`."""
+    return and_(Hazard.status.in_(OPEN_STATUSES), Hazard.due_on.is_not(None), Hazard.due_on < today)
+
+
+_HAZARD_FIELDS = ("id", "inspection_id", "category", "severity", "description", "legal_basis", "due_on",
+                  "status", "found_on", "rectified_on", "verified_on", "created_at", "updated_at")
+
+
+async def list_hazards(session: AsyncSession, actor: Principal, filters: HazardFilters, cursor: str | None,
+                       limit: int) -> tuple[list[HazardListItem], str | None]:
+    """Most recently found first (found_on descending, then id)."""
+    stmt = scoping.scoped(
+        select(*[getattr(Hazard, k) for k in _HAZARD_FIELDS], Inspection.institution_id,
+               Institution.name.label("institution_name"), Institution.kind, Institution.region_code,
+               Institution.township, overdue_clause(clock.today()).label("overdue"))
+        .join(Inspection, Inspection.id == Hazard.inspection_id)
+        .join(Institution, Institution.id == Inspection.institution_id),
+        Institution.region_code, actor, filters.region_code)
+    if filters.status is not None:
+        stmt = stmt.where(Hazard.status == filters.status)
+    if filters.overdue is not None:
+        overdue = overdue_clause(clock.today())
+        stmt = stmt.where(overdue if filters.overdue else not_(overdue))
+    if filters.severity is not None:
+        stmt = stmt.where(Hazard.severity == filters.severity)
+    if filters.category is not None:
+        stmt = stmt.where(Hazard.category == filters.category)
+    if filters.kind is not None:
+        stmt = stmt.where(Institution.kind == filters.kind)
+    if filters.institution_id is not None:
+        stmt = stmt.where(Inspection.institution_id == filters.institution_id)
+    if filters.found_from is not None:
+        stmt = stmt.where(Hazard.found_on >= filters.found_from)
+    if filters.found_to is not None:
+        stmt = stmt.where(Hazard.found_on <= filters.found_to)
+    stmt = paginate(stmt, [Hazard.found_on, Hazard.id], cursor, limit, parse=[date, uuid.UUID], descending=True)
+    rows = (await session.execute(stmt)).all()
+    page, next_cursor = page_of(rows, limit, lambda r: [r.found_on, r.id])
+    return [HazardListItem.model_validate(r._mapping) for r in page], next_cursor
+
+
+async def list_history(session: AsyncSession, hazard_id: uuid.UUID, actor: Principal, cursor: str | None,
+                       limit: int) -> tuple[list[HistoryRead], str | None]:
+    """Oldest first."""
+    await hazard_context(session, hazard_id, actor)
+    stmt = paginate(select(HazardHistory).where(HazardHistory.hazard_id == hazard_id), [HazardHistory.seq],
+                    cursor, limit, parse=[int])
+    rows = (await session.execute(stmt)).scalars().all()
+    page, next_cursor = page_of(rows, limit, lambda h: [h.seq])
+    return [HistoryRead.model_validate(h) for h in page], next_cursor
