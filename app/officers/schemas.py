@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from app.core import clock
 from app.core.schemas import ReadModel, RegionCode, StrictInput
@@ -20,9 +20,12 @@ CertificateNo = Annotated[str, StringConstraints(strip_whitespace=True, min_leng
                           Field(description="执法证号, unique", examples=["渝执法500240001"])]
 
 
-def _check_dates(issued: date | None, expires: date | None) -> None:
+def _check_dates(expires: date | None, info: ValidationInfo) -> date | None:
+    # A field validator (not a model one), so the 422 names `certificate_expires_on` in `errors[].loc`.
+    issued = info.data.get("certificate_issued_on")
     if issued is not None and expires is not None and expires < issued:
         raise ValueError("certificate_expires_on must not be before certificate_issued_on")
+    return expires
 
 
 class OfficerCreate(StrictInput):
@@ -35,10 +38,7 @@ class OfficerCreate(StrictInput):
     certificate_expires_on: date | None = None
     certificate_status: CertificateStatus = CertificateStatus.valid
 
-    @model_validator(mode="after")
-    def _dates(self) -> Self:
-        _check_dates(self.certificate_issued_on, self.certificate_expires_on)
-        return self
+    _dates = field_validator("certificate_expires_on")(_check_dates)
 
 
 class OfficerUpdate(StrictInput):
@@ -52,13 +52,15 @@ class OfficerUpdate(StrictInput):
     certificate_expires_on: date | None = None
     certificate_status: CertificateStatus | None = None
 
-    @model_validator(mode="after")
-    def _required_not_null(self) -> Self:
-        for name in ("name", "unit", "region_code", "certificate_status"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} may not be null")
-        _check_dates(self.certificate_issued_on, self.certificate_expires_on)
-        return self
+    @field_validator("name", "unit", "region_code", "certificate_status")
+    @classmethod
+    def _required_not_null(cls, value: object, info: ValidationInfo) -> object:
+        # Runs only for fields that were sent; a field validator so the 422 names the field in `loc`.
+        if value is None:
+            raise ValueError(f"{info.field_name} may not be null")
+        return value
+
+    _dates = field_validator("certificate_expires_on")(_check_dates)
 
 
 class OfficerRead(ReadModel):
