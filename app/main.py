@@ -21,6 +21,7 @@ from app.health.router import router as health_router
 from app.inspections.router import router as inspections_router
 from app.institutions.router import router as institutions_router
 from app.officers.router import router as officers_router
+from app.reports.router import router as reports_router
 
 API_PREFIX = "/api/v1"
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(officers_router)
     api.include_router(inspections_router)
     api.include_router(hazards_router)
+    api.include_router(reports_router)
     app.include_router(api)
     app.include_router(health_router)
     _register_problem_schema(app)

@@ -94,6 +94,13 @@ async def list_api_keys(principal: AdminPrincipal, session: ReadSession,
     return Page(items=[ApiKeyRead.model_validate(k) for k in items], next_cursor=next_cursor)
 
 
+@router.get("/api-keys/{key_id}", response_model=ApiKeyRead, tags=["api-keys"],
+            summary="One API key (admin), without the key itself", responses=problem_responses(401, 403, 404, 422))
+async def get_api_key(key_id: uuid.UUID, principal: AdminPrincipal, session: ReadSession) -> ApiKeyRead:
+    """The target of the `Location` a create answers."""
+    return ApiKeyRead.model_validate(await service.get_api_key(session, key_id, principal))
+
+
 @router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["api-keys"],
                summary="Revoke an API key (admin)", responses=problem_responses(401, 403, 404, 422))
 async def revoke_api_key(key_id: uuid.UUID, principal: AdminPrincipal, session: WriteSession) -> Response:

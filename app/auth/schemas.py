@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from app.auth.models import Role
 from app.core.schemas import Name, ReadModel, ScopeRegionCode, StrictInput
@@ -43,12 +43,13 @@ class UserUpdate(StrictInput):
     is_active: bool | None = Field(default=None, description="false disables the user: its tokens stop working")
     officer_id: uuid.UUID | None = Field(default=None, description="link to an officer; null unlinks")
 
-    @model_validator(mode="after")
-    def _no_nulls(self) -> UserUpdate:
-        for name in self.model_fields_set - {"officer_id"}:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} may not be null")
-        return self
+    @field_validator("password", "role", "region_code", "is_active", mode="before")
+    @classmethod
+    def _no_null(cls, value: object, info: ValidationInfo) -> object:
+        # a field validator (not a model validator) so the 422 names the field in `errors[].loc`
+        if value is None:
+            raise ValueError(f"{info.field_name} may not be null")
+        return value
 
 
 class UserRead(ReadModel):

@@ -120,10 +120,15 @@ async def list_api_keys(session: AsyncSession, actor: Principal, cursor: str | N
     return page_of(rows, limit, lambda k: [k.created_at, k.id])
 
 
-async def revoke_api_key(session: AsyncSession, key_id: uuid.UUID, actor: Principal) -> None:
+async def get_api_key(session: AsyncSession, key_id: uuid.UUID, actor: Principal) -> ApiKey:
     row = await session.get(ApiKey, key_id)
     if row is None or not scoping.can_see(actor, row.region_code):
         raise NotFound(f"API key {key_id} not found")
+    return row
+
+
+async def revoke_api_key(session: AsyncSession, key_id: uuid.UUID, actor: Principal) -> None:
+    row = await get_api_key(session, key_id, actor)
     if row.revoked_at is None:
         row.revoked_at = clock.now()
         await session.commit()

@@ -109,7 +109,9 @@ _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+)")
 
 def integrity_field(exc: IntegrityError) -> str | None:
     """The column an integrity violation is about, when the driver says."""
-    text = str(exc.orig)
+    # asyncpg keeps 'Key (col)=(…) already exists.' in the driver exception's `detail`, not in its message
+    cause = exc.orig.__cause__ if exc.orig is not None else None
+    text = f"{exc.orig} {getattr(cause, 'detail', None) or ''}"
     if m := _PG_KEY.search(text):
         return m.group(1).split(",")[0].strip()
     if m := _SQLITE_UNIQUE.search(text):

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from app.core.schemas import Name, ReadModel, RegionCode, ShortText, StrictInput
 from app.institutions.models import InstitutionKind, InstitutionStatus, OperatorType
@@ -40,7 +40,7 @@ CreditCode = Annotated[
     str,
     AfterValidator(validate_credit_code),
     Field(description="统一社会信用代码: 18 characters, check character verified (GB 32100-2015)",
-          examples=["91500240MA5UXXXX0X"]),
+          examples=["91500240MA5U000018"]),
 ]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+\-() ]{3,40}$")]
 Township = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100),
@@ -92,12 +92,14 @@ class InstitutionUpdate(StrictInput):
     beds: Beds | None = None
     status: InstitutionStatus | None = None
 
-    @model_validator(mode="after")
-    def _required_not_null(self) -> InstitutionUpdate:
-        for name in ("name", "kind", "region_code", "status"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} may not be null")
-        return self
+    @field_validator("name", "kind", "region_code", "status")
+    @classmethod
+    def _required_not_null(cls, value: object, info: ValidationInfo) -> object:
+        # A field validator (not a model validator) so the 422 locates the field: ["body", "name"].
+        # It only runs for fields that were sent, which is exactly when null must be refused.
+        if value is None:
+            raise ValueError(f"{info.field_name} may not be null (it is required)")
+        return value
 
 
 class InstitutionRead(ReadModel):

@@ -1,0 +1,1 @@
+"""Reports: the annual rule-of-law figures, summaries and breakdowns for dashboards (SQL-first)."""

@@ -1,0 +1,137 @@
+"""The enforcement-inspection paragraph of the annual rule-of-law report (法治政府建设情况报告), as text and DOCX.
+
+Wording is the report's own (API.md), one sentence per line:
+  {殡葬 unit}集中排查{area}殡葬机构{家}家,累计检查{次}次,排查出问题{起}起,整改{起}起,整改率{rate}。
+  {养老 unit}集中排查{area}养老机构{家}家,累计检查{次}次,排查隐患{起}起,整改{起}起,整改率{rate}。
+  目前有持证执法人员{人}人。
+The rate is printed whole (`100%`) when whole, else with one decimal (`96.5%`, rounded half up, never shown
+as 100.0% unless every hazard was rectified), and `—` when nothing was found.
+
+The DOCX follows GB/T 9704-2012: A4, margins 37/35/28/26 mm, title 方正小标宋简体 二号 (22 pt) centred, body
+仿宋_GB2312 三号 (16 pt) at a fixed 28 pt line spacing, headings 黑体; East Asian font names are set
+explicitly (w:eastAsia) so Word and WPS pick them on the reader's machine.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from docx.text.run import Run
+
+from app.institutions.models import InstitutionKind
+from app.reports.schemas import KindCounters, SummaryRead
+
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+TITLE_FONT = "方正小标宋简体"
+BODY_FONT = "仿宋_GB2312"
+HEADING_FONT = "黑体"
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    funeral_unit: str
+    elderly_care_unit: str
+    area: str
+
+
+def format_rate(rectified: int, found: int) -> str:
+    if found == 0:
+        return "—"
+    if (rectified * 100) % found == 0:
+        return f"{rectified * 100 // found}%"
+    value = (Decimal(rectified) * 100 / Decimal(found)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if value >= 100:
+        value = Decimal("99.9")
+    return f"{value}%"
+
+
+def _kind(summary: SummaryRead, kind: InstitutionKind) -> KindCounters:
+    return next(k for k in summary.kinds if k.kind == kind)
+
+
+def paragraph_lines(summary: SummaryRead, wording: Wording) -> list[str]:
+    f = _kind(summary, InstitutionKind.funeral)
+    e = _kind(summary, InstitutionKind.elderly_care)
+    return [
+        f"{wording.funeral_unit}集中排查{wording.area}殡葬机构{f.institutions_inspected}家,"
+        f"累计检查{f.inspections}次,排查出问题{f.hazards_found}起,整改{f.hazards_rectified}起,"
+        f"整改率{format_rate(f.hazards_rectified, f.hazards_found)}。",
+        f"{wording.elderly_care_unit}集中排查{wording.area}养老机构{e.institutions_inspected}家,"
+        f"累计检查{e.inspections}次,排查隐患{e.hazards_found}起,整改{e.hazards_rectified}起,"
+        f"整改率{format_rate(e.hazards_rectified, e.hazards_found)}。",
+        f"目前有持证执法人员{summary.officers_certified}人。",
+    ]
+
+
+def annual_text(summary: SummaryRead, wording: Wording) -> str:
+    return "\n".join(paragraph_lines(summary, wording)) + "\n"
+
+
+def _font(run: Run, name: str, size: float, bold: bool = False) -> None:
+    run.font.name = name
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    r_pr = run._element.get_or_add_rPr()
+    r_fonts = r_pr.get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        r_fonts.set(qn(attr), name)
+
+
+def _body_paragraph(doc: DocxDocument, text: str, *, indent: bool = True, font: str = BODY_FONT) -> None:
+    p = doc.add_paragraph()
+    fmt = p.paragraph_format
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    fmt.line_spacing = Pt(28)
+    fmt.space_before = fmt.space_after = Pt(0)
+    if indent:
+        fmt.first_line_indent = Pt(32)  # two characters of 三号
+    _font(p.add_run(text), font, 16)
+
+
+TABLE_HEADINGS = ("机构类型", "检查机构(家)", "检查(次)", "排查隐患(起)", "整改(起)", "整改率", "重大隐患(起)",
+                  "逾期未改(起)")
+
+
+def annual_docx(summary: SummaryRead, wording: Wording, year: int) -> bytes:
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+    section.left_margin, section.right_margin = Mm(28), Mm(26)
+    normal = doc.styles["Normal"]
+    normal.font.name = BODY_FONT
+    normal.font.size = Pt(16)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
+
+    title = doc.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.paragraph_format.space_after = Pt(28)
+    _font(title.add_run(f"{year}年民政执法检查情况"), TITLE_FONT, 22)
+    _body_paragraph(doc, "一、执法检查情况", indent=True, font=HEADING_FONT)
+    for line in paragraph_lines(summary, wording):
+        _body_paragraph(doc, line)
+    _body_paragraph(doc, "二、数据明细", indent=True, font=HEADING_FONT)
+
+    table = doc.add_table(rows=1, cols=len(TABLE_HEADINGS))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, heading in zip(table.rows[0].cells, TABLE_HEADINGS, strict=True):
+        _font(cell.paragraphs[0].add_run(heading), HEADING_FONT, 10.5)
+    for kind, label in ((InstitutionKind.funeral, "殡葬机构"), (InstitutionKind.elderly_care, "养老机构")):
+        k = _kind(summary, kind)
+        values = (label, k.institutions_inspected, k.inspections, k.hazards_found, k.hazards_rectified,
+                  format_rate(k.hazards_rectified, k.hazards_found), k.major_hazards, k.hazards_overdue)
+        for cell, value in zip(table.add_row().cells, values, strict=True):
+            _font(cell.paragraphs[0].add_run(str(value)), BODY_FONT, 10.5)
+    _body_paragraph(doc, f"持证执法人员{summary.officers_certified}人(截至{summary.as_of.isoformat()})。")
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

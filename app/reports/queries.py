@@ -1,0 +1,145 @@
+"""SQL aggregates behind every report. One statement computes all hazard/inspection/institution counters
+for any grouping; one more counts officers. Nothing loops over rows in Python.
+
+Definitions (API.md), for a period [from, to] on inspected_on / found_on, an `as_of` date, a region prefix:
+- institutions_total: institutions not closed;  institutions_inspected: distinct institutions inspected;
+- inspections: inspections in the period;  hazards_found: hazards found in the period, voided excluded;
+- hazards_rectified: of those, status rectified/verified with rectified_on <= as_of;
+- hazards_overdue: of those, not rectified by as_of and due_on < as_of;  major_hazards: severity major;
+- officers certified on as_of: see app.officers.models.certified_on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, String, and_, cast, func, literal, not_, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.scoping import region_clause
+from app.core.pagination import AnySelect, ColumnLike
+from app.hazards.models import Hazard, HazardStatus, Severity
+from app.inspections.models import Inspection
+from app.institutions.models import Institution, InstitutionStatus
+from app.officers.models import Officer, certified_on
+from app.reports.schemas import GroupBy
+
+COUNTERS = ("institutions_total", "institutions_inspected", "inspections", "hazards_found", "hazards_rectified",
+            "hazards_overdue", "major_hazards")
+# Groupings that say nothing about institutions or inspections (their counters are null, not 0).
+HAZARD_ONLY = frozenset({GroupBy.category, GroupBy.severity})
+NO_INSTITUTION_TOTAL = HAZARD_ONLY | {GroupBy.month}
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    date_from: date
+    date_to: date
+    as_of: date
+    region_prefix: str
+
+
+def _month(column: Any, dialect: str) -> ColumnElement[str]:
+    if dialect == "sqlite":
+        return func.strftime("%Y-%m", column)
+    return func.to_char(column, "YYYY-MM")
+
+
+def _keys(group_by: GroupBy, source: str, dialect: str) -> tuple[ColumnLike, ColumnLike] | None:
+    """(key, label) expressions of `group_by` for one source table set, or None when it does not apply."""
+    if group_by == GroupBy.kind:
+        return Institution.kind, Institution.kind
+    if group_by == GroupBy.region_code:
+        return Institution.region_code, Institution.region_code
+    if group_by == GroupBy.township:
+        return Institution.township, Institution.township
+    if group_by == GroupBy.institution:
+        return cast(Institution.id, String), Institution.name
+    if group_by == GroupBy.month:
+        if source == "institutions":
+            return None
+        month = _month(Inspection.inspected_on if source == "inspections" else Hazard.found_on, dialect)
+        return month, month
+    if source != "hazards":
+        return None
+    column = Hazard.category if group_by == GroupBy.category else Hazard.severity
+    return column, column
+
+
+def _zeros(*names: str) -> list[ColumnElement[Any]]:
+    return [literal(0, Integer).label(n) for n in names]
+
+
+def counters_statement(group_by: GroupBy, period: Period, dialect: str) -> AnySelect:
+    """All counters per group in one statement: three grouped SELECTs, UNION ALL, summed per key."""
+    in_region = region_clause(Institution.region_code, period.region_prefix)
+    parts: list[AnySelect] = []
+    if (keys := _keys(group_by, "institutions", dialect)) is not None:
+        key, label = keys
+        parts.append(
+            select(key.label("key"), label.label("label"),
+                   func.count().filter(Institution.status != InstitutionStatus.closed).label("institutions_total"),
+                   *_zeros(*COUNTERS[1:]))
+            .where(in_region).group_by(key, label))
+    if (keys := _keys(group_by, "inspections", dialect)) is not None:
+        key, label = keys
+        parts.append(
+            select(key.label("key"), label.label("label"), *_zeros("institutions_total"),
+                   func.count(Inspection.institution_id.distinct()).label("institutions_inspected"),
+                   func.count().label("inspections"), *_zeros(*COUNTERS[3:]))
+            .join(Institution, Institution.id == Inspection.institution_id)
+            .where(in_region, Inspection.inspected_on.between(period.date_from, period.date_to))
+            .group_by(key, label))
+    hazard_keys = _keys(group_by, "hazards", dialect)
+    assert hazard_keys is not None  # every grouping applies to hazards
+    key, label = hazard_keys
+    rectified = and_(Hazard.status.in_((HazardStatus.rectified, HazardStatus.verified)),
+                     Hazard.rectified_on <= period.as_of)
+    not_rectified = or_(Hazard.rectified_on.is_(None), not_(rectified))
+    parts.append(
+        select(key.label("key"), label.label("label"), *_zeros(*COUNTERS[:3]),
+               func.count().label("hazards_found"),
+               func.count().filter(rectified).label("hazards_rectified"),
+               func.count().filter(and_(not_rectified, Hazard.due_on < period.as_of)).label("hazards_overdue"),
+               func.count().filter(Hazard.severity == Severity.major).label("major_hazards"))
+        .join(Inspection, Inspection.id == Hazard.inspection_id)
+        .join(Institution, Institution.id == Inspection.institution_id)
+        .where(in_region, Hazard.found_on.between(period.date_from, period.date_to),
+               Hazard.status != HazardStatus.voided)
+        .group_by(key, label))
+    u = union_all(*parts).subquery("parts")
+    return (select(u.c.key, func.max(u.c.label).label("label"),
+                   *[func.sum(u.c[name]).label(name) for name in COUNTERS])
+            .group_by(u.c.key).order_by(u.c.key))
+
+
+async def counters(session: AsyncSession, group_by: GroupBy, period: Period) -> list[dict[str, Any]]:
+    """Rows of {key, label, counters…} ordered by key; counters that do not apply are None."""
+    dialect = session.get_bind().dialect.name
+    rows = (await session.execute(counters_statement(group_by, period, dialect))).mappings().all()
+    out = []
+    for row in rows:
+        item: dict[str, Any] = {name: int(row[name] or 0) for name in COUNTERS}
+        if group_by in NO_INSTITUTION_TOTAL:
+            item["institutions_total"] = None
+        if group_by in HAZARD_ONLY:
+            item["institutions_inspected"] = item["inspections"] = None
+        found, rectified = item["hazards_found"], item["hazards_rectified"]
+        item["rectification_rate"] = rectified / found if found else None
+        key = None if row["key"] is None else str(row["key"])
+        if key is not None and group_by == GroupBy.institution:
+            key = str(uuid.UUID(key))  # SQLite stores UUIDs as 32 hex digits: answer the canonical form
+        out.append({"key": key, "label": row["label"], **item})
+    return out
+
+
+async def officers_by_unit(session: AsyncSession, period: Period) -> list[dict[str, Any]]:
+    """Per unit: officers on the roster and those certified on as_of."""
+    stmt = (select(Officer.unit, func.count().label("total"),
+                   func.count().filter(certified_on(period.as_of)).label("certified"))
+            .where(region_clause(Officer.region_code, period.region_prefix))
+            .group_by(Officer.unit).order_by(Officer.unit))
+    return [dict(r) for r in (await session.execute(stmt)).mappings().all()]
