@@ -16,6 +16,7 @@ from app.core.errors import Problem
 from app.core.handlers import install_handlers
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.db.session import Database
+from app.exports.router import router as exports_router
 from app.hazards.router import router as hazards_router
 from app.health.router import router as health_router
 from app.inspections.router import router as inspections_router
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(inspections_router)
     api.include_router(hazards_router)
     api.include_router(reports_router)
+    api.include_router(exports_router)
     app.include_router(api)
     app.include_router(health_router)
     _register_problem_schema(app)

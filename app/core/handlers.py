@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.core.errors import (
     PROBLEM_BASE,
@@ -86,12 +87,19 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI answers 400 "There was an error parsing the body" for a body it cannot decode (e.g. JSON
+        # that is not UTF-8, a broken form); the contract makes every undecodable body a 422, never a 400.
+        return problem_response(_undecodable_body(exc).to_problem(request.url.path))
     title = _HTTP_TITLES.get(exc.status_code, "HTTP error")
     detail = exc.detail if isinstance(exc.detail, str) else title
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no route matches {request.url.path}"
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:
         detail = f"method {request.method} is not allowed on {request.url.path}"
+        # Starlette's Allow names only the first route that matched the path; RFC 9110 wants all of them.
+        headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
     problem = Problem(
         type=PROBLEM_BASE + title.lower().replace(" ", "-"),
         title=title,
@@ -99,7 +107,25 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
         detail=detail,
         instance=request.url.path,
     )
-    return problem_response(problem, dict(exc.headers or {}))
+    return problem_response(problem, headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
+def _undecodable_body(exc: StarletteHTTPException) -> ValidationFailed:
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        msg = f"body is not valid JSON (not UTF-8 text: byte {cause.start} cannot be decoded)"
+    else:
+        msg = f"body could not be decoded ({exc.detail})"
+    return ValidationFailed(f"body: {msg}", errors=[FieldError(loc=["body"], msg=msg, type="json_invalid")])
 
 
 # PostgreSQL: 'Key (credit_code)=(…) already exists'; SQLite: 'UNIQUE constraint failed: institutions.credit_code'

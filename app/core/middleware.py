@@ -11,6 +11,7 @@ import logging
 import time
 import uuid
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PayloadTooLarge
@@ -21,8 +22,16 @@ access_log = logging.getLogger("app.access")
 REQUEST_ID_HEADER = "x-request-id"
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """Raised from `receive` when a streamed body passes the limit.
+
+    An HTTPException on purpose: FastAPI turns any other exception raised while it reads the body into a
+    400 ("There was an error parsing the body"); this one it re-raises, and the problem handler renders it
+    as the 413. Raised outside FastAPI's body parsing, the middleware below catches it itself.
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(413, detail=detail, headers={"Connection": "close"})
 
 
 class BodyLimitMiddleware:
@@ -55,7 +64,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    raise _BodyTooLarge(self._too_large(scope).detail)
             return message
 
         async def tracking_send(message: Message) -> None:

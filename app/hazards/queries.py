@@ -13,7 +13,7 @@ from app.auth import scoping
 from app.auth.principals import Principal
 from app.core import clock
 from app.core.errors import NotFound
-from app.core.pagination import page_of, paginate
+from app.core.pagination import AnySelect, page_of, paginate
 from app.hazards.models import OPEN_STATUSES, Hazard, HazardCategory, HazardHistory, HazardStatus, Severity
 from app.hazards.schemas import HazardListItem, HistoryRead
 from app.inspections.models import Inspection
@@ -63,16 +63,10 @@ _HAZARD_FIELDS = ("id", "inspection_id", "category", "severity", "description", 
                   "status", "found_on", "rectified_on", "verified_on", "created_at", "updated_at")
 
 
-async def list_hazards(session: AsyncSession, actor: Principal, filters: HazardFilters, cursor: str | None,
-                       limit: int) -> tuple[list[HazardListItem], str | None]:
-    """Most recently found first (found_on descending, then id)."""
-    stmt = scoping.scoped(
-        select(*[getattr(Hazard, k) for k in _HAZARD_FIELDS], Inspection.institution_id,
-               Institution.name.label("institution_name"), Institution.kind, Institution.region_code,
-               Institution.township, overdue_clause(clock.today()).label("overdue"))
-        .join(Inspection, Inspection.id == Hazard.inspection_id)
-        .join(Institution, Institution.id == Inspection.institution_id),
-        Institution.region_code, actor, filters.region_code)
+def hazard_scope(stmt: AnySelect, actor: Principal, filters: HazardFilters) -> AnySelect:
+    """Apply the caller's region and the list filters to a SELECT that joins hazards, inspections and
+    institutions (shared by the list and the ledger exports)."""
+    stmt = scoping.scoped(stmt, Institution.region_code, actor, filters.region_code)
     if filters.status is not None:
         stmt = stmt.where(Hazard.status == filters.status)
     if filters.overdue is not None:
@@ -90,6 +84,19 @@ async def list_hazards(session: AsyncSession, actor: Principal, filters: HazardF
         stmt = stmt.where(Hazard.found_on >= filters.found_from)
     if filters.found_to is not None:
         stmt = stmt.where(Hazard.found_on <= filters.found_to)
+    return stmt
+
+
+async def list_hazards(session: AsyncSession, actor: Principal, filters: HazardFilters, cursor: str | None,
+                       limit: int) -> tuple[list[HazardListItem], str | None]:
+    """Most recently found first (found_on descending, then id)."""
+    stmt = hazard_scope(
+        select(*[getattr(Hazard, k) for k in _HAZARD_FIELDS], Inspection.institution_id,
+               Institution.name.label("institution_name"), Institution.kind, Institution.region_code,
+               Institution.township, overdue_clause(clock.today()).label("overdue"))
+        .join(Inspection, Inspection.id == Hazard.inspection_id)
+        .join(Institution, Institution.id == Inspection.institution_id),
+        actor, filters)
     stmt = paginate(stmt, [Hazard.found_on, Hazard.id], cursor, limit, parse=[date, uuid.UUID], descending=True)
     rows = (await session.execute(stmt)).all()
     page, next_cursor = page_of(rows, limit, lambda r: [r.found_on, r.id])

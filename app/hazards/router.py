@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Header, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Header, Query, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
 from app.auth.deps import CurrentPrincipal, FieldPrincipal
@@ -22,11 +22,7 @@ router = APIRouter(prefix="/hazards", tags=["hazards"])
 Cursor = Annotated[str | None, Query(max_length=2000)]
 
 
-@router.get("", response_model=Page[HazardListItem], summary="List hazards (most recently found first)",
-            responses=problem_responses(401, 403, 422))
-async def list_hazards(
-    principal: CurrentPrincipal,
-    session: ReadSession,
+def hazard_filters(
     status_: Annotated[HazardStatus | None, Query(alias="status")] = None,
     overdue: Annotated[bool | None, Query(description="open/rectifying and past due_on (today, Asia/Shanghai)")
                        ] = None,
@@ -37,12 +33,20 @@ async def list_hazards(
     institution_id: uuid.UUID | None = None,
     found_from: Annotated[date | None, Query(description="found_on on or after")] = None,
     found_to: Annotated[date | None, Query(description="found_on on or before")] = None,
-    limit: Annotated[Limit, Query()] = 50,
-    cursor: Cursor = None,
-) -> Page[HazardListItem]:
-    filters = queries.HazardFilters(status=status_, overdue=overdue, severity=severity, category=category,
-                                    kind=kind, region_code=region_code, institution_id=institution_id,
-                                    found_from=found_from, found_to=found_to)
+) -> queries.HazardFilters:
+    """The hazard list filters (also taken by the ledger exports)."""
+    return queries.HazardFilters(status=status_, overdue=overdue, severity=severity, category=category,
+                                 kind=kind, region_code=region_code, institution_id=institution_id,
+                                 found_from=found_from, found_to=found_to)
+
+
+HazardFilterParams = Annotated[queries.HazardFilters, Depends(hazard_filters)]
+
+
+@router.get("", response_model=Page[HazardListItem], summary="List hazards (most recently found first)",
+            responses=problem_responses(401, 403, 422))
+async def list_hazards(principal: CurrentPrincipal, session: ReadSession, filters: HazardFilterParams,
+                       limit: Annotated[Limit, Query()] = 50, cursor: Cursor = None) -> Page[HazardListItem]:
     items, next_cursor = await queries.list_hazards(session, principal, filters, cursor, limit)
     return Page(items=items, next_cursor=next_cursor)
 

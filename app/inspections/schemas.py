@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from app.core.schemas import ReadModel, StrictInput
 from app.hazards.schemas import HazardCreate, HazardRead
@@ -33,18 +33,7 @@ class InspectionCreate(StrictInput):
     summary: Summary | None = None
     hazards: list[HazardCreate] = Field(default_factory=list, max_length=200,
                                         description="findings, created in the same transaction, in this order")
-
-    @model_validator(mode="after")
-    def _distinct(self) -> Self:
-        seen: set[uuid.UUID] = set()
-        for officer_id in self.officer_ids:
-            if officer_id in seen:
-                raise ValueError(f"officer_ids lists officer {officer_id} twice; two distinct officers are needed")
-            seen.add(officer_id)
-        hazard_ids = [h.id for h in self.hazards if h.id is not None]
-        if len(hazard_ids) != len(set(hazard_ids)):
-            raise ValueError("hazards: the same hazard id is given twice")
-        return self
+    # Repeated officer or hazard ids are refused by the service, which names the repeated index in `loc`.
 
 
 class InspectionUpdate(StrictInput):
@@ -54,11 +43,13 @@ class InspectionUpdate(StrictInput):
     campaign: Campaign | None = None
     summary: Summary | None = None
 
-    @model_validator(mode="after")
-    def _type_not_null(self) -> Self:
-        if "type" in self.model_fields_set and self.type is None:
+    @field_validator("type")
+    @classmethod
+    def _type_not_null(cls, value: InspectionType | None) -> InspectionType:
+        # Runs only when `type` is sent; a field validator so the 422 names `type` in `loc`.
+        if value is None:
             raise ValueError("type may not be null")
-        return self
+        return value
 
 
 class OfficerBrief(ReadModel):

@@ -59,7 +59,13 @@ async def _rule_errors(session: AsyncSession, data: InspectionCreate, actor: Pri
                                  msg=f"institution '{institution.name}' is closed and cannot be inspected"))
     officers = {o.id: o for o in (await session.execute(
         select(Officer).where(Officer.id.in_(data.officer_ids)))).scalars()}
+    listed: set[uuid.UUID] = set()
     for i, officer_id in enumerate(data.officer_ids):
+        if officer_id in listed:
+            errors.append(FieldError(loc=["body", "officer_ids", i],
+                                     msg=f"officer {officer_id} is listed twice; two distinct officers are needed"))
+            continue
+        listed.add(officer_id)
         officer = officers.get(officer_id)
         if officer is None or not scoping.can_see(actor, officer.region_code):
             errors.append(FieldError(loc=["body", "officer_ids", i], msg=f"no officer {officer_id} in your region"))
@@ -69,6 +75,12 @@ async def _rule_errors(session: AsyncSession, data: InspectionCreate, actor: Pri
                 msg=f"officer {officer.name} ({officer_id}) is not certified on "
                     f"{data.inspected_on.isoformat()}: {reason}"))
     errors.extend(hazards.due_on_errors(data.hazards, data.inspected_on, ["body", "hazards"]))
+    hazard_ids: set[uuid.UUID] = set()
+    for i, h in enumerate(data.hazards):
+        if h.id is not None and h.id in hazard_ids:
+            errors.append(FieldError(loc=["body", "hazards", i, "id"], msg=f"hazard id {h.id} is given twice"))
+        elif h.id is not None:
+            hazard_ids.add(h.id)
     return errors
 
 

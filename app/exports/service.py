@@ -1,0 +1,147 @@
+"""Writing the ledger: CSV streamed chunk by chunk, XLSX in xlsxwriter's constant-memory mode.
+
+Rules:
+- One row per hazard, voided ones included (status 已作废), with the headings of the bureau's ledger.
+- Memory does not grow with the row count: rows come from a server-side cursor in partitions, and each
+  partition is written out before the next is fetched.
+- CSV is UTF-8 with a BOM so Excel opens it; XLSX has a title row, a frozen and filtered header row, real
+  date cells and widths that fit Chinese text. An XLSX holds at most 1,048,576 rows: beyond, the sheet
+  ends with a note pointing to the CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+import xlsxwriter
+
+from app.core import clock
+from app.core.clock import LOCAL_TZ
+from app.core.pagination import AnySelect
+from app.db.session import Database
+from app.reports import labels
+
+HEADINGS = ("序号", "机构名称", "机构类型", "乡镇", "检查日期", "检查人员", "隐患类别", "隐患等级", "隐患描述",
+            "整改期限", "整改状态", "整改日期", "验收日期", "是否逾期")
+WIDTHS = (6, 30, 10, 12, 12, 20, 10, 8, 50, 12, 10, 12, 12, 8)
+DATE_COLUMNS = (4, 9, 11, 12)
+PARTITION = 2000
+XLSX_MAX_DATA_ROWS = 1_048_576 - 3  # title row, header row, a closing note
+
+
+def ledger_cells(number: int, row: Any) -> list[Any]:
+    """One ledger row: Chinese labels, dates as `date` objects (CSV prints them ISO)."""
+    return [
+        number, row.institution_name, labels.KIND.get(row.kind, row.kind), row.township or "", row.found_on,
+        row.officers or "", labels.CATEGORY.get(row.category, row.category),
+        labels.SEVERITY.get(row.severity, row.severity), row.description, row.due_on,
+        labels.STATUS.get(row.status, row.status), row.rectified_on, row.verified_on, "是" if row.overdue else "否",
+    ]
+
+
+async def _partitions(db: Database, stmt: AnySelect) -> AsyncIterator[Sequence[Any]]:
+    async with db.read_session() as session:
+        result = await session.stream(stmt.execution_options(yield_per=PARTITION))
+        async for partition in result.partitions(PARTITION):
+            yield partition
+
+
+def _csv_text(cells: list[Any]) -> list[Any]:
+    return ["" if c is None else c.isoformat() if isinstance(c, date) else c for c in cells]
+
+
+async def csv_chunks(db: Database, stmt: AnySelect) -> AsyncIterator[bytes]:
+    """The CSV ledger, one encoded chunk per partition of rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADINGS)
+    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    number = 0
+    async for partition in _partitions(db, stmt):
+        buffer.seek(0)
+        buffer.truncate()
+        for row in partition:
+            number += 1
+            writer.writerow(_csv_text(ledger_cells(number, row)))
+        yield buffer.getvalue().encode("utf-8")
+
+
+class _Sheet:
+    """An xlsxwriter workbook in constant-memory mode, written row by row from worker threads."""
+
+    def __init__(self, path: Path, title: str) -> None:
+        self.workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
+                                                        "strings_to_formulas": False, "strings_to_urls": False})
+        self.sheet = self.workbook.add_worksheet("隐患台账")
+        self.date_format = self.workbook.add_format({"num_format": "yyyy-mm-dd", "align": "center"})
+        self.text_format = self.workbook.add_format({"text_wrap": False, "valign": "top"})
+        title_format = self.workbook.add_format({"bold": True, "font_size": 14})
+        header_format = self.workbook.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1,
+                                                  "align": "center", "valign": "vcenter"})
+        for column, width in enumerate(WIDTHS):
+            self.sheet.set_column(column, column, width)
+        self.sheet.write_string(0, 0, title, title_format)
+        for column, heading in enumerate(HEADINGS):
+            self.sheet.write_string(1, column, heading, header_format)
+        self.sheet.freeze_panes(2, 0)
+        self.rows = 0
+
+    def write(self, partition: Sequence[Any]) -> None:
+        for row in partition:
+            if self.rows >= XLSX_MAX_DATA_ROWS:
+                return
+            self.rows += 1
+            cells = ledger_cells(self.rows, row)
+            r = self.rows + 1
+            for column, value in enumerate(cells):
+                if value is None:
+                    continue
+                if column in DATE_COLUMNS:
+                    self.sheet.write_datetime(r, column, datetime(value.year, value.month, value.day),
+                                              self.date_format)
+                elif isinstance(value, int):
+                    self.sheet.write_number(r, column, value)
+                else:
+                    self.sheet.write_string(r, column, value)
+
+    def close(self, truncated: bool) -> None:
+        last = max(self.rows + 1, 1)
+        self.sheet.autofilter(1, 0, last, len(HEADINGS) - 1)
+        if truncated:
+            self.sheet.write_string(last + 1, 0, "行数超过 Excel 上限,其余记录请用 CSV 导出")
+        self.workbook.close()
+
+
+def ledger_title(region_code: str, found_from: date | None, found_to: date | None) -> str:
+    region = region_code or "全部地区"
+    period = f"{found_from.isoformat() if found_from else '…'} 至 {found_to.isoformat() if found_to else '…'}"
+    exported = clock.now().astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    return f"隐患台账  地区:{region}  检查日期:{period}  导出时间:{exported}"
+
+
+async def xlsx_file(db: Database, stmt: AnySelect, title: str) -> Path:
+    """Write the XLSX ledger to a temporary file (the caller streams and deletes it)."""
+    tmp_dir = db.settings.DATA_DIR / "exports"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=tmp_dir, suffix=".xlsx")
+    os.close(fd)
+    path = Path(name)
+    try:
+        sheet = await anyio.to_thread.run_sync(_Sheet, path, title)
+        total = 0
+        async for partition in _partitions(db, stmt):
+            total += len(partition)
+            await anyio.to_thread.run_sync(sheet.write, partition)
+        await anyio.to_thread.run_sync(sheet.close, total > XLSX_MAX_DATA_ROWS)
+    except BaseException:
+        await anyio.Path(path).unlink(missing_ok=True)
+        raise
+    return path
