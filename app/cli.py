@@ -1,4 +1,4 @@
-"""`inspection-tracker` command line: serve, migrate, create-user (seed-demo comes with the reports)."""
+"""`inspection-tracker` command line: serve, migrate, create-user, seed-demo."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from app.core.config import Settings, get_settings
 from app.core.errors import AppError
 from app.db.migrate import upgrade_to_head
 from app.db.session import Database
+from app.demo import DEMO_ADMIN, SeedReport, seed_demo
 
 cli = typer.Typer(help="inspection-tracker: enforcement inspections of funeral and elderly-care institutions.",
                   no_args_is_help=True, add_completion=False)
@@ -103,6 +104,34 @@ def create_user_command(
         typer.echo(exc.detail, err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"created {role.value} '{username}' ({user_id})")
+
+
+DEMO_PASSWORD = "shizhu-demo-2023"
+
+
+async def _seed(settings: Settings, password: str) -> SeedReport:
+    db = Database(settings)
+    try:
+        await upgrade_to_head(db.engine)
+        return await seed_demo(db, password)
+    finally:
+        await db.dispose()
+
+
+@cli.command("seed-demo")
+def seed_demo_command(
+    admin_password: Annotated[str, typer.Option(help="password of the demo admin, if it is created now")] = DEMO_PASSWORD,
+) -> None:
+    """Load the 2023 Shizhu County (500240) data set behind the annual report (idempotent)."""
+    settings = _settings()
+    report = asyncio.run(_seed(settings, admin_password))
+    typer.echo(f"demo data in place: {report.institutions} institutions, {report.officers} officers, "
+               f"{report.inspections} inspections, {report.hazards} hazards (all rectified and verified)")
+    if report.admin_created:
+        typer.echo(f"log in as '{DEMO_ADMIN}' with password '{admin_password}' (demo only: change or disable it)")
+    else:
+        typer.echo(f"user '{DEMO_ADMIN}' already exists; its password is unchanged")
+    typer.echo("then: GET /api/v1/reports/annual?year=2023")
 
 
 def main() -> None:

@@ -110,13 +110,14 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(problem, headers)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 def _allowed_methods(request: Request) -> list[str]:
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match != Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return sorted(methods)
+    """The methods some route answers on this path (asked through `matches`, which nested routers support)."""
+    routes = request.app.router.routes
+    return [m for m in _METHODS
+            if any(route.matches({**request.scope, "method": m})[0] == Match.FULL for route in routes)]
 
 
 def _undecodable_body(exc: StarletteHTTPException) -> ValidationFailed:
