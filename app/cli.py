@@ -106,7 +106,7 @@ def create_user_command(
     typer.echo(f"created {role.value} '{username}' ({user_id})")
 
 
-DEMO_PASSWORD = "shizhu-demo-2023"
+DEMO_PASSWORD = "shizhu-demo-2023"  # noqa: S105 (printed demo credential, documented as such)
 
 
 async def _seed(settings: Settings, password: str) -> SeedReport:
@@ -120,7 +120,7 @@ async def _seed(settings: Settings, password: str) -> SeedReport:
 
 @cli.command("seed-demo")
 def seed_demo_command(
-    admin_password: Annotated[str, typer.Option(help="password of the demo admin, if it is created now")] = DEMO_PASSWORD,
+    admin_password: Annotated[str, typer.Option(help="password of the demo admin, if created now")] = DEMO_PASSWORD,
 ) -> None:
     """Load the 2023 Shizhu County (500240) data set behind the annual report (idempotent)."""
     settings = _settings()

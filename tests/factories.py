@@ -44,3 +44,19 @@ def inspection_body(institution_id: str, officer_ids: list[str], **overrides: An
         ],
         **overrides,
     }
+
+
+async def inspect(client: httpx.AsyncClient, headers: dict[str, str], institution_id: str, officer_ids: list[str],
+                  on: str, hazards: list[dict[str, Any]]) -> list[str]:
+    """Post an inspection on `on` with `hazards`; returns the hazard ids in order."""
+    body = inspection_body(institution_id, officer_ids, inspected_on=on, hazards=hazards)
+    r = await client.post("/api/v1/inspections", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    return [h["id"] for h in r.json()["hazards"]]
+
+
+async def move(client: httpx.AsyncClient, headers: dict[str, str], hazard_id: str, action: str, on: str,
+               note: str | None = None) -> None:
+    body: dict[str, Any] = {"action": action, "on": on, **({"note": note} if note else {})}
+    r = await client.post(f"/api/v1/hazards/{hazard_id}/transitions", json=body, headers=headers)
+    assert r.status_code == 200, r.text

@@ -67,10 +67,14 @@ def history_entry(hazard: Hazard, seq: int, action: HistoryAction, from_status: 
 
 
 async def add_hazards(session: AsyncSession, inspection_id: uuid.UUID, found_on: date,
-                      items: Sequence[HazardCreate], first_position: int, actor: Principal) -> list[Hazard]:
-    """Insert hazards (in order) with their `create` history entries; flushes, does not commit."""
+                      items: Sequence[HazardCreate], first_position: int, actor: Principal,
+                      ids: Sequence[uuid.UUID] | None = None) -> list[Hazard]:
+    """Insert hazards (in order) with their `create` history entries; flushes, does not commit.
+
+    `ids` gives the ids to use (default: the client's, else new ones)."""
+    chosen = list(ids) if ids is not None else [data.id or uuid.uuid4() for data in items]
     hazards = [
-        Hazard(id=data.id or uuid.uuid4(), inspection_id=inspection_id, position=first_position + i,
+        Hazard(id=chosen[i], inspection_id=inspection_id, position=first_position + i,
                category=data.category, severity=data.severity, description=data.description,
                legal_basis=data.legal_basis, due_on=data.due_on, status=HazardStatus.open, found_on=found_on,
                version=1, create_fingerprint=hazard_fingerprint(inspection_id, data))

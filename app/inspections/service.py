@@ -84,11 +84,13 @@ async def _rule_errors(session: AsyncSession, data: InspectionCreate, actor: Pri
     return errors
 
 
-async def _ensure_hazard_ids_free(session: AsyncSession, data: InspectionCreate) -> None:
+async def _ensure_hazard_ids_free(session: AsyncSession, data: InspectionCreate, record_id: uuid.UUID) -> None:
     ids = [h.id for h in data.hazards if h.id is not None]
     taken = await hazards.taken_hazard_ids(session, ids)
     for i, h in enumerate(data.hazards):
-        if h.id is not None and h.id in taken:
+        # The same hazard of this same inspection was stored by a concurrent twin that committed after our
+        # replay check: not a conflict; storing then fails on the inspection id and answers as a replay.
+        if h.id is not None and h.id in taken and taken[h.id] != hazards.hazard_fingerprint(record_id, h):
             raise Conflict(f"hazard id {h.id} is already used by another record",
                            errors=[FieldError(loc=["body", "hazards", i, "id"], msg="id already used")])
 
@@ -105,7 +107,7 @@ async def create_inspection(session: AsyncSession, data: InspectionCreate, actor
     errors = await _rule_errors(session, data, actor)
     if errors:
         raise ValidationFailed("; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors), errors=errors)
-    await _ensure_hazard_ids_free(session, data)
+    await _ensure_hazard_ids_free(session, data, record_id)
 
     async def store() -> None:
         session.add(Inspection(
@@ -163,7 +165,8 @@ async def add_hazard(session: AsyncSession, inspection_id: uuid.UUID, data: Haza
     position = len(inspection.hazards)
 
     async def store() -> None:
-        await hazards.add_hazards(session, inspection_id, inspection.inspected_on, [data], position, actor)
+        await hazards.add_hazards(session, inspection_id, inspection.inspected_on, [data], position, actor,
+                                  ids=[record_id])
 
     created = await store_or_replay(session, Hazard, record_id, fp, "hazard", store)
     read, tag = await hazards.get_hazard(session, record_id, actor)
