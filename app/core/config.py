@@ -58,8 +58,8 @@ class Settings(BaseSettings):
     def _check_secret(self) -> Settings:
         if self.DATABASE_URL is not None:
             normalize_database_url(self.DATABASE_URL)  # fail fast on a bad scheme
-        if self.SECRET_KEY is not None and len(self.SECRET_KEY) < 16:
-            raise ValueError("SECRET_KEY must be at least 16 characters")
+        if self.SECRET_KEY is not None and len(self.SECRET_KEY) < 32:
+            raise ValueError("SECRET_KEY must be at least 32 characters (HS256 wants a 256-bit key)")
         if self.SECRET_KEY is None and not self.uses_embedded_database:
             raise ValueError("SECRET_KEY is required when DATABASE_URL is set (only the embedded SQLite default "
                              "generates one)")

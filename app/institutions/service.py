@@ -52,7 +52,9 @@ async def create_institution(session: AsyncSession, data: InstitutionCreate, act
     if data.id is not None and (found := await existing_or_conflict(
             session, Institution, record_id, fp, "institution")) is not None:
         return await _visible(found, actor), False
-    await _ensure_credit_code_free(session, data.credit_code, None)
+    # `record_id` as the holder allowed: a simultaneous twin of this request may have committed since the
+    # replay check above; the insert then fails on the id and commit_or_replay answers it as a replay.
+    await _ensure_credit_code_free(session, data.credit_code, record_id)
     institution = Institution(**data.model_dump(exclude={"id"}), id=record_id, create_fingerprint=fp)
     session.add(institution)
     try:
