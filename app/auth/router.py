@@ -30,8 +30,10 @@ AUTHED = problem_responses(401, 403, 422)
 
 @router.post("/auth/token", response_model=TokenRead, tags=["auth"], summary="Log in (OAuth2 password form)",
              responses=problem_responses(401, 422))
-async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DatabaseDep) -> TokenRead:
+async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DatabaseDep,
+                response: Response) -> TokenRead:
     """Exchange username and password for a bearer access token (JWT)."""
+    response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1
     ttl = timedelta(minutes=db.settings.ACCESS_TOKEN_EXPIRE_MINUTES)
     async with db.read_session() as session:
         return await service.login(session, form.username, form.password, db.settings.secret_key, ttl)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +35,8 @@ from app.officers.models import Officer
 
 async def login(session: AsyncSession, username: str, password: str, secret: str, ttl: timedelta) -> TokenRead:
     user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
-    ok = verify_password(password, user.password_hash if user else None)
+    # argon2 is deliberately slow: run it off the event loop so other requests keep flowing.
+    ok = await anyio.to_thread.run_sync(verify_password, password, user.password_hash if user else None)
     if user is None or not ok or not user.is_active:
         raise Unauthorized("Incorrect username or password")
     token = create_access_token(user.id, secret, ttl)
@@ -50,7 +52,8 @@ async def create_user(session: AsyncSession, data: UserCreate, actor: Principal 
         raise Conflict(f"username '{data.username}' is already taken",
                        errors=[FieldError(loc=["body", "username"], msg="already taken")])
     await _ensure_officer_linkable(session, data.officer_id, None, actor)
-    user = User(username=data.username, password_hash=hash_password(data.password), role=data.role,
+    password_hash = await anyio.to_thread.run_sync(hash_password, data.password)
+    user = User(username=data.username, password_hash=password_hash, role=data.role,
                 region_code=data.region_code, is_active=True, officer_id=data.officer_id)
     session.add(user)
     await session.commit()
@@ -93,7 +96,7 @@ async def update_user(session: AsyncSession, user_id: uuid.UUID, data: UserUpdat
     if changes.get("officer_id") is not None:
         await _ensure_officer_linkable(session, changes["officer_id"], user.id, actor)
     if "password" in changes:
-        user.password_hash = hash_password(changes.pop("password"))
+        user.password_hash = await anyio.to_thread.run_sync(hash_password, changes.pop("password"))
     for name, value in changes.items():
         setattr(user, name, value)
     await session.commit()

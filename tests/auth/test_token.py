@@ -52,6 +52,7 @@ async def test_login_returns_bearer_token_that_works(client: httpx.AsyncClient, 
     r = await login(client, actor.username, TEST_PASSWORD)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("application/json")
+    assert r.headers["cache-control"] == "no-store"  # RFC 6749 §5.1: tokens are never cached
     body = r.json()
     assert set(body) == {"access_token", "token_type", "expires_in"}
     assert body["token_type"] == "bearer"
