@@ -41,7 +41,7 @@ def server(database_url: str, *, cpu: int | None = None, data_dir: Path | None =
            "--port", str(port), "--log-level", "warning", "--no-access-log"]
     if cpu is not None:
         cmd = ["taskset", "-c", str(cpu), *cmd]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)  # noqa: S603 (our own interpreter and arguments)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -61,7 +61,7 @@ def server(database_url: str, *, cpu: int | None = None, data_dir: Path | None =
 def admin_headers(database_url: str, base: str) -> dict[str, str]:
     """Create (once) a bench admin through the CLI and log in."""
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET}
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [sys.executable, "-m", "app.cli", "create-user", "bench-admin", "--role", "admin", "--password-stdin"],
         input="bench-password-1\n", text=True, env=env, cwd=ROOT, capture_output=True, check=False)
     r = httpx.post(f"{base}/api/v1/auth/token", data={"username": "bench-admin", "password": "bench-password-1"})

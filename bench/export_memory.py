@@ -18,8 +18,8 @@ import time
 import asyncpg
 import httpx
 
-from bench.common import admin_headers, rss_bytes, server
 from app.core.config import normalize_database_url
+from bench.common import admin_headers, rss_bytes, server
 
 COPY_QUERY = """
   SELECT s.name, s.kind, s.township, h.found_on,

@@ -26,10 +26,9 @@ from typing import Any
 
 import asyncpg
 
-from app.core.config import normalize_database_url
+from app.core.config import Settings, normalize_database_url
 from app.db.migrate import upgrade_to_head
 from app.db.session import make_engine
-from app.core.config import Settings
 
 PROVINCES = ("11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
              "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65")
