@@ -11,10 +11,17 @@ from fastapi import APIRouter, FastAPI
 
 from app import __version__
 from app.auth.router import router as auth_router
+from app.auth.throttle import LoginThrottle
 from app.core.config import Settings, get_settings
 from app.core.errors import Problem
 from app.core.handlers import install_handlers
-from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.core.middleware import (
+    BodyLimitMiddleware,
+    ProblemCORSMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from app.core.ratelimit import SlidingWindowLimiter
 from app.db.session import Database
 from app.exports.router import router as exports_router
 from app.hazards.router import router as hazards_router
@@ -22,6 +29,8 @@ from app.health.router import router as health_router
 from app.inspections.router import router as inspections_router
 from app.institutions.router import router as institutions_router
 from app.officers.router import router as officers_router
+from app.plans.router import router as plans_router
+from app.public.router import router as public_router
 from app.reports.router import router as reports_router
 
 API_PREFIX = "/api/v1"
@@ -62,9 +71,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.db = db
     app.state.settings = settings
+    app.state.public_limiter = SlidingWindowLimiter(settings.PUBLIC_RATE_LIMIT_PER_MINUTE, 60)
+    # Per app (so per worker process, and fresh for every app a test builds).
+    app.state.login_throttle = LoginThrottle(settings.LOGIN_MAX_FAILURES_PER_USER,
+                                             settings.LOGIN_MAX_FAILURES_PER_IP, settings.LOGIN_WINDOW_SECONDS)
     install_handlers(app)
+    # add_middleware wraps: the last added runs first. Security headers go on everything (CORS preflights
+    # and 413s included); CORS sits outside the body limit so a browser can read a 413.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
+    if settings.cors_origins:
+        app.add_middleware(ProblemCORSMiddleware, origins=settings.cors_origins)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, https_only=settings.HTTPS_ONLY,
+                       docs_paths=[p for p in (app.docs_url, app.redoc_url) if p])
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
@@ -74,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(hazards_router)
     api.include_router(reports_router)
     api.include_router(exports_router)
+    api.include_router(plans_router)
+    api.include_router(public_router)
     app.include_router(api)
     app.include_router(health_router)
     _register_problem_schema(app)

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
@@ -29,14 +29,21 @@ AUTHED = problem_responses(401, 403, 422)
 
 
 @router.post("/auth/token", response_model=TokenRead, tags=["auth"], summary="Log in (OAuth2 password form)",
-             responses=problem_responses(401, 422))
-async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DatabaseDep,
+             responses=problem_responses(401, 422, 429))
+async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DatabaseDep, request: Request,
                 response: Response) -> TokenRead:
-    """Exchange username and password for a bearer access token (JWT)."""
+    """Exchange username and password for a bearer access token (JWT).
+
+    Failed logins are limited per username and per client IP (`LOGIN_MAX_FAILURES_PER_USER`,
+    `LOGIN_MAX_FAILURES_PER_IP` in `LOGIN_WINDOW_SECONDS`); past a limit the answer is 429 with `Retry-After`,
+    even for the right password.
+    """
     response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1
     ttl = timedelta(minutes=db.settings.ACCESS_TOKEN_EXPIRE_MINUTES)
+    client_ip = request.client.host if request.client else "unknown"
     async with db.read_session() as session:
-        return await service.login(session, form.username, form.password, db.settings.secret_key, ttl)
+        return await service.login(session, form.username, form.password, db.settings.secret_key, ttl,
+                                   throttle=request.app.state.login_throttle, client_ip=client_ip)
 
 
 @router.get("/users/me", response_model=UserRead, tags=["users"], summary="The calling user",

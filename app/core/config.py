@@ -9,11 +9,12 @@ Rules:
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SQLITE_FILE_NAME = "inspection-tracker.sqlite3"
@@ -32,6 +33,13 @@ def normalize_database_url(url: str) -> str:
     raise ValueError(f"DATABASE_URL scheme {scheme!r} is not supported (use sqlite:// or postgresql://)")
 
 
+_ORIGIN = re.compile(r"https?://[^/\s?#]+")
+
+
+def _split_origins(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
 class Settings(BaseSettings):
     """Process configuration. Field names are the environment variable names."""
 
@@ -46,6 +54,7 @@ class Settings(BaseSettings):
     EVIDENCE_MAX_BYTES: int = Field(default=10 * 1024 * 1024, gt=0, description="largest evidence file (413)")
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60, gt=0, le=7 * 24 * 60)
     LOG_LEVEL: str = "INFO"
+    PUBLIC_RATE_LIMIT_PER_MINUTE: int = Field(default=60, gt=0, description="requests per client IP to /public")
     REPORT_UNIT_FUNERAL: str = Field(default="殡葬事务中心", description="unit inspecting funeral institutions")
     REPORT_UNIT_ELDERLY_CARE: str = Field(default="社会福利中心", description="unit inspecting elderly care")
     REPORT_AREA: str = Field(default="全县", description="the area word of the annual paragraph (全县, 全市 …)")
@@ -53,6 +62,18 @@ class Settings(BaseSettings):
     DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
     DB_STATEMENT_TIMEOUT_MS: int = Field(default=30_000, gt=0, description="PostgreSQL statement_timeout")
     SQLITE_BUSY_TIMEOUT_MS: int = Field(default=10_000, gt=0)
+    LOGIN_MAX_FAILURES_PER_USER: int = Field(
+        default=5, gt=0, description="failed logins for one username inside LOGIN_WINDOW_SECONDS before 429")
+    LOGIN_MAX_FAILURES_PER_IP: int = Field(
+        default=20, gt=0, description="failed logins from one client IP inside LOGIN_WINDOW_SECONDS before 429")
+    LOGIN_WINDOW_SECONDS: int = Field(
+        default=300, gt=0, le=7 * 24 * 3600,
+        description="sliding window of the login limits (counted per worker process, in memory)")
+    CORS_ORIGINS: str = Field(
+        default="", description="comma-separated browser origins allowed by CORS (https://host[:port]); "
+                                "empty: CORS closed, no CORS headers at all")
+    HTTPS_ONLY: bool = Field(
+        default=False, description="the deployment is served over HTTPS only: send Strict-Transport-Security")
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
@@ -64,6 +85,20 @@ class Settings(BaseSettings):
             raise ValueError("SECRET_KEY is required when DATABASE_URL is set (only the embedded SQLite default "
                              "generates one)")
         return self
+
+    @field_validator("CORS_ORIGINS")
+    @classmethod
+    def _check_cors_origins(cls, value: str) -> str:
+        for origin in _split_origins(value):
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"CORS_ORIGINS: {origin!r} is not an origin like https://host or "
+                                 "http://host:port (scheme and host only, no path or trailing slash)")
+        return value
+
+    @property
+    def cors_origins(self) -> list[str]:
+        """`CORS_ORIGINS` as a list; empty when CORS is closed."""
+        return _split_origins(self.CORS_ORIGINS)
 
     @property
     def uses_embedded_database(self) -> bool:

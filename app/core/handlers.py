@@ -2,7 +2,8 @@
 
 Covers AppError, FastAPI's request validation (including malformed JSON, which is 422, never 400),
 Starlette's HTTP errors (unknown route 404, wrong method 405), integrity violations that slipped past
-a service's own checks (409 naming the constraint's field), and anything unexpected (500, logged).
+a service's own checks (409 naming the constraint's field), and anything unexpected (500, logged; it
+leaves past the app's middleware, so it carries the security headers and request id itself).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from app.core.errors import (
     Problem,
     ValidationFailed,
 )
+from app.core.headers import security_headers
 
 log = logging.getLogger("app.errors")
 
@@ -167,7 +169,12 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         detail="The server failed to handle this request; it has been logged.",
         instance=request.url.path,
     )
-    return problem_response(problem)
+    # Sent by Starlette's outermost ServerErrorMiddleware, past the app's own middleware: add what they would.
+    settings = getattr(request.app.state, "settings", None)
+    headers = security_headers(request.url.path, https_only=bool(getattr(settings, "HTTPS_ONLY", False)))
+    if request_id := request.scope.get("state", {}).get("request_id"):
+        headers["X-Request-ID"] = request_id
+    return problem_response(problem, headers)
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -1,8 +1,16 @@
-"""Pure ASGI middleware: request id and access log, and the request body size limit.
+"""Pure ASGI middleware: request id and access log, the request body size limit, security headers, CORS.
 
 Body limit rule: a declared `Content-Length` above `MAX_BODY_BYTES` is refused before any byte is read;
 a chunked body is counted while it streams and refused as soon as it passes the limit, so an oversized
 body is never held in memory whole.
+
+Access log rule: one line per request with method, path (never the query string), status, duration and
+request id; never a header (Authorization) nor a body (the login form), so no secret reaches the log.
+
+Security headers rule: every response gets `app.core.headers.security_headers`; a header the route
+already set (e.g. its own `Cache-Control`) is kept.
+
+CORS rule: closed unless `CORS_ORIGINS` lists origins; a refused preflight is a problem+json 403.
 """
 
 from __future__ import annotations
@@ -10,12 +18,17 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterable
 
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import PayloadTooLarge
+from app.core.errors import Forbidden, PayloadTooLarge
 from app.core.handlers import problem_response
+from app.core.headers import security_headers
 
 access_log = logging.getLogger("app.access")
 
@@ -130,3 +143,51 @@ class RequestContextMiddleware:
                 (time.perf_counter() - start) * 1000,
                 request_id,
             )
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, https_only: bool = False, docs_paths: Iterable[str] = ()) -> None:
+        self.app = app
+        self.https_only = https_only
+        self.docs_paths = tuple(p for p in docs_paths if p)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in
+                 security_headers(scope.get("path", ""), https_only=self.https_only,
+                                  docs_paths=self.docs_paths).items()]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend((name, value) for name, value in extra if name not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+CORS_ALLOW_METHODS = ("GET", "HEAD", "POST", "PATCH", "DELETE")
+CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "If-Match", "X-Request-ID")
+CORS_EXPOSE_HEADERS = ("ETag", "Location", "X-Request-ID", "Retry-After")
+
+
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS for the configured origins; a refused preflight answers problem+json, not text."""
+
+    def __init__(self, app: ASGIApp, origins: Iterable[str]) -> None:
+        super().__init__(app, allow_origins=list(origins), allow_methods=CORS_ALLOW_METHODS,
+                         allow_headers=CORS_ALLOW_HEADERS, expose_headers=CORS_EXPOSE_HEADERS,
+                         allow_credentials=False)
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code == 200:
+            return response
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
+        headers = {k: v for k, v in response.headers.items() if k.lower().startswith(("access-control-", "vary"))}
+        problem = Forbidden(f"CORS preflight refused: {refused} not allowed").to_problem()
+        return problem_response(problem, headers)

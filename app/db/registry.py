@@ -6,5 +6,7 @@ from app.hazards import models as hazard_models
 from app.inspections import models as inspection_models
 from app.institutions import models as institution_models
 from app.officers import models as officer_models
+from app.plans import models as plan_models
 
-__all__ = ["Base", "auth_models", "hazard_models", "inspection_models", "institution_models", "officer_models"]
+__all__ = ["Base", "auth_models", "hazard_models", "inspection_models", "institution_models", "officer_models",
+           "plan_models"]

@@ -33,8 +33,11 @@ R = TypeVar("R", bound=Replayable)
 
 
 def fingerprint(data: BaseModel, *, exclude: set[str] | None = None) -> str:
-    """SHA-256 of the validated request as canonical JSON (sorted keys, defaults filled in)."""
-    payload = data.model_dump(mode="json", exclude=exclude)
+    """SHA-256 of the validated request as canonical JSON (sorted keys, defaults filled in).
+
+    Null values are left out, so an optional field added to the contract later does not change the
+    fingerprint of requests stored before it existed (and null equals omitted)."""
+    payload = data.model_dump(mode="json", exclude=exclude, exclude_none=True)
     raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode()).hexdigest()
 

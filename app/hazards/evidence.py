@@ -42,6 +42,8 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"%PDF-", "application/pdf"),
 )
+# Every type `sniff_type` can answer, so every type a download can be served as.
+EVIDENCE_TYPES: tuple[str, ...] = (*(content_type for _, content_type in _SIGNATURES), "image/webp")
 
 
 class AsyncReadable(Protocol):

@@ -103,7 +103,9 @@ async def list_evidence(hazard_id: uuid.UUID, principal: CurrentPrincipal, sessi
 
 @router.get("/{hazard_id}/evidence/{evidence_id}", summary="Download an evidence file",
             response_class=FileResponse,
-            responses={200: {"content": {"application/octet-stream": {}}, "description": "the file as uploaded"},
+            responses={200: {"content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                         for t in evidence.EVIDENCE_TYPES},
+                             "description": "the file as uploaded, served as the type sniffed on upload"},
                        **problem_responses(401, 404, 422)})
 async def download_evidence(hazard_id: uuid.UUID, evidence_id: uuid.UUID, principal: CurrentPrincipal,
                             session: ReadSession, db: DatabaseDep) -> FileResponse:

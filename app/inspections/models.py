@@ -29,6 +29,7 @@ class Inspection(IdMixin, TimestampMixin, Base):
     type: Mapped[InspectionType] = mapped_column(str_enum(InspectionType, "inspection_type"))
     campaign: Mapped[str | None] = mapped_column(String(200))
     summary: Mapped[str | None] = mapped_column(Text)
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"), index=True)
     created_by_id: Mapped[uuid.UUID]
     created_by_name: Mapped[str] = mapped_column(String(200))
     create_fingerprint: Mapped[str] = mapped_column(String(64))

@@ -38,7 +38,7 @@ def _summary_columns() -> AnySelect:
     return (
         select(Inspection.id, Inspection.institution_id, Institution.name.label("institution_name"),
                Institution.kind, Institution.region_code, Institution.township, Inspection.inspected_on,
-               Inspection.type, Inspection.campaign, Inspection.summary,
+               Inspection.type, Inspection.campaign, Inspection.summary, Inspection.plan_id,
                hazards_count.label("hazards_count"), Inspection.created_by_name.label("created_by"),
                Inspection.created_at, Inspection.updated_at)
         .join(Institution, Institution.id == Inspection.institution_id)

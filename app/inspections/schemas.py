@@ -31,6 +31,7 @@ class InspectionCreate(StrictInput):
         min_length=2, max_length=20,
         description="at least two distinct officers, each certified on inspected_on (行政处罚法 第42条)")
     summary: Summary | None = None
+    plan_id: uuid.UUID | None = Field(default=None, description="the inspection plan it carries out (年度计划)")
     hazards: list[HazardCreate] = Field(default_factory=list, max_length=200,
                                         description="findings, created in the same transaction, in this order")
     # Repeated officer or hazard ids are refused by the service, which names the repeated index in `loc`.
@@ -72,6 +73,7 @@ class InspectionSummary(ReadModel):
     type: InspectionType
     campaign: str | None
     summary: str | None
+    plan_id: uuid.UUID | None
     officer_ids: list[uuid.UUID]
     hazards_count: int
     created_by: str = Field(description="user or API key that recorded it")

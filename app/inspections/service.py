@@ -32,6 +32,7 @@ from app.inspections.queries import inspection_read, inspection_region
 from app.inspections.schemas import InspectionCreate, InspectionRead, InspectionUpdate
 from app.institutions.models import Institution, InstitutionStatus
 from app.officers.models import Officer
+from app.plans.models import Plan
 
 
 def ensure_takes_part(actor: Principal, officer_ids: list[uuid.UUID]) -> None:
@@ -75,6 +76,9 @@ async def _rule_errors(session: AsyncSession, data: InspectionCreate, actor: Pri
                 msg=f"officer {officer.name} ({officer_id}) is not certified on "
                     f"{data.inspected_on.isoformat()}: {reason}"))
     errors.extend(hazards.due_on_errors(data.hazards, data.inspected_on, ["body", "hazards"]))
+    if data.plan_id is not None:
+        visible = institution if institution is not None and scoping.can_see(actor, institution.region_code) else None
+        errors.extend(await _plan_errors(session, data, visible, actor))
     hazard_ids: set[uuid.UUID] = set()
     for i, h in enumerate(data.hazards):
         if h.id is not None and h.id in hazard_ids:
@@ -82,6 +86,19 @@ async def _rule_errors(session: AsyncSession, data: InspectionCreate, actor: Pri
         elif h.id is not None:
             hazard_ids.add(h.id)
     return errors
+
+
+async def _plan_errors(session: AsyncSession, data: InspectionCreate, institution: Institution | None,
+                       actor: Principal) -> list[FieldError]:
+    """A named plan exists in the caller's region and covers the institution (kind and region)."""
+    plan = await session.get(Plan, data.plan_id)
+    loc: list[str | int] = ["body", "plan_id"]
+    if plan is None or not scoping.can_see(actor, plan.region_code):
+        return [FieldError(loc=loc, msg=f"no plan {data.plan_id} in your region")]
+    if institution is not None and (institution.kind.value not in plan.kinds
+                                    or not scoping.within(plan.region_code, institution.region_code)):
+        return [FieldError(loc=loc, msg=f"institution '{institution.name}' is not in the scope of plan '{plan.name}'")]
+    return []
 
 
 async def _ensure_hazard_ids_free(session: AsyncSession, data: InspectionCreate, record_id: uuid.UUID) -> None:
@@ -112,8 +129,8 @@ async def create_inspection(session: AsyncSession, data: InspectionCreate, actor
     async def store() -> None:
         session.add(Inspection(
             id=record_id, institution_id=data.institution_id, inspected_on=data.inspected_on, type=data.type,
-            campaign=data.campaign, summary=data.summary, created_by_id=actor.id, created_by_name=actor.name,
-            create_fingerprint=fp))
+            campaign=data.campaign, summary=data.summary, plan_id=data.plan_id, created_by_id=actor.id,
+            created_by_name=actor.name, create_fingerprint=fp))
         await session.flush()
         session.add_all([InspectionOfficer(inspection_id=record_id, officer_id=oid, position=i)
                          for i, oid in enumerate(data.officer_ids)])

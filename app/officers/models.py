@@ -85,3 +85,15 @@ class Training(IdMixin, Base):
     hours: Mapped[float] = mapped_column(Float)
     topic: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+class OfficerConflict(Base):
+    """A declared conflict of interest (回避): the officer is never drawn to inspect that institution."""
+
+    __tablename__ = "officer_conflicts"
+
+    officer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), primary_key=True)
+    institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"),
+                                                      primary_key=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]

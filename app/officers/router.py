@@ -13,7 +13,15 @@ from app.core.errors import problem_responses
 from app.core.schemas import Limit, Page
 from app.db.deps import ReadSession, WriteSession
 from app.officers import service
-from app.officers.schemas import OfficerCreate, OfficerRead, OfficerUpdate, TrainingCreate, TrainingRead
+from app.officers.schemas import (
+    ConflictCreate,
+    ConflictRead,
+    OfficerCreate,
+    OfficerRead,
+    OfficerUpdate,
+    TrainingCreate,
+    TrainingRead,
+)
 
 router = APIRouter(prefix="/officers", tags=["officers"])
 
@@ -78,3 +86,24 @@ async def list_trainings(officer_id: uuid.UUID, principal: CurrentPrincipal, ses
                          cursor: Annotated[str | None, Query(max_length=2000)] = None) -> Page[TrainingRead]:
     items, next_cursor = await service.list_trainings(session, officer_id, principal, cursor, limit)
     return Page(items=[TrainingRead.model_validate(t) for t in items], next_cursor=next_cursor)
+
+
+@router.post("/{officer_id}/conflicts", response_model=ConflictRead, status_code=status.HTTP_201_CREATED,
+             summary="Declare a conflict of interest (回避): never drawn to inspect that institution",
+             responses={200: {"model": ConflictRead, "description": "already declared"},
+                        **problem_responses(401, 403, 404, 422)})
+async def add_conflict(officer_id: uuid.UUID, data: ConflictCreate, principal: ManagerPrincipal,
+                       session: WriteSession, response: Response) -> ConflictRead:
+    conflict, created = await service.add_conflict(session, officer_id, data, principal)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    response.headers["Location"] = f"/api/v1/officers/{officer_id}/conflicts"
+    return conflict
+
+
+@router.get("/{officer_id}/conflicts", response_model=Page[ConflictRead], summary="An officer's declared conflicts",
+            responses=problem_responses(401, 404, 422))
+async def list_conflicts(officer_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession,
+                         limit: Annotated[Limit, Query()] = 50,
+                         cursor: Annotated[str | None, Query(max_length=2000)] = None) -> Page[ConflictRead]:
+    items, next_cursor = await service.list_conflicts(session, officer_id, principal, cursor, limit)
+    return Page(items=items, next_cursor=next_cursor)

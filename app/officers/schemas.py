@@ -100,3 +100,18 @@ class TrainingRead(ReadModel):
     hours: float
     topic: str
     created_at: datetime
+
+
+class ConflictCreate(StrictInput):
+    institution_id: uuid.UUID
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+                      Field(description="why the officer must not inspect it (回避事由)",
+                            examples=["近亲属任该院院长"])]
+
+
+class ConflictRead(ReadModel):
+    officer_id: uuid.UUID
+    institution_id: uuid.UUID
+    institution_name: str
+    reason: str
+    created_at: datetime

@@ -22,8 +22,9 @@ from app.core import clock
 from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.core.pagination import page_of, paginate
 from app.db.replay import existing_or_conflict, fingerprint, store_or_replay
-from app.officers.models import Officer, Training, certified_on
-from app.officers.schemas import OfficerCreate, OfficerUpdate, TrainingCreate
+from app.institutions.models import Institution
+from app.officers.models import Officer, OfficerConflict, Training, certified_on
+from app.officers.schemas import ConflictCreate, ConflictRead, OfficerCreate, OfficerUpdate, TrainingCreate
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +136,37 @@ async def list_trainings(session: AsyncSession, officer_id: uuid.UUID, actor: Pr
     return page_of(rows, limit, lambda t: [t.held_on, t.id])
 
 
+
+
+async def add_conflict(session: AsyncSession, officer_id: uuid.UUID, data: ConflictCreate,
+                       actor: Principal) -> tuple[ConflictRead, bool]:
+    """Declare a conflict (回避); declaring the same pair again answers the stored one (False)."""
+    officer = await get_officer(session, officer_id, actor)
+    institution = await session.get(Institution, data.institution_id)
+    if institution is None or not scoping.can_see(actor, institution.region_code):
+        raise ValidationFailed.field(["body", "institution_id"], f"no institution {data.institution_id} in your region")
+    existing = await session.get(OfficerConflict, (officer.id, institution.id))
+    if existing is None:
+        existing = OfficerConflict(officer_id=officer.id, institution_id=institution.id, reason=data.reason,
+                                   created_at=clock.now())
+        session.add(existing)
+        await session.commit()
+        created = True
+    else:
+        created = False
+    return ConflictRead(officer_id=officer.id, institution_id=institution.id, institution_name=institution.name,
+                        reason=existing.reason, created_at=existing.created_at), created
+
+
+async def list_conflicts(session: AsyncSession, officer_id: uuid.UUID, actor: Principal, cursor: str | None,
+                         limit: int) -> tuple[list[ConflictRead], str | None]:
+    await get_officer(session, officer_id, actor)
+    stmt = paginate(select(OfficerConflict.officer_id, OfficerConflict.institution_id,
+                           Institution.name.label("institution_name"), OfficerConflict.reason,
+                           OfficerConflict.created_at)
+                    .join(Institution, Institution.id == OfficerConflict.institution_id)
+                    .where(OfficerConflict.officer_id == officer_id),
+                    [OfficerConflict.institution_id], cursor, limit, parse=[uuid.UUID])
+    rows = (await session.execute(stmt)).all()
+    page, next_cursor = page_of(rows, limit, lambda r: [r.institution_id])
+    return [ConflictRead.model_validate(r._mapping) for r in page], next_cursor

@@ -3,6 +3,7 @@ for any grouping; one more counts officers. Nothing loops over rows in Python.
 
 Definitions (API.md), for a period [from, to] on inspected_on / found_on, an `as_of` date, a region prefix:
 - institutions_total: institutions not closed;  institutions_inspected: distinct institutions inspected;
+- coverage_rate (全覆盖): institutions not closed that were inspected / institutions_total;
 - inspections: inspections in the period;  hazards_found: hazards found in the period, voided excluded;
 - hazards_rectified: of those, status rectified/verified with rectified_on <= as_of;
 - hazards_overdue: of those, not rectified by as_of and due_on < as_of;  major_hazards: severity major;
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, and_, cast, func, literal, not_, or_, select, union_all
+from sqlalchemy import ColumnElement, Integer, String, and_, case, cast, func, literal, not_, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scoping import region_clause
@@ -27,7 +28,8 @@ from app.institutions.models import Institution, InstitutionStatus
 from app.officers.models import Officer, certified_on
 from app.reports.schemas import GroupBy
 
-COUNTERS = ("institutions_total", "institutions_inspected", "inspections", "hazards_found", "hazards_rectified",
+COUNTERS = ("institutions_total", "institutions_inspected", "inspections", "institutions_covered", "hazards_found",
+            "hazards_rectified",
             "hazards_overdue", "major_hazards")
 # Groupings that say nothing about institutions or inspections (their counters are null, not 0).
 HAZARD_ONLY = frozenset({GroupBy.category, GroupBy.severity})
@@ -89,7 +91,10 @@ def counters_statement(group_by: GroupBy, period: Period, dialect: str) -> AnySe
         parts.append(
             select(key.label("key"), label.label("label"), *_zeros("institutions_total"),
                    func.count(Inspection.institution_id.distinct()).label("institutions_inspected"),
-                   func.count().label("inspections"), *_zeros(*COUNTERS[3:]))
+                   func.count().label("inspections"),
+                   func.count(case((Institution.status != InstitutionStatus.closed, Inspection.institution_id))
+                              .distinct()).label("institutions_covered"),
+                   *_zeros(*COUNTERS[4:]))
             .join(Institution, Institution.id == Inspection.institution_id)
             .where(in_region, Inspection.inspected_on.between(period.date_from, period.date_to))
             .group_by(key, label))
@@ -100,7 +105,7 @@ def counters_statement(group_by: GroupBy, period: Period, dialect: str) -> AnySe
                      Hazard.rectified_on <= period.as_of)
     not_rectified = or_(Hazard.rectified_on.is_(None), not_(rectified))
     parts.append(
-        select(key.label("key"), label.label("label"), *_zeros(*COUNTERS[:3]),
+        select(key.label("key"), label.label("label"), *_zeros(*COUNTERS[:4]),
                func.count().label("hazards_found"),
                func.count().filter(rectified).label("hazards_rectified"),
                func.count().filter(and_(not_rectified, Hazard.due_on < period.as_of)).label("hazards_overdue"),
@@ -129,6 +134,8 @@ async def counters(session: AsyncSession, group_by: GroupBy, period: Period) -> 
             item["institutions_inspected"] = item["inspections"] = None
         found, rectified = item["hazards_found"], item["hazards_rectified"]
         item["rectification_rate"] = rectified / found if found else None
+        covered, total = item.pop("institutions_covered"), item["institutions_total"]
+        item["coverage_rate"] = covered / total if total else None
         key = None if row["key"] is None else str(row["key"])
         if key is not None and group_by == GroupBy.institution:
             key = str(uuid.UUID(key))  # SQLite stores UUIDs as 32 hex digits: answer the canonical form

@@ -27,6 +27,8 @@ class Counters(BaseModel):
     institutions_total: int | None = Field(description="institutions of this group that are not closed")
     institutions_inspected: int | None = Field(description="distinct institutions inspected in the period (家)")
     inspections: int | None = Field(description="inspections in the period (检查次数)")
+    coverage_rate: float | None = Field(default=None, description="institutions not closed that were inspected in "
+                                        "the period / institutions_total (全覆盖); null when it does not apply")
     hazards_found: int = Field(description="hazards found in the period, voided ones excluded (排查)")
     hazards_rectified: int = Field(description="of those, rectified by as_of (整改)")
     rectification_rate: float | None = Field(description="hazards_rectified / hazards_found in [0, 1], unrounded; "

@@ -51,7 +51,7 @@ async def summary(session: AsyncSession, period: queries.Period) -> SummaryRead:
     for kind in InstitutionKind:
         row = by_kind.get(kind.value)
         if row is None:
-            row = {name: 0 for name in queries.COUNTERS} | {"rectification_rate": None}
+            row = {name: 0 for name in queries.COUNTERS} | {"rectification_rate": None, "coverage_rate": None}
         kinds.append(KindCounters.model_validate({**row, "kind": kind}))
     units = [UnitOfficers.model_validate(u) for u in await queries.officers_by_unit(session, period)]
     certified = sum(u.certified for u in units)

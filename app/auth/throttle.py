@@ -1,0 +1,128 @@
+"""Login throttling: failed logins counted per username and per client IP in a sliding window.
+
+Rules:
+- More than the allowed failures inside `LOGIN_WINDOW_SECONDS` locks the username (whether or not it exists,
+  so a lock says nothing about accounts) or the client IP until the oldest counted failure leaves the window.
+- The lock is checked before the password is verified: a locked login costs no argon2 work and a right
+  password does not get through it. A successful login clears the username's failures (not the IP's).
+- The client IP is the transport peer (`request.client`). Proxy headers are never read here; behind a
+  reverse proxy, uvicorn's `--forwarded-allow-ips` (env `FORWARDED_ALLOW_IPS`) decides whose
+  `X-Forwarded-For` becomes the peer.
+- State lives in this process's memory: with N uvicorn workers an attacker gets up to N times the limit,
+  and a restart forgets it. Memory is bounded: keys with no failure inside the window are pruned, and at
+  most `max_keys` usernames and as many IPs are tracked (the least recently failing are dropped first).
+- Time comes from `app.core.clock` so tests can move it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+from app.core import clock
+
+MAX_USERNAME_KEY_CHARS = 256  # the form does not bound usernames; the key must not hold megabytes
+
+
+@dataclass(frozen=True, slots=True)
+class Lock:
+    """Why a login is refused and for how long."""
+
+    scope: str  # "username" or "ip"
+    retry_after: int  # whole seconds, at least 1
+
+
+class _Window:
+    """Failure timestamps per key, most recently failing key last (dict order), at most `limit` per key."""
+
+    def __init__(self, limit: int, max_keys: int) -> None:
+        self.limit = limit
+        self.max_keys = max_keys
+        self._failures: dict[str, deque[float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._failures)
+
+    def locked_for(self, key: str, now: float, window: float) -> float | None:
+        """Seconds until `key` may try again, or None when it may try now."""
+        stamps = self._failures.get(key)
+        if stamps is None or len(stamps) < self.limit:
+            return None
+        # deque(maxlen=limit) keeps the last `limit` failures: locked while the oldest of them is in the window.
+        release = stamps[0] + window
+        return release - now if release > now else None
+
+    def add(self, key: str, now: float) -> None:
+        stamps = self._failures.pop(key, None) or deque(maxlen=self.limit)
+        stamps.append(now)
+        self._failures[key] = stamps  # re-inserted: dict order stays "least recently failing first"
+        while len(self._failures) > self.max_keys:
+            del self._failures[next(iter(self._failures))]
+
+    def clear(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def prune(self, cutoff: float) -> None:
+        """Forget keys whose last failure is at or before `cutoff` (they can lock nothing any more)."""
+        stale = [key for key, stamps in self._failures.items() if stamps[-1] <= cutoff]
+        for key in stale:
+            del self._failures[key]
+
+    def reset(self) -> None:
+        self._failures.clear()
+
+
+class LoginThrottle:
+    """In-memory sliding-window counter of failed logins per username and per client IP (one per app)."""
+
+    def __init__(self, max_per_user: int, max_per_ip: int, window_seconds: int, max_keys: int = 100_000) -> None:
+        self.window = float(window_seconds)
+        self._users = _Window(max_per_user, max_keys)
+        self._ips = _Window(max_per_ip, max_keys)
+        self._next_prune = 0.0
+        self._last_now = 0.0
+
+    @staticmethod
+    def _user_key(username: str) -> str:
+        return username[:MAX_USERNAME_KEY_CHARS]
+
+    def _now(self) -> float:
+        now = clock.now().timestamp()
+        if now < self._last_now - self.window:
+            # The clock went back by more than a window (tests pin it; hosts rarely): the stored times no
+            # longer mean anything and would lock for as long as the jump.
+            self.reset()
+        self._last_now = now
+        if now >= self._next_prune:
+            self._users.prune(now - self.window)
+            self._ips.prune(now - self.window)
+            self._next_prune = now + self.window
+        return now
+
+    def check(self, username: str, ip: str) -> Lock | None:
+        """The lock a login attempt for `username` from `ip` is under, or None when it may proceed."""
+        now = self._now()
+        for scope, wait in (("username", self._users.locked_for(self._user_key(username), now, self.window)),
+                            ("ip", self._ips.locked_for(ip, now, self.window))):
+            if wait is not None:
+                return Lock(scope, max(1, math.ceil(wait)))
+        return None
+
+    def failed(self, username: str, ip: str) -> None:
+        now = self._now()
+        self._users.add(self._user_key(username), now)
+        self._ips.add(ip, now)
+
+    def succeeded(self, username: str) -> None:
+        self._users.clear(self._user_key(username))
+
+    def reset(self) -> None:
+        """Forget every failure (tests; an operator could wire it to an admin action)."""
+        self._users.reset()
+        self._ips.reset()
+        self._next_prune = 0.0
+
+    def tracked(self) -> tuple[int, int]:
+        """How many usernames and IPs are held in memory (for tests and diagnostics)."""
+        return len(self._users), len(self._ips)
