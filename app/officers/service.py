@@ -165,7 +165,8 @@ async def list_conflicts(session: AsyncSession, officer_id: uuid.UUID, actor: Pr
                            Institution.name.label("institution_name"), OfficerConflict.reason,
                            OfficerConflict.created_at)
                     .join(Institution, Institution.id == OfficerConflict.institution_id)
-                    .where(OfficerConflict.officer_id == officer_id),
+                    .where(OfficerConflict.officer_id == officer_id,
+                           scoping.region_clause(Institution.region_code, actor.region_code)),
                     [OfficerConflict.institution_id], cursor, limit, parse=[uuid.UUID])
     rows = (await session.execute(stmt)).all()
     page, next_cursor = page_of(rows, limit, lambda r: [r.institution_id])

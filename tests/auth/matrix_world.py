@@ -2,9 +2,9 @@
 
 Two regions: `own` (500240, where every actor is scoped) and `other` (500101). Each holds an institution,
 three certified officers, an inspection with two hazards, an evidence file, a user, an API key, and an
-inspection plan with a random draw. The
-actors are users with each role (the inspector linked to the own region's first officer, who takes part
-in the own inspection) and a supervisor API key, all scoped to 500240, plus an anonymous caller.
+inspection plan with a random draw. The actors are users with each role (the inspector linked to the own
+region's first officer, who takes part in the own inspection) and a supervisor API key, all scoped to
+500240, plus an anonymous caller.
 
 The `fresh_*` helpers make a new target for one cell, so cells that change state stay independent.
 """
@@ -30,7 +30,6 @@ ACTORS = ("anonymous", "viewer", "inspector", "supervisor", "admin", "api_key")
 INSPECTED_ON = "2023-05-04"
 DRAWN_FOR = "2023-06-01"
 HAZARD = {"category": "fire_safety", "severity": "general", "description": "消防通道堆放杂物", "due_on": "2023-06-01"}
-
 
 # Login verifies with the parameters stored in the hash: target users get cheap ones, so the token row does
 # not spend seconds in argon2 (the service's own hashing is tested elsewhere).
