@@ -60,7 +60,8 @@ def serve(
     asyncio.run(_migrate(settings))
     _ = settings.secret_key  # generate the embedded default's key once, before workers start
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.LOG_LEVEL.lower(), proxy_headers=True)
+                log_level=settings.LOG_LEVEL.lower(), proxy_headers=True,
+                access_log=False)  # app.access logs every request once, with its request id
 
 
 async def _create_user(settings: Settings, data: UserCreate) -> str:
