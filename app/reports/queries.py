@@ -143,10 +143,13 @@ async def counters(session: AsyncSession, group_by: GroupBy, period: Period) -> 
     return out
 
 
-async def officers_by_unit(session: AsyncSession, period: Period) -> list[dict[str, Any]]:
+def officers_statement(period: Period) -> AnySelect:
     """Per unit: officers on the roster and those certified on as_of."""
-    stmt = (select(Officer.unit, func.count().label("total"),
+    return (select(Officer.unit, func.count().label("total"),
                    func.count().filter(certified_on(period.as_of)).label("certified"))
             .where(region_clause(Officer.region_code, period.region_prefix))
             .group_by(Officer.unit).order_by(Officer.unit))
-    return [dict(r) for r in (await session.execute(stmt)).mappings().all()]
+
+
+async def officers_by_unit(session: AsyncSession, period: Period) -> list[dict[str, Any]]:
+    return [dict(r) for r in (await session.execute(officers_statement(period))).mappings().all()]

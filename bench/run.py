@@ -1,0 +1,129 @@
+"""Run the read-path scenarios side by side with their limits and print a results table (markdown).
+
+    python -m bench.run --database-url postgresql://postgres@127.0.0.1/inspection_tracker_bench
+
+Scenarios (one uvicorn worker pinned to core 0; the client on the other core):
+  2. county report: GET /reports/summary for county 500240 vs the same SQL statements sent by asyncpg;
+  3. national report: the same over everything;
+  4. county breakdown by township and by month;
+  6. hazard list: GET /hazards?limit=50 for the county at page 1 and deep in (by cursor) — p50 flat with depth.
+Each figure is the median of N sequential requests, API and limit interleaved so that load changes on the
+machine hit both alike. The limit runs exactly the statements the API sends (captured from SQLAlchemy,
+compiled for PostgreSQL with literal parameters).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+import asyncpg
+import httpx
+from sqlalchemy.dialects import postgresql
+
+from app.core.config import normalize_database_url
+from app.core.pagination import AnySelect
+from app.reports import queries
+from app.reports.schemas import GroupBy
+from bench.common import admin_headers, server
+from bench.generate import COUNTY, YEAR
+
+PERIOD = {"from": f"{YEAR}-01-01", "to": f"{YEAR}-12-31"}
+
+
+def compiled(statement: AnySelect) -> str:
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def report_sql(group_by: GroupBy, prefix: str) -> list[str]:
+    period = queries.Period(date(YEAR, 1, 1), date(YEAR, 12, 31), date(YEAR, 12, 31), prefix)
+    statements = [compiled(queries.counters_statement(group_by, period, "postgresql"))]
+    if group_by == GroupBy.kind:
+        statements.append(compiled(queries.officers_statement(period)))
+    return statements
+
+
+async def median_ms(fn: Callable[[], Awaitable[object]], n: int) -> float:
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        await fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+async def pair(api: Callable[[], Awaitable[object]], raw: Callable[[], Awaitable[object]], n: int,
+               rounds: int = 5) -> tuple[float, float]:
+    """Interleaved medians of the API and its limit."""
+    a, r = [], []
+    for _ in range(rounds):
+        a.append(await median_ms(api, n))
+        r.append(await median_ms(raw, n))
+    return statistics.median(a), statistics.median(r)
+
+
+async def scenarios(url: str, base: str, headers: dict[str, str], n: int) -> list[tuple[str, float, float, str]]:
+    pg = await asyncpg.connect(normalize_database_url(url).replace("postgresql+asyncpg", "postgresql"))
+    out = []
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as c:
+        async def run_sql(statements: list[str]) -> None:
+            for sql in statements:
+                await pg.fetch(sql)
+
+        cases = [
+            ("2. county summary (500240)", "/api/v1/reports/summary", {**PERIOD, "region_code": COUNTY},
+             report_sql(GroupBy.kind, COUNTY), "≤ 1.5×"),
+            ("3. national summary", "/api/v1/reports/summary", PERIOD, report_sql(GroupBy.kind, ""), "≤ 1.3×"),
+            ("4. county by township", "/api/v1/reports/breakdown",
+             {**PERIOD, "region_code": COUNTY, "group_by": "township"}, report_sql(GroupBy.township, COUNTY),
+             "≤ 1.5×"),
+            ("4. county by month", "/api/v1/reports/breakdown",
+             {**PERIOD, "region_code": COUNTY, "group_by": "month"}, report_sql(GroupBy.month, COUNTY), "≤ 1.5×"),
+        ]
+        for name, path, params, sql, target in cases:
+            api_ms, raw_ms = await pair(lambda p=path, q=params: c.get(p, params=q),  # type: ignore[misc]
+                                        lambda s=sql: run_sql(s), n)  # type: ignore[misc]
+            out.append((name, api_ms, raw_ms, target))
+        # 6. deep pagination: the first page vs a page 40 pages in (by following cursors).
+        listing: dict[str, str] = {"region_code": COUNTY, "limit": "50"}
+        cursor = None
+        for _ in range(40):
+            page = (await c.get("/api/v1/hazards", params={**listing, **({"cursor": cursor} if cursor else {})})).json()
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        first, deep = await pair(lambda: c.get("/api/v1/hazards", params=listing),
+                                 lambda: c.get("/api/v1/hazards", params={**listing, "cursor": cursor or ""}), n)
+        out.append(("6. hazard list: page 40 vs page 1 (county)", deep, first, "flat (≤ 1.5×)"))
+    await pg.close()
+    return out
+
+
+def table(rows: list[tuple[str, float, float, str]]) -> str:
+    lines = ["| scenario | API p50 | limit p50 | ratio | target | met |", "|---|---|---|---|---|---|"]
+    for name, api_ms, raw_ms, target in rows:
+        ratio = api_ms / raw_ms
+        bound = float(target.split("≤ ")[1].rstrip("×)").strip()) if "≤" in target else 1.5
+        lines.append(f"| {name} | {api_ms:.1f} ms | {raw_ms:.1f} ms | {ratio:.2f}× | {target} | "
+                     f"{'yes' if ratio <= bound else 'no'} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("-n", type=int, default=10, help="requests per median")
+    args = parser.parse_args()
+    with server(args.database_url, cpu=0) as (base, _pid):
+        headers = admin_headers(args.database_url, base)
+        rows = asyncio.run(scenarios(args.database_url, base, headers, args.n))
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
