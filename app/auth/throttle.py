@@ -17,10 +17,10 @@ Rules:
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 
 from app.core import clock
+from app.core.ratelimit import SlidingWindow
 
 MAX_USERNAME_KEY_CHARS = 256  # the form does not bound usernames; the key must not hold megabytes
 
@@ -33,53 +33,13 @@ class Lock:
     retry_after: int  # whole seconds, at least 1
 
 
-class _Window:
-    """Failure timestamps per key, most recently failing key last (dict order), at most `limit` per key."""
-
-    def __init__(self, limit: int, max_keys: int) -> None:
-        self.limit = limit
-        self.max_keys = max_keys
-        self._failures: dict[str, deque[float]] = {}
-
-    def __len__(self) -> int:
-        return len(self._failures)
-
-    def locked_for(self, key: str, now: float, window: float) -> float | None:
-        """Seconds until `key` may try again, or None when it may try now."""
-        stamps = self._failures.get(key)
-        if stamps is None or len(stamps) < self.limit:
-            return None
-        # deque(maxlen=limit) keeps the last `limit` failures: locked while the oldest of them is in the window.
-        release = stamps[0] + window
-        return release - now if release > now else None
-
-    def add(self, key: str, now: float) -> None:
-        stamps = self._failures.pop(key, None) or deque(maxlen=self.limit)
-        stamps.append(now)
-        self._failures[key] = stamps  # re-inserted: dict order stays "least recently failing first"
-        while len(self._failures) > self.max_keys:
-            del self._failures[next(iter(self._failures))]
-
-    def clear(self, key: str) -> None:
-        self._failures.pop(key, None)
-
-    def prune(self, cutoff: float) -> None:
-        """Forget keys whose last failure is at or before `cutoff` (they can lock nothing any more)."""
-        stale = [key for key, stamps in self._failures.items() if stamps[-1] <= cutoff]
-        for key in stale:
-            del self._failures[key]
-
-    def reset(self) -> None:
-        self._failures.clear()
-
-
 class LoginThrottle:
     """In-memory sliding-window counter of failed logins per username and per client IP (one per app)."""
 
     def __init__(self, max_per_user: int, max_per_ip: int, window_seconds: int, max_keys: int = 100_000) -> None:
         self.window = float(window_seconds)
-        self._users = _Window(max_per_user, max_keys)
-        self._ips = _Window(max_per_ip, max_keys)
+        self._users = SlidingWindow(max_per_user, max_keys)
+        self._ips = SlidingWindow(max_per_ip, max_keys)
         self._next_prune = 0.0
         self._last_now = 0.0
 

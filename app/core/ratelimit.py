@@ -1,5 +1,7 @@
-"""A small in-process sliding-window rate limiter (per worker process; put a shared limiter in front of a
-multi-worker deployment if a global limit is needed)."""
+"""In-process sliding-window counting: the one mechanism behind the login throttle and the public rate
+limit. State is per worker process (put a shared limiter in front of a multi-worker deployment if a global
+limit is needed); time comes from `app.core.clock` so tests can move it.
+"""
 
 from __future__ import annotations
 
@@ -9,30 +11,62 @@ from collections import deque
 from app.core import clock
 
 
+class SlidingWindow:
+    """Event times per key, most recently active key last (dict order), at most `limit` kept per key and at
+    most `max_keys` keys (the least recently active are dropped first)."""
+
+    def __init__(self, limit: int, max_keys: int) -> None:
+        self.limit = limit
+        self.max_keys = max_keys
+        self._events: dict[str, deque[float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def sizes(self) -> dict[str, int]:
+        """Events held per key (diagnostics and tests)."""
+        return {key: len(stamps) for key, stamps in self._events.items()}
+
+    def locked_for(self, key: str, now: float, window: float) -> float | None:
+        """Seconds until `key` may act again, or None when it may act now."""
+        stamps = self._events.get(key)
+        if stamps is None or len(stamps) < self.limit:
+            return None
+        # deque(maxlen=limit) keeps the last `limit` events: locked while the oldest of them is in the window.
+        release = stamps[0] + window
+        return release - now if release > now else None
+
+    def add(self, key: str, now: float) -> None:
+        stamps = self._events.pop(key, None) or deque(maxlen=self.limit)
+        stamps.append(now)
+        self._events[key] = stamps  # re-inserted: dict order stays "least recently active first"
+        while len(self._events) > self.max_keys:
+            del self._events[next(iter(self._events))]
+
+    def clear(self, key: str) -> None:
+        self._events.pop(key, None)
+
+    def prune(self, cutoff: float) -> None:
+        """Forget keys whose last event is at or before `cutoff` (they can lock nothing any more)."""
+        for key in [k for k, stamps in self._events.items() if stamps[-1] <= cutoff]:
+            del self._events[key]
+
+    def reset(self) -> None:
+        self._events.clear()
+
+
 class SlidingWindowLimiter:
-    """At most `limit` hits per key in any `window` seconds. Memory is bounded by `max_keys`."""
+    """At most `limit` hits per key in any `window` seconds."""
 
     def __init__(self, limit: int, window: float, max_keys: int = 10_000) -> None:
-        self.limit, self.window, self.max_keys = limit, window, max_keys
-        self._hits: dict[str, deque[float]] = {}
+        self.window = window
+        self._hits = SlidingWindow(limit, max_keys)
 
     def hit(self, key: str) -> int | None:
-        """Record a hit; None if allowed, else the seconds to wait (for Retry-After)."""
+        """Record a hit; None if allowed, else the whole seconds to wait (for Retry-After)."""
         now = clock.now().timestamp()
-        hits = self._hits.get(key)
-        if hits is None:
-            if len(self._hits) >= self.max_keys:
-                self._prune(now)
-            hits = self._hits[key] = deque()
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return max(1, math.ceil(hits[0] + self.window - now))
-        hits.append(now)
+        wait = self._hits.locked_for(key, now, self.window)
+        if wait is not None:
+            return max(1, math.ceil(wait))
+        self._hits.add(key, now)
         return None
-
-    def _prune(self, now: float) -> None:
-        for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.window]:
-            del self._hits[key]
-        while len(self._hits) >= self.max_keys:  # still full of active keys: drop the oldest
-            del self._hits[next(iter(self._hits))]

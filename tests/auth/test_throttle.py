@@ -287,7 +287,7 @@ def test_failures_per_key_are_capped_at_the_limit() -> None:
     with frozen_clock(T0):
         for _ in range(1000):
             throttle.failed("bob", "192.0.2.1")
-    assert all(len(stamps) == 3 for stamps in throttle._users._failures.values())
+    assert all(n == 3 for n in throttle._users.sizes().values())
 
 
 def test_huge_username_is_keyed_by_its_prefix() -> None:
@@ -295,7 +295,7 @@ def test_huge_username_is_keyed_by_its_prefix() -> None:
     with frozen_clock(T0):
         throttle.failed("x" * 1_000_000, "192.0.2.1")
         assert throttle.check("x" * 1_000_000, "192.0.2.2") is not None
-        assert max(len(k) for k in throttle._users._failures) <= 256
+        assert max(len(k) for k in throttle._users.sizes()) <= 256
 
 
 def test_clock_jumping_back_forgets_rather_than_locks_for_years() -> None:
