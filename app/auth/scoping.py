@@ -11,10 +11,14 @@ Rules:
 
 from __future__ import annotations
 
+import uuid
+from typing import Protocol, TypeVar
+
 from sqlalchemy import ColumnElement, true
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principals import Principal
-from app.core.errors import Forbidden
+from app.core.errors import Forbidden, NotFound
 from app.core.pagination import AnySelect, ColumnLike
 
 
@@ -47,6 +51,22 @@ def scoped(stmt: AnySelect, column: ColumnLike, principal: Principal,
 
 def can_see(principal: Principal, region_code: str) -> bool:
     return within(principal.region_code, region_code)
+
+
+class RegionBound(Protocol):
+    region_code: str
+
+
+R = TypeVar("R", bound=RegionBound)
+
+
+async def get_visible(session: AsyncSession, model: type[R], record_id: uuid.UUID, principal: Principal,
+                      kind: str) -> R:
+    """The record by id, or 404 when it does not exist or lies outside the caller's region."""
+    record = await session.get(model, record_id)
+    if record is None or not can_see(principal, record.region_code):
+        raise NotFound(f"{kind} {record_id} not found")
+    return record
 
 
 def ensure_writable(principal: Principal, region_code: str, field: str = "region_code") -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import scoping
 from app.auth.principals import Principal
-from app.core.errors import Conflict, FieldError, NotFound
+from app.core.errors import Conflict, FieldError
 from app.core.pagination import page_of, paginate
 from app.db.replay import existing_or_conflict, fingerprint, store_or_replay
 from app.institutions.models import Institution, InstitutionKind, InstitutionStatus
@@ -51,7 +51,7 @@ async def create_institution(session: AsyncSession, data: InstitutionCreate, act
     fp = fingerprint(data)
     if data.id is not None and (found := await existing_or_conflict(
             session, Institution, record_id, fp, "institution")) is not None:
-        return await _visible(found, actor), False
+        return await get_institution(session, found.id, actor), False
     # `record_id` as the holder allowed: a simultaneous twin of this request may have committed since the
     # replay check above; the insert then fails on the id and commit_or_replay answers it as a replay.
     await _ensure_credit_code_free(session, data.credit_code, record_id)
@@ -67,17 +67,8 @@ async def create_institution(session: AsyncSession, data: InstitutionCreate, act
     return institution, True
 
 
-async def _visible(institution: Institution, actor: Principal) -> Institution:
-    if not scoping.can_see(actor, institution.region_code):
-        raise NotFound(f"institution {institution.id} not found")
-    return institution
-
-
 async def get_institution(session: AsyncSession, institution_id: uuid.UUID, actor: Principal) -> Institution:
-    institution = await session.get(Institution, institution_id)
-    if institution is None:
-        raise NotFound(f"institution {institution_id} not found")
-    return await _visible(institution, actor)
+    return await scoping.get_visible(session, Institution, institution_id, actor, "institution")
 
 
 async def list_institutions(session: AsyncSession, actor: Principal, filters: InstitutionFilters,

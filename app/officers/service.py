@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import scoping
 from app.auth.principals import Principal
 from app.core import clock
-from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from app.core.errors import Conflict, FieldError, ValidationFailed
 from app.core.pagination import page_of, paginate
 from app.db.replay import existing_or_conflict, fingerprint, store_or_replay
 from app.institutions.models import Institution
@@ -55,8 +55,10 @@ async def create_officer(session: AsyncSession, data: OfficerCreate, actor: Prin
     fp = fingerprint(data)
     if data.id is not None and (found := await existing_or_conflict(
             session, Officer, record_id, fp, "officer")) is not None:
-        return await _visible(found, actor), False
-    await _ensure_certificate_free(session, data.certificate_no, None)
+        return await get_officer(session, found.id, actor), False
+    # `record_id` as the holder allowed: a simultaneous twin of this request may have committed since the
+    # replay check above; the insert then fails on the id and is answered as a replay.
+    await _ensure_certificate_free(session, data.certificate_no, record_id)
     officer = Officer(**data.model_dump(exclude={"id"}), id=record_id, create_fingerprint=fp)
     session.add(officer)
     try:
@@ -68,17 +70,8 @@ async def create_officer(session: AsyncSession, data: OfficerCreate, actor: Prin
     return officer, True
 
 
-async def _visible(officer: Officer, actor: Principal) -> Officer:
-    if not scoping.can_see(actor, officer.region_code):
-        raise NotFound(f"officer {officer.id} not found")
-    return officer
-
-
 async def get_officer(session: AsyncSession, officer_id: uuid.UUID, actor: Principal) -> Officer:
-    officer = await session.get(Officer, officer_id)
-    if officer is None:
-        raise NotFound(f"officer {officer_id} not found")
-    return await _visible(officer, actor)
+    return await scoping.get_visible(session, Officer, officer_id, actor, "officer")
 
 
 async def list_officers(session: AsyncSession, actor: Principal, filters: OfficerFilters, cursor: str | None,

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import scoping
 from app.auth.principals import Principal
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import ValidationFailed
 from app.core.pagination import AnySelect, page_of, paginate
 from app.db.replay import existing_or_conflict, fingerprint, store_or_replay
 from app.inspections.models import Inspection, InspectionType
@@ -53,10 +53,7 @@ async def create_plan(session: AsyncSession, data: PlanCreate, actor: Principal)
 
 
 async def get_plan(session: AsyncSession, plan_id: uuid.UUID, actor: Principal) -> Plan:
-    plan = await session.get(Plan, plan_id)
-    if plan is None or not scoping.can_see(actor, plan.region_code):
-        raise NotFound(f"plan {plan_id} not found")
-    return plan
+    return await scoping.get_visible(session, Plan, plan_id, actor, "plan")
 
 
 async def list_plans(session: AsyncSession, actor: Principal, year: int | None, region_code: str | None,
