@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv run test lint demo bench clean
+.PHONY: venv run test test-slow lint demo bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -22,8 +22,12 @@ venv: $(STAMP)
 run: venv  ## migrate and serve on http://$(HOST):$(PORT) (embedded SQLite unless DATABASE_URL is set)
 	$(BIN)/inspection-tracker serve --host $(HOST) --port $(PORT)
 
-test: venv  ## the whole suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: venv  ## the suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set (without the `slow` tests)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: venv  ## the `slow` tests (stress, kill -9 of a real server): PostgreSQL only, needs TEST_DATABASE_URL
+	@test -n "$$TEST_DATABASE_URL" || { echo "test-slow needs TEST_DATABASE_URL (the tests would all skip)"; exit 2; }
+	$(BIN)/python -m pytest -m slow -s $(PYTEST_ARGS)
 
 lint: venv  ## ruff and mypy
 	$(BIN)/ruff check .
