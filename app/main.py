@@ -13,7 +13,7 @@ from app import __version__
 from app.auth.router import router as auth_router
 from app.auth.throttle import LoginThrottle
 from app.core.config import Settings, get_settings
-from app.core.errors import Problem
+from app.core.errors import Problem, document_body_limit
 from app.core.handlers import install_handlers
 from app.core.middleware import (
     BodyLimitMiddleware,
@@ -103,7 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _register_problem_schema(app: FastAPI) -> None:
-    """Make `#/components/schemas/Problem` exist for the problem+json responses every route documents."""
+    """Make `#/components/schemas/Problem` exist for the problem+json responses every route documents, and
+    document the body limit's 413 (a middleware's, so no route declares it)."""
     original = app.openapi
 
     def openapi() -> dict[str, object]:
@@ -115,6 +116,7 @@ def _register_problem_schema(app: FastAPI) -> None:
                     "$defs", {}).items():
                 components.setdefault(name, sub)
             components["Problem"].pop("$defs", None)
+            document_body_limit(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

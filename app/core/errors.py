@@ -154,3 +154,12 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
     return out
+
+
+def document_body_limit(openapi: dict[str, Any]) -> None:
+    """Add the 413 to every operation that takes a body: the body limit (`MAX_BODY_BYTES`) is enforced by a
+    middleware before any route runs, so no route declares it itself."""
+    for path_item in openapi.get("paths", {}).values():
+        for operation in path_item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("413", problem_responses(413)[413])

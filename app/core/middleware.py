@@ -138,11 +138,17 @@ class RequestContextMiddleware:
             access_log.info(
                 "%s %s %d %.1fms rid=%s",
                 scope.get("method"),
-                scope.get("path"),
+                _loggable(scope.get("path", "")),
                 status,
                 (time.perf_counter() - start) * 1000,
                 request_id,
             )
+
+
+def _loggable(path: str) -> str:
+    # The decoded path may hold CR, LF or other control characters (`%0D%0A`): written as is, they would
+    # forge log lines. Escaped only then, so an ordinary path (Chinese included) reads as sent.
+    return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
 
 
 class SecurityHeadersMiddleware:

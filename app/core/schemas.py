@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+import re
+import types
+from datetime import date, datetime
+from functools import cache
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
 
@@ -25,11 +30,55 @@ LongText = Annotated[str, StringConstraints(max_length=10_000)]
 
 Limit = Annotated[int, Field(ge=1, le=500, description="page size (at most 500)")]
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_date_only(value: Any) -> Any:
+    """A date travels as `YYYY-MM-DD` and nothing else: left alone, Pydantic's lax mode also turns `0`,
+    `"0.0"`, a Unix timestamp at midnight or `"2023-05-04T00:00:00"` into dates. The range of the parts
+    (month 13, 30 February) is still Pydantic's to check."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise PydanticCustomError("date_format", "Input should be a date as YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(iso_date_only)]
+"""A date query parameter (request bodies get the same rule from `StrictInput`)."""
+
 
 class StrictInput(BaseModel):
-    """Request bodies: unknown fields are refused (a typo must not pass silently)."""
+    """Request bodies: unknown fields are refused (a typo must not pass silently), text holding NUL is refused,
+    and every `date` field takes `YYYY-MM-DD` only (see `iso_date_only`)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _wire_rules(cls, value: Any, info: ValidationInfo) -> Any:
+        if _holds_nul(value):
+            raise PydanticCustomError("string_nul", "Input should not contain the NUL character (U+0000)")
+        if value is not None and info.field_name in _date_fields(cls):
+            return iso_date_only(value)
+        return value
+
+
+def _holds_nul(value: Any) -> bool:
+    """NUL (U+0000) is valid JSON text but no text column can hold it (PostgreSQL refuses it outright)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    return isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value)
+
+
+@cache
+def _date_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of `model` typed `date` or `date | None`."""
+    def is_date(annotation: Any) -> bool:
+        if get_origin(annotation) in (Union, types.UnionType):
+            return any(is_date(arg) for arg in get_args(annotation))
+        return annotation is date
+    return frozenset(name for name, f in model.model_fields.items() if is_date(f.annotation))
 
 
 class ReadModel(BaseModel):

@@ -7,6 +7,7 @@ Rules:
   one heavy report cannot hold the box.
 - Sessions never expire on commit; relationships load explicitly (lazy loading raises).
 - Nothing commits here: a service's use case commits once.
+- Text holding NUL never reaches the driver (422 instead of PostgreSQL's error, and the same on SQLite).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.core.config import Settings
+from app.core.errors import FieldError, ValidationFailed
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -57,12 +59,34 @@ def make_engine(settings: Settings) -> AsyncEngine:
     )
 
 
+def _refuse_nul(_conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+    """PostgreSQL can neither store nor compare text holding NUL (U+0000) and fails with a driver error (a 500);
+    SQLite would store it. Refused on both engines alike, as the client's mistake, before it reaches the driver:
+    request bodies are checked field by field already, this catches the rest (query filters, form fields)."""
+    if _holds_nul(parameters):
+        raise ValidationFailed("text holding the NUL character (U+0000) can be neither stored nor searched for",
+                               errors=[FieldError(loc=["request"], msg="contains the NUL character (U+0000)",
+                                                  type="string_nul")])
+
+
+def _holds_nul(value: Any) -> bool:
+    # Parameters come as a row (tuple or dict), a list of rows (executemany) or one flat batch (insertmanyvalues).
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 class Database:
     """One engine, its session factory, and (on SQLite) the in-process writer lock."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = make_engine(settings)
+        event.listen(self.engine.sync_engine, "before_cursor_execute", _refuse_nul)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None

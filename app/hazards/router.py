@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Header, Query, Response, UploadFile, status
@@ -11,7 +10,7 @@ from fastapi.responses import FileResponse
 
 from app.auth.deps import CurrentPrincipal, FieldPrincipal
 from app.core.errors import problem_responses
-from app.core.schemas import Limit, Page
+from app.core.schemas import IsoDate, Limit, Page
 from app.db.deps import DatabaseDep, ReadSession, WriteSession
 from app.hazards import evidence, queries, service
 from app.hazards.models import HazardCategory, HazardStatus, Severity
@@ -31,8 +30,8 @@ def hazard_filters(
     kind: InstitutionKind | None = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region prefix")] = None,
     institution_id: uuid.UUID | None = None,
-    found_from: Annotated[date | None, Query(description="found_on on or after")] = None,
-    found_to: Annotated[date | None, Query(description="found_on on or before")] = None,
+    found_from: Annotated[IsoDate | None, Query(description="found_on on or after")] = None,
+    found_to: Annotated[IsoDate | None, Query(description="found_on on or before")] = None,
 ) -> queries.HazardFilters:
     """The hazard list filters (also taken by the ledger exports)."""
     return queries.HazardFilters(status=status_, overdue=overdue, severity=severity, category=category,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
 from app.auth.deps import CurrentPrincipal, FieldPrincipal
 from app.core.errors import problem_responses
-from app.core.schemas import Limit, Page
+from app.core.schemas import IsoDate, Limit, Page
 from app.db.deps import ReadSession, WriteSession
 from app.hazards.schemas import HazardCreate, HazardRead
 from app.inspections import queries, service
@@ -53,8 +52,8 @@ async def list_inspections(
     region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region prefix")] = None,
     type_: Annotated[InspectionType | None, Query(alias="type")] = None,
     officer_id: uuid.UUID | None = None,
-    date_from: Annotated[date | None, Query(alias="from", description="inspected_on on or after")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="inspected_on on or before")] = None,
+    date_from: Annotated[IsoDate | None, Query(alias="from", description="inspected_on on or after")] = None,
+    date_to: Annotated[IsoDate | None, Query(alias="to", description="inspected_on on or before")] = None,
     limit: Annotated[Limit, Query()] = 50,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Page[InspectionSummary]:

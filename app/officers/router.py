@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
 from app.auth.deps import CurrentPrincipal, ManagerPrincipal
 from app.core.errors import problem_responses
-from app.core.schemas import Limit, Page
+from app.core.schemas import IsoDate, Limit, Page
 from app.db.deps import ReadSession, WriteSession
 from app.officers import service
 from app.officers.schemas import (
@@ -46,7 +45,7 @@ async def list_officers(
     session: ReadSession,
     region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region prefix")] = None,
     unit: Annotated[str | None, Query(max_length=100)] = None,
-    certified_on: Annotated[date | None, Query(description="only officers certified on this date")] = None,
+    certified_on: Annotated[IsoDate | None, Query(description="only officers certified on this date")] = None,
     q: Annotated[str | None, Query(max_length=100, description="name contains")] = None,
     limit: Annotated[Limit, Query()] = 50,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,

@@ -13,15 +13,16 @@ from fastapi.responses import PlainTextResponse
 
 from app.auth.deps import CurrentPrincipal
 from app.core.errors import problem_responses
+from app.core.schemas import IsoDate
 from app.db.deps import DatabaseDep, ReadSession
 from app.reports import annual, service
 from app.reports.schemas import BreakdownRead, GroupBy, SummaryRead
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
-DateFrom = Annotated[date | None, Query(alias="from", description="period start (inclusive); default 1 January")]
-DateTo = Annotated[date | None, Query(alias="to", description="period end (inclusive); default today")]
-AsOf = Annotated[date | None, Query(description="count rectifications up to this date; default `to`")]
+DateFrom = Annotated[IsoDate | None, Query(alias="from", description="period start (inclusive); default 1 January")]
+DateTo = Annotated[IsoDate | None, Query(alias="to", description="period end (inclusive); default today")]
+AsOf = Annotated[IsoDate | None, Query(description="count rectifications up to this date; default `to`")]
 Region = Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region prefix inside your own")]
 
 
