@@ -57,18 +57,25 @@ class StrictInput(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _wire_rules(cls, value: Any, info: ValidationInfo) -> Any:
-        if _holds_nul(value):
+        # Only the field's own text: nested models check theirs and name the nested field.
+        if (isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))) \
+                and holds_nul(value):
             raise PydanticCustomError("string_nul", "Input should not contain the NUL character (U+0000)")
         if value is not None and info.field_name in _date_fields(cls):
             return iso_date_only(value)
         return value
 
 
-def _holds_nul(value: Any) -> bool:
-    """NUL (U+0000) is valid JSON text but no text column can hold it (PostgreSQL refuses it outright)."""
+def holds_nul(value: Any) -> bool:
+    """NUL (U+0000) is valid JSON text but no text column can hold it (PostgreSQL refuses it outright).
+    Looks into strings, and into lists, tuples and dicts of them (request values, statement parameters)."""
     if isinstance(value, str):
         return "\x00" in value
-    return isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value)
+    if isinstance(value, dict):
+        return any(holds_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(holds_nul(v) for v in value)
+    return False
 
 
 @cache

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.errors import FieldError, ValidationFailed
+from app.core.schemas import holds_nul
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -63,21 +64,10 @@ def _refuse_nul(_conn: Any, _cursor: Any, _statement: str, parameters: Any, _con
     """PostgreSQL can neither store nor compare text holding NUL (U+0000) and fails with a driver error (a 500);
     SQLite would store it. Refused on both engines alike, as the client's mistake, before it reaches the driver:
     request bodies are checked field by field already, this catches the rest (query filters, form fields)."""
-    if _holds_nul(parameters):
+    if holds_nul(parameters):
         raise ValidationFailed("text holding the NUL character (U+0000) can be neither stored nor searched for",
                                errors=[FieldError(loc=["request"], msg="contains the NUL character (U+0000)",
                                                   type="string_nul")])
-
-
-def _holds_nul(value: Any) -> bool:
-    # Parameters come as a row (tuple or dict), a list of rows (executemany) or one flat batch (insertmanyvalues).
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(v) for v in value)
-    return False
 
 
 class Database:
