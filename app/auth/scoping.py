@@ -12,9 +12,9 @@ Rules:
 from __future__ import annotations
 
 import uuid
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, and_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principals import Principal
@@ -26,11 +26,44 @@ def within(scope: str, region_code: str) -> bool:
     return region_code.startswith(scope)
 
 
-def region_clause(column: ColumnLike, prefix: str) -> ColumnElement[bool]:
-    """`column` lies in the subtree `prefix`."""
+def successor(prefix: str) -> str | None:
+    """The smallest digit string greater than every code starting with `prefix` ("5002" → "5003",
+    "5009" → "501", "99" → None: nothing is greater)."""
+    stem = prefix.rstrip("9")
+    if not stem:
+        return None
+    return stem[:-1] + str(int(stem[-1]) + 1)
+
+
+def region_bounds(prefix: str) -> tuple[str | None, str | None]:
+    """(lower, upper) such that a code lies under the digit `prefix` iff lower <= code < upper; None is unbounded
+    ('' → everything)."""
     if not prefix:
-        return true()
-    return column.startswith(prefix, autoescape=True)
+        return None, None
+    if not prefix.isdigit():
+        raise ValueError(f"region prefix {prefix!r} is not a digit string")
+    return prefix, successor(prefix)
+
+
+def bounded(column: ColumnLike, lower: Any, upper: Any) -> ColumnElement[bool]:
+    """lower <= column < upper; a None side is left open. Bounds may be values or bind parameters."""
+    parts = [column >= lower] if lower is not None else []
+    if upper is not None:
+        parts.append(column < upper)
+    return and_(true(), *parts) if parts else true()
+
+
+def region_clause(column: ColumnLike, prefix: str) -> ColumnElement[bool]:
+    """`column` lies in the subtree `prefix`.
+
+    Rule: region codes are digit strings (RegionCode), so "starts with `prefix`" is the range
+    `prefix <= code < successor(prefix)`. A range uses the btree index on `region_code` under every collation,
+    and with bound parameters, where `LIKE 'prefix%'` needs a C collation or a `text_pattern_ops` index and a
+    literal pattern. Any other prefix falls back to LIKE.
+    """
+    if prefix and not prefix.isdigit():
+        return column.startswith(prefix, autoescape=True)
+    return bounded(column, *region_bounds(prefix))
 
 
 def effective_prefix(principal: Principal, requested: str | None, field: str = "region_code") -> str:

@@ -20,7 +20,8 @@ class InspectionType(StrEnum):
 class Inspection(IdMixin, TimestampMixin, Base):
     __tablename__ = "inspections"
     __table_args__ = (
-        Index("ix_inspections_institution_on", "institution_id", "inspected_on"),
+        # Covering (INCLUDE id): a region's reports walk institution → inspections → hazards by index only.
+        Index("ix_inspections_institution_on", "institution_id", "inspected_on", postgresql_include=["id"]),
         Index("ix_inspections_on_id", "inspected_on", "id"),
     )
 

@@ -134,3 +134,21 @@ async def test_upgrade_downgrade_upgrade_round_trip(scratch_engine: AsyncEngine)
     async with scratch_engine.connect() as conn:
         assert await conn.run_sync(_diff, Base.metadata) == []
         assert await conn.run_sync(_check_constraints) == _model_check_constraints()
+
+
+def _included(conn: Connection) -> dict[str, list[str]]:
+    inspector = inspect(conn)
+    return {str(ix["name"]): list(ix.get("dialect_options", {}).get("postgresql_include") or [])
+            for table in inspector.get_table_names() for ix in inspector.get_indexes(table)}
+
+
+async def test_postgresql_indexes_carry_the_declared_include_columns(db: Database) -> None:
+    """Alembic's comparison ignores INCLUDE; the covering indexes the reports rely on are checked here."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("INCLUDE columns exist on PostgreSQL only")
+    declared = {str(ix.name): list(ix.dialect_options["postgresql"]["include"] or [])
+                for table in Base.metadata.sorted_tables for ix in table.indexes}
+    async with db.engine.connect() as conn:
+        actual = await conn.run_sync(_included)
+    assert {name: actual[name] for name in declared} == declared
+    assert actual["ix_hazards_inspection_position"] == ["found_on", "status", "severity", "due_on", "rectified_on"]
