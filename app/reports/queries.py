@@ -15,12 +15,29 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, and_, case, cast, func, literal, not_, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.scoping import region_clause
+from app.auth.scoping import bounded, region_bounds
 from app.core.pagination import AnySelect, ColumnLike
 from app.hazards.models import Hazard, HazardStatus, Severity
 from app.inspections.models import Inspection
@@ -43,11 +60,43 @@ class Period:
     as_of: date
     region_prefix: str
 
+    def params(self) -> dict[str, Any]:
+        """Values of the statements' bind parameters (an open region bound has none)."""
+        lower, upper = region_bounds(self.region_prefix)
+        values = {"date_from": self.date_from, "date_to": self.date_to, "as_of": self.as_of,
+                  "region_lower": lower, "region_upper": upper}
+        return {k: v for k, v in values.items() if v is not None}
+
+    def shape(self) -> tuple[bool, bool]:
+        """Which region bounds the statements need (part of their cache key)."""
+        lower, upper = region_bounds(self.region_prefix)
+        return lower is not None, upper is not None
+
+
+# Statements are built once per (grouping, dialect, region shape) and reused: building a statement of this size
+# costs more Python time than PostgreSQL needs to answer a county. Every value is rendered into the SQL text at
+# execution (`literal_execute`), never sent as a parameter: with parameters PostgreSQL switches a prepared
+# statement to a generic plan after five runs, and the generic plan of these aggregates (no date or region
+# estimates) was 2× slower nationally (bench/README.md). With literal text each distinct report is planned
+# once with its real values and the plan is reused by the connection's prepared-statement cache.
+_FROM, _TO, _AS_OF = (bindparam(name, type_=Date(), literal_execute=True) for name in ("date_from", "date_to", "as_of"))
+
+
+def _const(value: str) -> ColumnElement[str]:
+    """A constant rendered into the SQL text (see above)."""
+    return literal(str(value), String(), literal_execute=True)
+
+
+def _in_region(column: ColumnLike, shape: tuple[bool, bool]) -> ColumnElement[bool]:
+    has_lower, has_upper = shape
+    return bounded(column, bindparam("region_lower", type_=String(), literal_execute=True) if has_lower else None,
+                   bindparam("region_upper", type_=String(), literal_execute=True) if has_upper else None)
+
 
 def _month(column: Any, dialect: str) -> ColumnElement[str]:
     if dialect == "sqlite":
-        return func.strftime("%Y-%m", column)
-    return func.to_char(column, "YYYY-MM")
+        return func.strftime(_const("%Y-%m"), column)
+    return func.to_char(column, _const("YYYY-MM"))
 
 
 def _keys(group_by: GroupBy, source: str, dialect: str) -> tuple[ColumnLike, ColumnLike] | None:
@@ -72,18 +121,25 @@ def _keys(group_by: GroupBy, source: str, dialect: str) -> tuple[ColumnLike, Col
 
 
 def _zeros(*names: str) -> list[ColumnElement[Any]]:
-    return [literal(0, Integer).label(n) for n in names]
+    return [literal_column("0", Integer).label(n) for n in names]
 
 
-def counters_statement(group_by: GroupBy, period: Period, dialect: str) -> AnySelect:
+def counters_statement(group_by: GroupBy, period: Period, dialect: str) -> tuple[AnySelect, dict[str, Any]]:
+    """The counters statement for `period` and its parameter values."""
+    return _counters_template(group_by, dialect, period.shape()), period.params()
+
+
+@lru_cache(maxsize=64)
+def _counters_template(group_by: GroupBy, dialect: str, shape: tuple[bool, bool]) -> AnySelect:
     """All counters per group in one statement: three grouped SELECTs, UNION ALL, summed per key."""
-    in_region = region_clause(Institution.region_code, period.region_prefix)
+    in_region = _in_region(Institution.region_code, shape)
+    not_closed = Institution.status != _const(InstitutionStatus.closed)
     parts: list[AnySelect] = []
     if (keys := _keys(group_by, "institutions", dialect)) is not None:
         key, label = keys
         parts.append(
             select(key.label("key"), label.label("label"),
-                   func.count().filter(Institution.status != InstitutionStatus.closed).label("institutions_total"),
+                   func.count().filter(not_closed).label("institutions_total"),
                    *_zeros(*COUNTERS[1:]))
             .where(in_region).group_by(key, label))
     if (keys := _keys(group_by, "inspections", dialect)) is not None:
@@ -92,28 +148,28 @@ def counters_statement(group_by: GroupBy, period: Period, dialect: str) -> AnySe
             select(key.label("key"), label.label("label"), *_zeros("institutions_total"),
                    func.count(Inspection.institution_id.distinct()).label("institutions_inspected"),
                    func.count().label("inspections"),
-                   func.count(case((Institution.status != InstitutionStatus.closed, Inspection.institution_id))
+                   func.count(case((not_closed, Inspection.institution_id))
                               .distinct()).label("institutions_covered"),
                    *_zeros(*COUNTERS[4:]))
             .join(Institution, Institution.id == Inspection.institution_id)
-            .where(in_region, Inspection.inspected_on.between(period.date_from, period.date_to))
+            .where(in_region, Inspection.inspected_on.between(_FROM, _TO))
             .group_by(key, label))
     hazard_keys = _keys(group_by, "hazards", dialect)
     assert hazard_keys is not None  # every grouping applies to hazards
     key, label = hazard_keys
-    rectified = and_(Hazard.status.in_((HazardStatus.rectified, HazardStatus.verified)),
-                     Hazard.rectified_on <= period.as_of)
+    rectified = and_(Hazard.status.in_([_const(HazardStatus.rectified), _const(HazardStatus.verified)]),
+                     Hazard.rectified_on <= _AS_OF)
     not_rectified = or_(Hazard.rectified_on.is_(None), not_(rectified))
     parts.append(
         select(key.label("key"), label.label("label"), *_zeros(*COUNTERS[:4]),
                func.count().label("hazards_found"),
                func.count().filter(rectified).label("hazards_rectified"),
-               func.count().filter(and_(not_rectified, Hazard.due_on < period.as_of)).label("hazards_overdue"),
-               func.count().filter(Hazard.severity == Severity.major).label("major_hazards"))
+               func.count().filter(and_(not_rectified, Hazard.due_on < _AS_OF)).label("hazards_overdue"),
+               func.count().filter(Hazard.severity == _const(Severity.major)).label("major_hazards"))
         .join(Inspection, Inspection.id == Hazard.inspection_id)
         .join(Institution, Institution.id == Inspection.institution_id)
-        .where(in_region, Hazard.found_on.between(period.date_from, period.date_to),
-               Hazard.status != HazardStatus.voided)
+        .where(in_region, Hazard.found_on.between(_FROM, _TO),
+               Hazard.status != _const(HazardStatus.voided))
         .group_by(key, label))
     u = union_all(*parts).subquery("parts")
     return (select(u.c.key, func.max(u.c.label).label("label"),
@@ -124,7 +180,8 @@ def counters_statement(group_by: GroupBy, period: Period, dialect: str) -> AnySe
 async def counters(session: AsyncSession, group_by: GroupBy, period: Period) -> list[dict[str, Any]]:
     """Rows of {key, label, counters…} ordered by key; counters that do not apply are None."""
     dialect = session.get_bind().dialect.name
-    rows = (await session.execute(counters_statement(group_by, period, dialect))).mappings().all()
+    statement, params = counters_statement(group_by, period, dialect)
+    rows = (await session.execute(statement, params)).mappings().all()
     out = []
     for row in rows:
         item: dict[str, Any] = {name: int(row[name] or 0) for name in COUNTERS}
@@ -143,13 +200,21 @@ async def counters(session: AsyncSession, group_by: GroupBy, period: Period) -> 
     return out
 
 
-def officers_statement(period: Period) -> AnySelect:
+def officers_statement(period: Period) -> tuple[AnySelect, dict[str, Any]]:
+    """The officers statement for `period` and its parameter values."""
+    params = period.params()
+    return _officers_template(period.shape()), {k: v for k, v in params.items() if k not in ("date_from", "date_to")}
+
+
+@lru_cache(maxsize=8)
+def _officers_template(shape: tuple[bool, bool]) -> AnySelect:
     """Per unit: officers on the roster and those certified on as_of."""
     return (select(Officer.unit, func.count().label("total"),
-                   func.count().filter(certified_on(period.as_of)).label("certified"))
-            .where(region_clause(Officer.region_code, period.region_prefix))
+                   func.count().filter(certified_on(_AS_OF)).label("certified"))
+            .where(_in_region(Officer.region_code, shape))
             .group_by(Officer.unit).order_by(Officer.unit))
 
 
 async def officers_by_unit(session: AsyncSession, period: Period) -> list[dict[str, Any]]:
-    return [dict(r) for r in (await session.execute(officers_statement(period))).mappings().all()]
+    statement, params = officers_statement(period)
+    return [dict(r) for r in (await session.execute(statement, params)).mappings().all()]
