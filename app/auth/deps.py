@@ -30,7 +30,7 @@ async def current_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthorized("Missing bearer credentials (Authorization: Bearer <token or API key>)")
-    async with db.read_session() as session:
+    async with db.query_session() as session:
         principal = await principal_from_token(session, credentials.credentials, db.settings.secret_key)
     if principal is None:
         raise Unauthorized("Invalid, expired or revoked credentials")

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     DB_POOL_SIZE: int = Field(default=10, gt=0)
     DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
     DB_STATEMENT_TIMEOUT_MS: int = Field(default=30_000, gt=0, description="PostgreSQL statement_timeout")
+    DB_POOL_RECYCLE_SECONDS: int = Field(default=1800, gt=0,
+                                         description="PostgreSQL: replace pooled connections older than this")
     SQLITE_BUSY_TIMEOUT_MS: int = Field(default=10_000, gt=0)
     LOGIN_MAX_FAILURES_PER_USER: int = Field(
         default=5, gt=0, description="failed logins for one username inside LOGIN_WINDOW_SECONDS before 429")

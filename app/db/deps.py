@@ -15,13 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.session import Database
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
+    """Async on purpose: a plain `def` dependency costs a thread-pool hop on every request."""
     db: Database = request.app.state.db
     return db
 
 
 async def _read_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
-    async with db.read_session() as session:
+    async with db.query_session() as session:
         yield session
 
 
