@@ -14,6 +14,7 @@ Rules (422 naming the field unless said otherwise):
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +30,7 @@ from app.hazards.models import Hazard
 from app.hazards.schemas import HazardCreate, HazardRead
 from app.inspections.models import Inspection, InspectionOfficer
 from app.inspections.queries import inspection_read, inspection_region
-from app.inspections.schemas import InspectionCreate, InspectionRead, InspectionUpdate
+from app.inspections.schemas import InspectionCreate, InspectionRead, InspectionUpdate, OfficerBrief
 from app.institutions.models import Institution, InstitutionStatus
 from app.officers.models import Officer
 from app.plans.models import Plan
@@ -45,7 +46,16 @@ def ensure_takes_part(actor: Principal, officer_ids: list[uuid.UUID]) -> None:
         raise Forbidden("an inspector may only record inspections it takes part in (its officer is not listed)")
 
 
-async def _rule_errors(session: AsyncSession, data: InspectionCreate, actor: Principal) -> list[FieldError]:
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """The outcome of the create rules: the errors, and the rows they read (reused for the answer)."""
+
+    errors: list[FieldError]
+    institution: Institution | None
+    officers: dict[uuid.UUID, Officer]
+
+
+async def _check(session: AsyncSession, data: InspectionCreate, actor: Principal) -> Checked:
     errors: list[FieldError] = []
     today = clock.today()
     if data.inspected_on > today:
@@ -85,7 +95,7 @@ async def _rule_errors(session: AsyncSession, data: InspectionCreate, actor: Pri
             errors.append(FieldError(loc=["body", "hazards", i, "id"], msg=f"hazard id {h.id} is given twice"))
         elif h.id is not None:
             hazard_ids.add(h.id)
-    return errors
+    return Checked(errors, institution, officers)
 
 
 async def _plan_errors(session: AsyncSession, data: InspectionCreate, institution: Institution | None,
@@ -121,24 +131,45 @@ async def create_inspection(session: AsyncSession, data: InspectionCreate, actor
                                                           "inspection") is not None:
         return await get_inspection(session, record_id, actor), False
     ensure_takes_part(actor, data.officer_ids)
-    errors = await _rule_errors(session, data, actor)
-    if errors:
+    checked = await _check(session, data, actor)
+    if checked.errors:
+        errors = checked.errors
         raise ValidationFailed("; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors), errors=errors)
     await _ensure_hazard_ids_free(session, data, record_id)
+    inspection = Inspection(
+        id=record_id, institution_id=data.institution_id, inspected_on=data.inspected_on, type=data.type,
+        campaign=data.campaign, summary=data.summary, plan_id=data.plan_id, created_by_id=actor.id,
+        created_by_name=actor.name, create_fingerprint=fp)
+    stored: list[Hazard] = []
 
     async def store() -> None:
-        session.add(Inspection(
-            id=record_id, institution_id=data.institution_id, inspected_on=data.inspected_on, type=data.type,
-            campaign=data.campaign, summary=data.summary, plan_id=data.plan_id, created_by_id=actor.id,
-            created_by_name=actor.name, create_fingerprint=fp))
+        session.add(inspection)
         await session.flush()
         session.add_all([InspectionOfficer(inspection_id=record_id, officer_id=oid, position=i)
                          for i, oid in enumerate(data.officer_ids)])
         await session.flush()
-        await hazards.add_hazards(session, record_id, data.inspected_on, data.hazards, 0, actor)
+        stored.extend(await hazards.add_hazards(session, record_id, data.inspected_on, data.hazards, 0, actor))
 
-    created = await store_or_replay(session, Inspection, record_id, fp, "inspection", store)
-    return await get_inspection(session, record_id, actor), created
+    if not await store_or_replay(session, Inspection, record_id, fp, "inspection", store):
+        return await get_inspection(session, record_id, actor), False
+    assert checked.institution is not None  # the rules passed
+    return _created_read(inspection, checked.institution, [checked.officers[oid] for oid in data.officer_ids],
+                         stored), True
+
+
+def _created_read(inspection: Inspection, institution: Institution, officers: list[Officer],
+                  stored: list[Hazard]) -> InspectionRead:
+    """The answer to a create, from the rows just written and read by the rules: the same body a GET gives,
+    without reading it back (saves a transaction and four statements per post)."""
+    return InspectionRead(
+        id=inspection.id, institution_id=institution.id, institution_name=institution.name, kind=institution.kind,
+        region_code=institution.region_code, township=institution.township, inspected_on=inspection.inspected_on,
+        type=inspection.type, campaign=inspection.campaign, summary=inspection.summary, plan_id=inspection.plan_id,
+        officer_ids=[o.id for o in officers], hazards_count=len(stored), created_by=inspection.created_by_name,
+        created_at=inspection.created_at, updated_at=inspection.updated_at,
+        officers=[OfficerBrief(id=o.id, name=o.name, unit=o.unit, certificate_no=o.certificate_no)
+                  for o in officers],
+        hazards=[HazardRead.of(h, institution.id) for h in stored])
 
 
 async def get_inspection(session: AsyncSession, inspection_id: uuid.UUID, actor: Principal) -> InspectionRead:

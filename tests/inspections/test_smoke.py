@@ -21,9 +21,12 @@ async def test_create_inspection_with_hazards(client: httpx.AsyncClient, admin: 
     assert [h["description"] for h in created["hazards"]] == ["消防通道堆放杂物", "食品留样记录缺失"]
     assert all(h["status"] == "open" and h["found_on"] == "2023-05-04" for h in created["hazards"])
     assert created["officer_ids"] == [o1["id"], o2["id"]]
+    stored = await client.get(f"/api/v1/inspections/{created['id']}", headers=admin.headers)
+    assert stored.status_code == 200
+    assert created == stored.json()  # the create answers from memory: it must say exactly what was stored
     r2 = await client.post("/api/v1/inspections", json=body, headers=admin.headers)
     assert r2.status_code == 200, r2.text
-    assert r2.json()["id"] == created["id"]
+    assert r2.json() == created
     r3 = await client.post("/api/v1/inspections", json={**body, "summary": "changed"}, headers=admin.headers)
     assert r3.status_code == 409, r3.text
     listing = await client.get("/api/v1/inspections", headers=admin.headers)
