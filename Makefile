@@ -38,13 +38,9 @@ demo: venv  ## load the 2023 Shizhu County data set and serve it
 	$(BIN)/inspection-tracker serve --host $(HOST) --port $(PORT)
 
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/inspection_tracker_bench
-BENCH_HAZARDS ?= 100000
 
-bench: venv  ## benchmarks on PostgreSQL (not part of `make test`): generate data, then each scenario
-	createdb -h 127.0.0.1 -U postgres inspection_tracker_bench 2>/dev/null || true
-	$(BIN)/python -m bench.generate --database-url $(BENCH_DATABASE_URL) --hazards $(BENCH_HAZARDS) --reset
-	$(BIN)/python -m bench.export_memory --database-url $(BENCH_DATABASE_URL)
-	$(BIN)/python -m bench.run --database-url $(BENCH_DATABASE_URL)
+bench: venv  ## benchmarks on PostgreSQL, not part of `make test` (about 12 min): every scenario; table into bench/README.md
+	$(BIN)/python -m bench.suite --database-url $(BENCH_DATABASE_URL) --readme
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,168 @@
+"""Every benchmark scenario in one run, and the results table written into bench/README.md (`make bench`).
+
+    python -m bench.suite --database-url postgresql://postgres@127.0.0.1/inspection_tracker_bench [--readme]
+
+Order (one database, regenerated in between; about 12 minutes on the 2-core machine of bench/README.md):
+  1. 100,000 hazards: the county report (scenario 2), the base of the growth check;
+  2. 1,000,000 hazards (national scale): reports (2, 3, 4), hazard list depth (6), ledger export (5),
+     then writes (1) last, because they add rows to the bench county.
+Every figure is measured side by side with its limit in the same run; the table gives both and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+
+from app.core.config import normalize_database_url
+from bench import export_memory, run, writes
+from bench.common import ROOT, admin_headers, server
+from bench.generate import COUNTY, generate
+
+README = ROOT / "bench" / "README.md"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+@dataclass(frozen=True)
+class Row:
+    scenario: str
+    api: str
+    limit: str
+    ratio: float
+    target: str
+    met: bool
+
+
+def ms(value: float) -> str:
+    return f"{value:,.1f} ms"
+
+
+def read_rows(url: str, n: int) -> tuple[list[Row], float]:
+    """Scenarios 2, 3, 4 and 6 on the current data; also returns the county summary's API p50."""
+    with server(url, cpu=0) as (base, _pid):
+        headers = admin_headers(url, base)
+        figures = asyncio.run(run.scenarios(url, base, headers, n))
+    rows = [Row(name, ms(api), ms(limit), api / limit, target, api / limit <= bound)
+            for name, api, limit, target, bound in figures]
+    county = next(api for name, api, _limit, _target, _bound in figures if name.startswith("2."))
+    return rows, county
+
+
+def county_only(url: str, n: int) -> float:
+    with server(url, cpu=0) as (base, _pid):
+        headers = admin_headers(url, base)
+        return asyncio.run(run.county_p50(url, base, headers, n))
+
+
+def export_rows(url: str) -> list[Row]:
+    f = export_memory.measure(url)
+    rows_s_api = f["api_rows_per_s"]
+    rows_s_copy = f["db_rows"] / f["copy_seconds"]
+    return [
+        Row(f"5. ledger CSV of {f['rows']:,.0f} hazards: server peak RSS growth",
+            f"{f['peak_growth_mb']:.1f} MB", "—", f["peak_growth_mb"] / 100, "≤ 100 MB",
+            f["peak_growth_mb"] <= 100),
+        Row("5. ledger CSV: throughput vs `COPY … TO STDOUT`", f"{rows_s_api:,.0f} rows/s",
+            f"{rows_s_copy:,.0f} rows/s", rows_s_api / rows_s_copy, "≥ 0.30", rows_s_api / rows_s_copy >= 0.30),
+    ]
+
+
+def write_rows(url: str, seconds: float, rounds: int) -> tuple[list[Row], dict[str, float]]:
+    with server(url, cpu=0) as (base, _pid):
+        headers = admin_headers(url, base)
+        f = asyncio.run(writes.measure(url, base, headers, seconds, rounds))
+    ratio = f["api"] / f["limit"]
+    return [Row("1. POST /inspections + 2 hazards, 16 clients", f"{f['api']:,.0f} req/s",
+                f"{f['limit']:,.0f} tx/s", ratio, "≥ 0.50", ratio >= 0.5)], f
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    pg = subprocess.run(["psql", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))) / 2**20
+    load = os.getloadavg()[0]
+    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {pg.replace('psql (PostgreSQL) ', 'PostgreSQL ')}, "
+            f"Python {platform.python_version()}; load average {load:.2f} at the start")
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| scenario | API | limit | ratio | target | met |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r.scenario} | {r.api} | {r.limit} | {r.ratio:.2f} | {r.target} | {'yes' if r.met else '**no**'} |"
+              for r in rows]
+    return "\n".join(lines)
+
+
+def write_readme(text: str) -> None:
+    readme = README.read_text(encoding="utf-8")
+    if START not in readme or END not in readme:
+        raise SystemExit(f"{README} lacks the {START} … {END} markers")
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    README.write_text(pattern.sub(lambda _m: f"{START}\n{text}\n{END}", readme), encoding="utf-8")
+
+
+async def ensure_database(url: str) -> None:
+    """Create the bench database when it does not exist yet."""
+    dsn = normalize_database_url(url).replace("postgresql+asyncpg", "postgresql")
+    try:
+        conn = await asyncpg.connect(dsn)
+    except asyncpg.InvalidCatalogNameError:
+        name = dsn.rsplit("/", 1)[1].split("?")[0]
+        admin = await asyncpg.connect(dsn.rsplit("/", 1)[0] + "/postgres")
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.close()
+        return
+    await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("-n", type=int, default=5, help="requests per median (5 rounds of n, interleaved)")
+    parser.add_argument("--write-seconds", type=float, default=10.0)
+    parser.add_argument("--readme", action="store_true", help="write the table into bench/README.md")
+    args = parser.parse_args()
+    url, started, t0 = args.database_url, datetime.now(UTC), time.perf_counter()
+    about = machine()
+    asyncio.run(ensure_database(url))
+
+    small_counts = asyncio.run(generate(url, 100_000, seed=1, reset=True))
+    small = county_only(url, args.n)
+    counts = asyncio.run(generate(url, 1_000_000, seed=1, reset=True))
+    rows, large = read_rows(url, args.n)
+    growth = large / small
+    rows.insert(1, Row("2. county summary: 1M vs 100k national hazards (same county)", ms(large), ms(small),
+                       growth, "< 1.5×", growth < 1.5))
+    rows += export_rows(url)
+    write, figures = write_rows(url, args.write_seconds, rounds=2)
+    rows = write + rows
+    minutes = (time.perf_counter() - t0) / 60
+
+    text = "\n".join([
+        f"Run of {started:%Y-%m-%d %H:%M} UTC, {minutes:.1f} minutes, by `make bench`. Machine: {about}.",
+        f"Data: {counts['institutions']:,} institutions, {counts['inspections']:,} inspections, "
+        f"{counts['hazards']:,} hazards; county {COUNTY}: {counts['county_hazards']:,} hazards (at 100,000 national: "
+        f"{small_counts['county_hazards']:,}). Writes: {figures['statements']:.0f} statements in "
+        f"{figures['transactions']:.0f} transactions per request; the HTTP driver alone reaches "
+        f"{figures['driver']:,.0f} req/s on /healthz.",
+        "",
+        table(rows),
+    ])
+    print(text)
+    if args.readme:
+        write_readme(text)
+
+
+if __name__ == "__main__":
+    main()
