@@ -3,8 +3,9 @@
 Rules:
 - SQLite: WAL, `synchronous=NORMAL`, foreign keys on, a busy timeout, and writes serialized inside the
   process (one writer at a time) — several pooled connections waiting on SQLite's write lock made p99 ~1 s.
-- PostgreSQL: pool size + overflow bound a worker's concurrency; `pool_pre_ping`; a statement timeout so
-  one heavy report cannot hold the box.
+- PostgreSQL: pool size + overflow bound a worker's concurrency; a pooled connection the server closed is
+  replaced on checkout, and connections are recycled; a statement timeout so one heavy report cannot hold the box.
+- PostgreSQL reads (`query_session`) run outside a transaction; writes and streamed exports inside one.
 - Sessions never expire on commit; relationships load explicitly (lazy loading raises).
 - Nothing commits here: a service's use case commits once.
 - Text holding NUL never reaches the driver (422 instead of PostgreSQL's error, and the same on SQLite).

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principals import Principal
 from app.core import clock
 from app.core.errors import Conflict, FieldError, Forbidden, PreconditionFailed, ValidationFailed
+from app.db.bulk import insert_new
 from app.db.replay import fingerprint
 from app.hazards import queries, workflow
 from app.hazards.evidence import unknown_evidence
@@ -69,7 +70,8 @@ def history_entry(hazard: Hazard, seq: int, action: HistoryAction, from_status: 
 async def add_hazards(session: AsyncSession, inspection_id: uuid.UUID, found_on: date,
                       items: Sequence[HazardCreate], first_position: int, actor: Principal,
                       ids: Sequence[uuid.UUID] | None = None) -> list[Hazard]:
-    """Insert hazards (in order) with their `create` history entries; flushes, does not commit.
+    """Insert hazards (in order) with their `create` history entries; does not commit. The returned objects are
+    not tracked by the session (app.db.bulk).
 
     `ids` gives the ids to use (default: the client's, else new ones)."""
     chosen = list(ids) if ids is not None else [data.id or uuid.uuid4() for data in items]
@@ -80,10 +82,9 @@ async def add_hazards(session: AsyncSession, inspection_id: uuid.UUID, found_on:
                version=1, create_fingerprint=hazard_fingerprint(inspection_id, data))
         for i, data in enumerate(items)
     ]
-    session.add_all(hazards)
-    await session.flush()
-    session.add_all([history_entry(h, 1, HistoryAction.create, None, found_on, None, [], actor) for h in hazards])
-    await session.flush()
+    await insert_new(session, hazards)
+    await insert_new(session, [history_entry(h, 1, HistoryAction.create, None, found_on, None, [], actor)
+                               for h in hazards])
     return hazards
 
 

@@ -24,6 +24,7 @@ from app.auth.models import Role
 from app.auth.principals import Principal
 from app.core import clock
 from app.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from app.db.bulk import insert_new
 from app.db.replay import existing_or_conflict, fingerprint, store_or_replay
 from app.hazards import service as hazards
 from app.hazards.models import Hazard
@@ -143,11 +144,9 @@ async def create_inspection(session: AsyncSession, data: InspectionCreate, actor
     stored: list[Hazard] = []
 
     async def store() -> None:
-        session.add(inspection)
-        await session.flush()
-        session.add_all([InspectionOfficer(inspection_id=record_id, officer_id=oid, position=i)
-                         for i, oid in enumerate(data.officer_ids)])
-        await session.flush()
+        await insert_new(session, [inspection])
+        await insert_new(session, [InspectionOfficer(inspection_id=record_id, officer_id=oid, position=i)
+                                   for i, oid in enumerate(data.officer_ids)])
         stored.extend(await hazards.add_hazards(session, record_id, data.inspected_on, data.hazards, 0, actor))
 
     if not await store_or_replay(session, Inspection, record_id, fp, "inspection", store):
