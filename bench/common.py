@@ -1,7 +1,8 @@
-"""Shared benchmark plumbing: run the API as a real uvicorn process, read its memory, log in."""
+"""Shared benchmark plumbing: run the API as a real uvicorn process, read its memory, log in, drive it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
@@ -67,3 +69,47 @@ def admin_headers(database_url: str, base: str) -> dict[str, str]:
     r = httpx.post(f"{base}/api/v1/auth/token", data={"username": "bench-admin", "password": "bench-password-1"})
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+class Driver:
+    """A lean load driver: one keep-alive HTTP/1.1 connection on bare asyncio streams; send a request, read the
+    status and the whole body. httpx costs about 2 ms of client time per request here, which would be counted
+    against the API (bench/README.md)."""
+
+    def __init__(self, host: str, port: int, auth: str) -> None:
+        self.host, self.port, self.auth = host, port, auth
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def send(self, method: str, path: str, payload: bytes = b"") -> tuple[int, bytes]:
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: {self.auth}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
+        self.writer.write(head.encode() + payload)
+        status = int((await self.reader.readline()).split()[1])
+        length, chunked = 0, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+            elif name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+        if not chunked:
+            return status, await self.reader.readexactly(length)
+        parts = []
+        while size := int((await self.reader.readline()).strip(), 16):
+            parts.append((await self.reader.readexactly(size + 2))[:-2])
+        await self.reader.readline()
+        return status, b"".join(parts)
+
+    async def get(self, path: str, params: dict[str, str] | None = None) -> bytes:
+        """GET `path` with `params`; anything but 200 is an error."""
+        target = f"{path}?{urlencode(params)}" if params else path
+        status, body = await self.send("GET", target)
+        if status != 200:
+            raise RuntimeError(f"GET {target}: {status} {body[:200]!r}")
+        return body
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.writer.wait_closed()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import time
@@ -25,14 +26,13 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 
 import asyncpg
-import httpx
 from sqlalchemy.dialects import postgresql
 
 from app.core.config import normalize_database_url
 from app.core.pagination import AnySelect
 from app.reports import queries
 from app.reports.schemas import GroupBy
-from bench.common import admin_headers, server
+from bench.common import Driver, admin_headers, server
 from bench.generate import COUNTY, YEAR
 
 PERIOD = {"from": f"{YEAR}-01-01", "to": f"{YEAR}-12-31"}
@@ -85,9 +85,17 @@ async def county_p50(url: str, base: str, headers: dict[str, str], n: int) -> fl
     """The county summary's API p50 alone (the growth check's base at 100,000 hazards)."""
     os.sched_setaffinity(0, {1})  # the server has core 0
     _name, path, params, _sql = county_case()
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as c:
-        api_ms, _ = await pair(lambda: c.get(path, params=params), _nothing, n)
+    c = await driver(base, headers)
+    api_ms, _ = await pair(lambda: c.get(path, params), _nothing, n)
+    await c.close()
     return api_ms
+
+
+async def driver(base: str, headers: dict[str, str]) -> Driver:
+    host, port = base.removeprefix("http://").split(":")
+    d = Driver(host, int(port), headers["Authorization"])
+    await d.open()
+    return d
 
 
 async def _nothing() -> None:
@@ -98,36 +106,37 @@ async def scenarios(url: str, base: str, headers: dict[str, str], n: int) -> lis
     os.sched_setaffinity(0, {1})  # the server has core 0
     pg = await asyncpg.connect(normalize_database_url(url).replace("postgresql+asyncpg", "postgresql"))
     out: list[Figure] = []
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as c:
-        async def run_sql(statements: list[str]) -> None:
-            for sql in statements:
-                await pg.fetch(sql)
+    c = await driver(base, headers)
+    async def run_sql(statements: list[str]) -> None:
+        for sql in statements:
+            await pg.fetch(sql)
 
-        cases = [
-            (*county_case(), "≤ 1.5×", 1.5),
-            ("3. national summary", "/api/v1/reports/summary", PERIOD, report_sql(GroupBy.kind, ""), "≤ 1.3×", 1.3),
-            ("4. county by township", "/api/v1/reports/breakdown",
-             {**PERIOD, "region_code": COUNTY, "group_by": "township"}, report_sql(GroupBy.township, COUNTY),
-             "≤ 1.5×", 1.5),
-            ("4. county by month", "/api/v1/reports/breakdown",
-             {**PERIOD, "region_code": COUNTY, "group_by": "month"}, report_sql(GroupBy.month, COUNTY), "≤ 1.5×",
-             1.5),
-        ]
-        for name, path, params, sql, target, bound in cases:
-            api_ms, raw_ms = await pair(lambda p=path, q=params: c.get(p, params=q),  # type: ignore[misc]
-                                        lambda s=sql: run_sql(s), n)  # type: ignore[misc]
-            out.append((name, api_ms, raw_ms, target, bound))
-        # 6. deep pagination: the first page vs a page 40 pages in (by following cursors).
-        listing: dict[str, str] = {"region_code": COUNTY, "limit": "50"}
-        cursor = None
-        for _ in range(40):
-            page = (await c.get("/api/v1/hazards", params={**listing, **({"cursor": cursor} if cursor else {})})).json()
-            cursor = page["next_cursor"]
-            if cursor is None:
-                break
-        first, deep = await pair(lambda: c.get("/api/v1/hazards", params=listing),
-                                 lambda: c.get("/api/v1/hazards", params={**listing, "cursor": cursor or ""}), n)
-        out.append(("6. hazard list: page 40 vs page 1 (county, p50)", deep, first, "flat (≤ 1.5×)", 1.5))
+    cases = [
+        (*county_case(), "≤ 1.5×", 1.5),
+        ("3. national summary", "/api/v1/reports/summary", PERIOD, report_sql(GroupBy.kind, ""), "≤ 1.3×", 1.3),
+        ("4. county by township", "/api/v1/reports/breakdown",
+         {**PERIOD, "region_code": COUNTY, "group_by": "township"}, report_sql(GroupBy.township, COUNTY),
+         "≤ 1.5×", 1.5),
+        ("4. county by month", "/api/v1/reports/breakdown",
+         {**PERIOD, "region_code": COUNTY, "group_by": "month"}, report_sql(GroupBy.month, COUNTY), "≤ 1.5×",
+         1.5),
+    ]
+    for name, path, params, sql, target, bound in cases:
+        api_ms, raw_ms = await pair(lambda p=path, q=params: c.get(p, q),  # type: ignore[misc]
+                                    lambda s=sql: run_sql(s), n)  # type: ignore[misc]
+        out.append((name, api_ms, raw_ms, target, bound))
+    # 6. deep pagination: the first page vs a page 40 pages in (by following cursors).
+    listing: dict[str, str] = {"region_code": COUNTY, "limit": "50"}
+    cursor = None
+    for _ in range(40):
+        page = json.loads(await c.get("/api/v1/hazards", {**listing, **({"cursor": cursor} if cursor else {})}))
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    first, deep = await pair(lambda: c.get("/api/v1/hazards", listing),
+                             lambda: c.get("/api/v1/hazards", {**listing, "cursor": cursor or ""}), n)
+    out.append(("6. hazard list: page 40 vs page 1 (county, p50)", deep, first, "flat (≤ 1.5×)", 1.5))
+    await c.close()
     await pg.close()
     return out
 

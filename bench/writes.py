@@ -32,7 +32,7 @@ from sqlalchemy import event
 
 from app.core.config import Settings, normalize_database_url
 from app.main import create_app
-from bench.common import SECRET, admin_headers, server
+from bench.common import SECRET, Driver, admin_headers, server
 from bench.generate import COUNTY, YEAR
 
 CLIENTS = 16
@@ -139,36 +139,6 @@ async def limit_rate(pg_url: str, ops: list[Op], keep: set[uuid.UUID], seconds: 
     return done / elapsed
 
 
-class Driver:
-    """One keep-alive HTTP/1.1 connection: send a request, read the status and the whole body."""
-
-    def __init__(self, host: str, port: int, auth: str) -> None:
-        self.host, self.port, self.auth = host, port, auth
-
-    async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-
-    async def send(self, method: str, path: str, payload: bytes = b"") -> int:
-        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: {self.auth}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
-        self.writer.write(head.encode() + payload)
-        status = int((await self.reader.readline()).split()[1])
-        length, chunked = 0, False
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-            elif name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
-                chunked = True
-        if not chunked:
-            await self.reader.readexactly(length)
-            return status
-        while size := int((await self.reader.readline()).strip(), 16):
-            await self.reader.readexactly(size + 2)
-        await self.reader.readline()
-        return status
-
-
 async def api_rate(base: str, auth: str, make: Any, path: str, method: str, seconds: float) -> float:
     host, port = base.removeprefix("http://").split(":")
     drivers = [Driver(host, int(port), auth) for _ in range(CLIENTS)]
@@ -180,7 +150,7 @@ async def api_rate(base: str, auth: str, make: Any, path: str, method: str, seco
     async def worker(d: Driver) -> None:
         nonlocal done
         while time.perf_counter() < stop:
-            status = await d.send(method, path, make())
+            status, _body = await d.send(method, path, make())
             if status >= 300:
                 failed.append(status)
                 return
