@@ -86,7 +86,13 @@ class Driver:
         head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: {self.auth}\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
         self.writer.write(head.encode() + payload)
-        status = int((await self.reader.readline()).split()[1])
+        line = await self.reader.readline()
+        if not line:  # the server closed the idle keep-alive connection (uvicorn: after 5 s): reconnect, resend
+            self.writer.close()
+            await self.open()
+            self.writer.write(head.encode() + payload)
+            line = await self.reader.readline()
+        status = int(line.split()[1])
         length, chunked = 0, False
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.partition(b":")
