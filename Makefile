@@ -39,7 +39,7 @@ demo: venv  ## load the 2023 Shizhu County data set and serve it
 
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/inspection_tracker_bench
 
-bench: venv  ## benchmarks on PostgreSQL, not part of `make test` (about 12 min): every scenario; table into bench/README.md
+bench: venv  ## benchmarks on PostgreSQL, not part of `make test` (about 5 min): every scenario; table into bench/README.md
 	$(BIN)/python -m bench.suite --database-url $(BENCH_DATABASE_URL) --readme
 
 clean:
