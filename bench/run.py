@@ -9,9 +9,9 @@ Scenarios (one uvicorn worker pinned to core 0; this client pinned to core 1):
   3. national report: the same over everything;
   4. county breakdown by township and by month;
   6. hazard list: GET /hazards?limit=50 for the county at page 1 and deep in (by cursor) — p50 flat with depth.
-Each figure is the median of N sequential requests, API and limit interleaved so that load changes on the
-machine hit both alike. The limit runs exactly the statements the API sends (captured from SQLAlchemy,
-compiled from the same builders for PostgreSQL with literal values).
+Each figure is the median of 5 × N sequential requests, API and limit alternating request by request so that
+load changes on the machine hit both alike. The limit runs exactly the statements the API sends (compiled from
+the same builders for PostgreSQL with literal values).
 """
 
 from __future__ import annotations
@@ -54,22 +54,24 @@ def report_sql(group_by: GroupBy, prefix: str) -> list[str]:
     return statements
 
 
-async def median_ms(fn: Callable[[], Awaitable[object]], n: int) -> float:
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        await fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+async def timed_ms(fn: Callable[[], Awaitable[object]]) -> float:
+    t0 = time.perf_counter()
+    await fn()
+    return (time.perf_counter() - t0) * 1000
 
 
 async def pair(api: Callable[[], Awaitable[object]], raw: Callable[[], Awaitable[object]], n: int,
-               rounds: int = 5) -> tuple[float, float]:
-    """Interleaved medians of the API and its limit."""
+               rounds: int = 5, warmup: int = 3) -> tuple[float, float]:
+    """p50 of the API and of its limit over `rounds * n` runs each, alternating run by run (API, limit, API, …)
+    so that whatever else the machine does at a moment hits both alike; `warmup` runs of each first, not counted
+    (plans cached, connections open)."""
+    for _ in range(warmup):
+        await api()
+        await raw()
     a, r = [], []
-    for _ in range(rounds):
-        a.append(await median_ms(api, n))
-        r.append(await median_ms(raw, n))
+    for _ in range(rounds * n):
+        a.append(await timed_ms(api))
+        r.append(await timed_ms(raw))
     return statistics.median(a), statistics.median(r)
 
 
@@ -153,7 +155,7 @@ def table(rows: list[Figure]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("-n", type=int, default=10, help="requests per median")
+    parser.add_argument("-n", type=int, default=10, help="requests per median: 5 × n of each")
     args = parser.parse_args()
     with server(args.database_url, cpu=0) as (base, _pid):
         headers = admin_headers(args.database_url, base)

@@ -149,7 +149,7 @@ async def ensure_database(url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("-n", type=int, default=10, help="requests per median (5 rounds of n, interleaved)")
+    parser.add_argument("-n", type=int, default=10, help="requests per median: 5 × n of each, alternating")
     parser.add_argument("--write-seconds", type=float, default=10.0)
     parser.add_argument("--readme", action="store_true", help="write the table into bench/README.md")
     args = parser.parse_args()
