@@ -4,7 +4,10 @@ Rules:
 - One row per hazard, voided ones included (status 已作废), with the headings of the bureau's ledger.
 - Memory does not grow with the row count: rows come from a server-side cursor in partitions, and each
   partition is written out before the next is fetched.
-- CSV is UTF-8 with a BOM so Excel opens it; XLSX has a title row, a frozen and filtered header row, real
+- CSV is UTF-8 with a BOM so Excel opens it. A free-text cell (institution, township, officers, description)
+  that starts with = + - @ TAB or CR gets a leading apostrophe, so a spreadsheet shows it as text instead of
+  running it as a formula (CSV injection, OWASP). XLSX needs no such care: its cells are written as strings.
+- XLSX has a title row, a frozen and filtered header row, real
   date cells and widths that fit Chinese text. An XLSX holds at most 1,048,576 rows: beyond, the sheet
   ends with a note pointing to the CSV.
 """
@@ -34,6 +37,8 @@ HEADINGS = ("序号", "机构名称", "机构类型", "乡镇", "检查日期", 
 WIDTHS = (6, 30, 10, 12, 12, 20, 10, 8, 50, 12, 10, 12, 12, 8)
 DATE_COLUMNS = (4, 9, 11, 12)
 PARTITION = 2000
+TEXT_CELLS = (1, 3, 5, 8)  # positions in ledger_cells of the free-text cells
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_DATA_ROWS = 1_048_576 - 3  # title row, header row, a closing note
 
 
@@ -68,7 +73,11 @@ async def csv_chunks(db: Database, stmt: AnySelect) -> AsyncIterator[bytes]:
         buffer.truncate()
         for row in partition:
             number += 1
-            writer.writerow(ledger_cells(number, row))
+            cells = ledger_cells(number, row)
+            for i in TEXT_CELLS:
+                if cells[i].startswith(FORMULA_START):
+                    cells[i] = "'" + cells[i]
+            writer.writerow(cells)
         yield buffer.getvalue().encode("utf-8")
 
 

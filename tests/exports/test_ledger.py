@@ -11,6 +11,7 @@ import openpyxl
 
 from app.auth.models import Role
 from app.exports.service import HEADINGS
+from tests import factories
 from tests.conftest import OTHER_REGION, OWN_REGION, ActorFactory
 from tests.reports.conftest import Crafted
 
@@ -92,3 +93,23 @@ async def test_xlsx_opens_with_headings_rows_and_dates(client: httpx.AsyncClient
     f1 = next(row for row in rows if row[1] == "F1" and row[7] == "一般")
     assert f1[4] == datetime(2023, 3, 1) and f1[11] == datetime(2023, 3, 10) and f1[10] == "已销号"
     assert sheet.column_dimensions["I"].width >= 40  # the description column fits Chinese text
+
+
+async def test_csv_defuses_cells_a_spreadsheet_would_run_as_formulas(client: httpx.AsyncClient,
+                                                                    make_actor: ActorFactory) -> None:
+    admin = await make_actor(Role.admin, "")
+    inst = await factories.institution(client, admin.headers, name='=HYPERLINK("http://x","点击")', township="-南宾")
+    o1 = await factories.officer(client, admin.headers, name="@谭明")
+    o2 = await factories.officer(client, admin.headers, name="冉华")
+    hazards = [{"category": "fire_safety", "severity": "general", "description": "+1+1 消防通道堆放杂物"},
+               {"category": "food", "severity": "general", "description": "食品留样 =记录缺失"}]
+    await factories.inspect(client, admin.headers, inst["id"], [o1["id"], o2["id"]], "2023-05-04", hazards)
+    rows = parse_csv((await client.get(CSV_URL, headers=admin.headers)).content)
+    assert [(r["机构名称"], r["乡镇"], r["检查人员"], r["隐患描述"]) for r in rows] == [
+        ("'=HYPERLINK(\"http://x\",\"点击\")", "'-南宾", "'@谭明、冉华", "'+1+1 消防通道堆放杂物"),
+        ("'=HYPERLINK(\"http://x\",\"点击\")", "'-南宾", "'@谭明、冉华", "食品留样 =记录缺失"),  # only a leading sign
+    ]
+    book = openpyxl.load_workbook(io.BytesIO((await client.get(XLSX_URL, headers=admin.headers)).content))
+    sheet = book.worksheets[0]
+    assert sheet.cell(3, 2).value == '=HYPERLINK("http://x","点击")'  # XLSX: stored as text, shown as is
+    assert sheet.cell(3, 2).data_type == "s"
