@@ -11,6 +11,14 @@ import httpx
 from tests.conftest import OWN_REGION
 
 
+def overridden(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """`data` with `overrides` replacing or adding fields; an override of `...` removes the field."""
+    out = {**data, **{k: v for k, v in overrides.items() if v is not ...}}
+    for key in [k for k, v in overrides.items() if v is ...]:
+        out.pop(key, None)
+    return out
+
+
 async def institution(client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
     body = {"name": f"敬老院-{uuid.uuid4().hex[:6]}", "kind": "elderly_care", "region_code": OWN_REGION,
             "township": "南宾街道", **overrides}

@@ -33,12 +33,7 @@ class World:
     def body(self, **overrides: Any) -> dict[str, Any]:
         """A valid create body (2023-05-04, routine, two hazards); an override of `...` removes the field."""
         data = factories.inspection_body(self.institution["id"], [self.o1["id"], self.o2["id"]])
-        for key, value in overrides.items():
-            if value is ...:
-                data.pop(key, None)
-            else:
-                data[key] = value
-        return data
+        return factories.overridden(data, overrides)
 
 
 async def make_world(client: httpx.AsyncClient, admin: Actor) -> World:

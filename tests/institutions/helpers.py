@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from tests import factories
 from tests.conftest import OWN_REGION
 
 URL = "/api/v1/institutions"
@@ -21,12 +22,7 @@ TRACEBACK_MARKERS = ("Traceback", 'File "', "sqlalchemy.", "asyncpg.", "aiosqlit
 def body(**overrides: Any) -> dict[str, Any]:
     """A minimal valid create body; `overrides` replace or add fields (a value of `...` removes one)."""
     data: dict[str, Any] = {"name": "石柱县南宾街道敬老院", "kind": "elderly_care", "region_code": OWN_REGION}
-    for key, value in overrides.items():
-        if value is ...:
-            data.pop(key, None)
-        else:
-            data[key] = value
-    return data
+    return factories.overridden(data, overrides)
 
 
 async def create(client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import AnySelect
+from tests import factories
 from tests.conftest import OWN_REGION
 
 OFFICERS_URL = "/api/v1/officers"
@@ -27,12 +28,7 @@ def officer_body(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"name": "谭明", "unit": "社会福利中心", "region_code": OWN_REGION,
                             "certificate_no": f"渝执法{uuid.uuid4().hex[:8]}",
                             "certificate_issued_on": "2020-01-01", "certificate_expires_on": "2030-12-31"}
-    for key, value in overrides.items():
-        if value is ...:
-            data.pop(key, None)
-        else:
-            data[key] = value
-    return data
+    return factories.overridden(data, overrides)
 
 
 async def create_officer(client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
