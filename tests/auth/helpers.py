@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.auth.models import ApiKey, User
 from app.db.session import Database
+from tests.problems import error_locs, problem_of
 
 TOKEN_URL = "/api/v1/auth/token"
 USERS_URL = "/api/v1/users"
@@ -24,18 +25,9 @@ def bearer(token: str) -> dict[str, str]:
 
 def assert_problem(r: httpx.Response, status: int, field: str | None = None) -> dict[str, Any]:
     """An RFC 9457 problem with `status`; for 401 the Bearer challenge; `field` named in `errors[].loc`."""
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].split(";")[0] == "application/problem+json"
-    body: dict[str, Any] = r.json()
-    assert body["status"] == status
-    assert isinstance(body["type"], str) and body["type"]
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert "Traceback" not in r.text
-    if status == 401:
-        assert r.headers.get("www-authenticate") == "Bearer"
+    body = problem_of(r, status)
     if field is not None:
-        locs = [e["loc"] for e in body.get("errors") or []]
+        locs = error_locs(body)
         assert any(field in loc for loc in locs), f"{field!r} not in {locs}"
         assert field in body["detail"], body["detail"]
     return body

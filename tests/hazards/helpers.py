@@ -19,6 +19,7 @@ from app.inspections.models import Inspection, InspectionType
 from app.institutions.models import Institution, InstitutionKind
 from tests import factories
 from tests.conftest import OWN_REGION
+from tests.problems import error_locs, problem_of
 
 API = "/api/v1"
 FOUND_ON = "2023-05-04"  # factories.inspection_body's inspected_on
@@ -140,14 +141,9 @@ async def history(client: httpx.AsyncClient, headers: dict[str, str], hazard_id:
 
 def assert_problem(r: httpx.Response, status: int, loc: Sequence[str | int] | None = None) -> dict[str, Any]:
     """An RFC 9457 problem with `status` (and, when given, an error at `loc`)."""
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].split(";")[0] == "application/problem+json", r.headers
-    body: dict[str, Any] = r.json()
-    assert body["status"] == status and body["title"] and body["detail"]
-    assert "Traceback" not in r.text
+    body = problem_of(r, status)
     if loc is not None:
-        locs = [e["loc"] for e in body.get("errors") or []]
-        assert list(loc) in locs, f"{loc} not in {locs}"
+        assert list(loc) in error_locs(body), f"{loc} not in {error_locs(body)}"
     return body
 
 

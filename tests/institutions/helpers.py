@@ -8,16 +8,13 @@ import httpx
 
 from tests import factories
 from tests.conftest import OWN_REGION
+from tests.problems import error_locs, problem_of
 
 URL = "/api/v1/institutions"
-PROBLEM_JSON = "application/problem+json"
 
 # Valid unified social credit codes (check character verified by hand against GB 32100-2015).
 CREDIT_A = "91350100M000100Y43"
 CREDIT_B = "91110000802100433B"
-
-TRACEBACK_MARKERS = ("Traceback", 'File "', "sqlalchemy.", "asyncpg.", "aiosqlite", "pydantic_core")
-
 
 def body(**overrides: Any) -> dict[str, Any]:
     """A minimal valid create body; `overrides` replace or add fields (a value of `...` removes one)."""
@@ -35,17 +32,9 @@ async def create(client: httpx.AsyncClient, headers: dict[str, str], **overrides
 
 def assert_problem(r: httpx.Response, status: int, field: str | None = None) -> dict[str, Any]:
     """`r` is an RFC 9457 problem with `status`; when `field` is given, the detail and an error name it."""
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM_JSON), r.headers["content-type"]
-    problem: dict[str, Any] = r.json()
-    assert problem["status"] == status
-    assert isinstance(problem["type"], str) and problem["type"]
-    assert isinstance(problem["title"], str) and problem["title"]
-    assert isinstance(problem["detail"], str) and problem["detail"]
-    for marker in TRACEBACK_MARKERS:
-        assert marker not in r.text, f"{marker!r} leaked into the body: {r.text}"
+    problem = problem_of(r, status)
     if field is not None:
         assert field in problem["detail"], problem
-        errors = problem.get("errors") or []
-        assert any(e["loc"] and e["loc"][-1] == field for e in errors), problem
+        assert any(loc and loc[-1] == field for loc in error_locs(problem)), problem
     return problem
+

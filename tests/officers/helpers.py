@@ -12,11 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.pagination import AnySelect
 from tests import factories
 from tests.conftest import OWN_REGION
+from tests.problems import error_locs, problem_of
 
 OFFICERS_URL = "/api/v1/officers"
 USERS_URL = "/api/v1/users"
-PROBLEM_JSON = "application/problem+json"
-TRACEBACK_MARKERS = ("Traceback", 'File "', "sqlalchemy.", "asyncpg.", "aiosqlite", "pydantic_core")
 
 # A pinned "now": 12:00 in Asia/Shanghai on 2024-06-15 (04:00 UTC).
 TODAY = date(2024, 6, 15)
@@ -38,23 +37,10 @@ async def create_officer(client: httpx.AsyncClient, headers: dict[str, str], **o
     return record
 
 
-def error_locs(problem: dict[str, Any]) -> list[list[str | int]]:
-    return [e["loc"] for e in problem.get("errors") or []]
-
-
 def assert_problem(r: httpx.Response, status: int, *locs: list[str | int], named: bool = True) -> dict[str, Any]:
     """`r` is an RFC 9457 problem with `status`, without traceback leaks; each of `locs` is one of its
     `errors[].loc`, and (when `named`) the field it names appears in the human-readable `detail`."""
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].split(";")[0] == PROBLEM_JSON, r.headers["content-type"]
-    problem: dict[str, Any] = r.json()
-    assert problem["status"] == status
-    for key in ("type", "title", "detail"):
-        assert isinstance(problem[key], str) and problem[key], problem
-    for marker in TRACEBACK_MARKERS:
-        assert marker not in r.text, f"{marker!r} leaked into the body: {r.text}"
-    if status == 401:
-        assert r.headers.get("www-authenticate") == "Bearer"
+    problem = problem_of(r, status)
     for loc in locs:
         assert loc in error_locs(problem), f"{loc} not in {error_locs(problem)}"
         field = next(str(p) for p in reversed(loc) if isinstance(p, str))
