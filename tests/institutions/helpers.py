@@ -37,4 +37,3 @@ def assert_problem(r: httpx.Response, status: int, field: str | None = None) -> 
         assert field in problem["detail"], problem
         assert any(loc and loc[-1] == field for loc in error_locs(problem)), problem
     return problem
-
