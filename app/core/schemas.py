@@ -8,6 +8,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
+from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -29,6 +30,8 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
 
 Limit = Annotated[int, Field(ge=1, le=500, description="page size (at most 500)")]
+# The `cursor` query parameter of every list: the opaque `next_cursor` of the previous page.
+Cursor = Annotated[str | None, Query(max_length=2000)]
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 
 from app.auth.deps import CurrentPrincipal, FieldPrincipal
 from app.core.errors import problem_responses
-from app.core.schemas import IsoDate, Limit, Page
+from app.core.schemas import Cursor, IsoDate, Limit, Page
 from app.db.deps import DatabaseDep, ReadSession, WriteSession
 from app.hazards import evidence, queries, service
 from app.hazards.models import HazardCategory, HazardStatus, Severity
@@ -18,7 +18,6 @@ from app.hazards.schemas import EvidenceRead, HazardListItem, HazardRead, Histor
 from app.institutions.models import InstitutionKind
 
 router = APIRouter(prefix="/hazards", tags=["hazards"])
-Cursor = Annotated[str | None, Query(max_length=2000)]
 
 
 def hazard_filters(

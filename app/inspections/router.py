@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.auth.deps import CurrentPrincipal, FieldPrincipal
 from app.core.errors import problem_responses
-from app.core.schemas import IsoDate, Limit, Page
+from app.core.schemas import Cursor, IsoDate, Limit, Page
 from app.db.deps import ReadSession, WriteSession
 from app.hazards.schemas import HazardCreate, HazardRead
 from app.inspections import queries, service
@@ -55,7 +55,7 @@ async def list_inspections(
     date_from: Annotated[IsoDate | None, Query(alias="from", description="inspected_on on or after")] = None,
     date_to: Annotated[IsoDate | None, Query(alias="to", description="inspected_on on or before")] = None,
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    cursor: Cursor = None,
 ) -> Page[InspectionSummary]:
     filters = queries.InspectionFilters(institution_id=institution_id, kind=kind, region_code=region_code,
                                         type=type_, officer_id=officer_id, date_from=date_from, date_to=date_to)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.auth.deps import CurrentPrincipal, ManagerPrincipal
 from app.core.errors import problem_responses
-from app.core.schemas import Limit, Page
+from app.core.schemas import Cursor, Limit, Page
 from app.db.deps import ReadSession, WriteSession
 from app.institutions import service
 from app.institutions.models import InstitutionKind, InstitutionStatus
@@ -43,7 +43,7 @@ async def list_institutions(
     status_: Annotated[InstitutionStatus | None, Query(alias="status")] = None,
     q: Annotated[str | None, Query(max_length=200, description="name contains")] = None,
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    cursor: Cursor = None,
 ) -> Page[InstitutionRead]:
     """Ordered by name. Filters combine with AND; `region_code` narrows within the caller's region."""
     filters = service.InstitutionFilters(kind=kind, region_code=region_code, township=township,

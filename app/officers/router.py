@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.auth.deps import CurrentPrincipal, ManagerPrincipal
 from app.core.errors import problem_responses
-from app.core.schemas import IsoDate, Limit, Page
+from app.core.schemas import Cursor, IsoDate, Limit, Page
 from app.db.deps import ReadSession, WriteSession
 from app.officers import service
 from app.officers.schemas import (
@@ -48,7 +48,7 @@ async def list_officers(
     certified_on: Annotated[IsoDate | None, Query(description="only officers certified on this date")] = None,
     q: Annotated[str | None, Query(max_length=100, description="name contains")] = None,
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    cursor: Cursor = None,
 ) -> Page[OfficerRead]:
     """Ordered by name."""
     filters = service.OfficerFilters(region_code=region_code, unit=unit, certified_on=certified_on, q=q)
@@ -82,7 +82,7 @@ async def add_training(officer_id: uuid.UUID, data: TrainingCreate, principal: M
             responses=problem_responses(401, 404, 422))
 async def list_trainings(officer_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession,
                          limit: Annotated[Limit, Query()] = 50,
-                         cursor: Annotated[str | None, Query(max_length=2000)] = None) -> Page[TrainingRead]:
+                         cursor: Cursor = None) -> Page[TrainingRead]:
     items, next_cursor = await service.list_trainings(session, officer_id, principal, cursor, limit)
     return Page(items=[TrainingRead.model_validate(t) for t in items], next_cursor=next_cursor)
 
@@ -103,6 +103,6 @@ async def add_conflict(officer_id: uuid.UUID, data: ConflictCreate, principal: M
             responses=problem_responses(401, 404, 422))
 async def list_conflicts(officer_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession,
                          limit: Annotated[Limit, Query()] = 50,
-                         cursor: Annotated[str | None, Query(max_length=2000)] = None) -> Page[ConflictRead]:
+                         cursor: Cursor = None) -> Page[ConflictRead]:
     items, next_cursor = await service.list_conflicts(session, officer_id, principal, cursor, limit)
     return Page(items=items, next_cursor=next_cursor)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.auth.deps import CurrentPrincipal, ManagerPrincipal
 from app.core.errors import problem_responses
-from app.core.schemas import Limit, Page
+from app.core.schemas import Cursor, Limit, Page
 from app.db.deps import DatabaseDep, ReadSession, WriteSession
 from app.plans import draws, service
 from app.plans.schemas import CoverageRead, DrawCreate, DrawRead, DrawVerification, PlanCreate, PlanRead, PlanUpdate
@@ -34,7 +34,7 @@ async def list_plans(principal: CurrentPrincipal, session: ReadSession,
                      year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
                      region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$")] = None,
                      limit: Annotated[Limit, Query()] = 50,
-                     cursor: Annotated[str | None, Query(max_length=2000)] = None) -> Page[PlanRead]:
+                     cursor: Cursor = None) -> Page[PlanRead]:
     items, next_cursor = await service.list_plans(session, principal, year, region_code, cursor, limit)
     return Page(items=items, next_cursor=next_cursor)
 
@@ -73,7 +73,7 @@ async def make_draw(plan_id: uuid.UUID, data: DrawCreate, principal: ManagerPrin
             responses=problem_responses(401, 404, 422))
 async def list_draws(plan_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession,
                      limit: Annotated[Limit, Query()] = 50,
-                     cursor: Annotated[str | None, Query(max_length=2000)] = None) -> Page[DrawRead]:
+                     cursor: Cursor = None) -> Page[DrawRead]:
     items, next_cursor = await draws.list_draws(session, plan_id, principal, cursor, limit)
     return Page(items=items, next_cursor=next_cursor)
 

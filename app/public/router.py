@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from app.core.errors import TooManyRequests, problem_responses
 from app.core.ratelimit import SlidingWindowLimiter
-from app.core.schemas import Limit, Page
+from app.core.schemas import Cursor, Limit, Page
 from app.db.deps import ReadSession
 from app.public import queries
 from app.public.schemas import PublicDraw, PublicInspection
@@ -49,7 +49,7 @@ async def public_inspections(
     year: Annotated[int, Query(ge=2000, le=2100)],
     region_code: Annotated[str, Query(pattern=r"^\d{2,12}$", description="region prefix (GB/T 2260)")],
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    cursor: Cursor = None,
 ) -> Page[PublicInspection]:
     items, next_cursor = await queries.public_inspections(session, region_code, year, cursor, limit)
     return Page(items=items, next_cursor=next_cursor)
