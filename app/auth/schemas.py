@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from app.auth.models import Role
-from app.core.schemas import Name, ReadModel, ScopeRegionCode, StrictInput
+from app.core.schemas import Name, ReadModel, ScopeRegionCode, StrictInput, refuse_null
 
 Username = Annotated[
     str,
@@ -43,13 +43,7 @@ class UserUpdate(StrictInput):
     is_active: bool | None = Field(default=None, description="false disables the user: its tokens stop working")
     officer_id: uuid.UUID | None = Field(default=None, description="link to an officer; null unlinks")
 
-    @field_validator("password", "role", "region_code", "is_active", mode="before")
-    @classmethod
-    def _no_null(cls, value: object, info: ValidationInfo) -> object:
-        # a field validator (not a model validator) so the 422 names the field in `errors[].loc`
-        if value is None:
-            raise ValueError(f"{info.field_name} may not be null")
-        return value
+    _not_null = field_validator("password", "role", "region_code", "is_active", mode="before")(refuse_null)
 
 
 class UserRead(ReadModel):

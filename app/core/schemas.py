@@ -29,6 +29,15 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
 
+def refuse_null(cls: type, value: Any, info: ValidationInfo) -> Any:
+    """Partial updates (PATCH): a required field may be left out, but not sent as null. Use it as
+    `_not_null = field_validator("a", "b", mode="before")(refuse_null)`: a field validator runs only for fields
+    that were sent, and its 422 names the field in `errors[].loc`."""
+    if value is None:
+        raise ValueError(f"{info.field_name} may not be null")
+    return value
+
+
 Limit = Annotated[int, Field(ge=1, le=500, description="page size (at most 500)")]
 # The `cursor` query parameter of every list: the opaque `next_cursor` of the previous page.
 Cursor = Annotated[str | None, Query(max_length=2000)]

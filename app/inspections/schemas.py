@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from app.core.schemas import ReadModel, StrictInput
+from app.core.schemas import ReadModel, StrictInput, refuse_null
 from app.hazards.schemas import HazardCreate, HazardRead
 from app.inspections.models import InspectionType
 from app.institutions.models import InstitutionKind
@@ -44,13 +44,7 @@ class InspectionUpdate(StrictInput):
     campaign: Campaign | None = None
     summary: Summary | None = None
 
-    @field_validator("type")
-    @classmethod
-    def _type_not_null(cls, value: InspectionType | None) -> InspectionType:
-        # Runs only when `type` is sent; a field validator so the 422 names `type` in `loc`.
-        if value is None:
-            raise ValueError("type may not be null")
-        return value
+    _not_null = field_validator("type", mode="before")(refuse_null)
 
 
 class OfficerBrief(ReadModel):

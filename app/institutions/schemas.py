@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator
 
-from app.core.schemas import Name, ReadModel, RegionCode, ShortText, StrictInput
+from app.core.schemas import Name, ReadModel, RegionCode, ShortText, StrictInput, refuse_null
 from app.institutions.models import InstitutionKind, InstitutionStatus, OperatorType
 
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -92,14 +92,7 @@ class InstitutionUpdate(StrictInput):
     beds: Beds | None = None
     status: InstitutionStatus | None = None
 
-    @field_validator("name", "kind", "region_code", "status")
-    @classmethod
-    def _required_not_null(cls, value: object, info: ValidationInfo) -> object:
-        # A field validator (not a model validator) so the 422 locates the field: ["body", "name"].
-        # It only runs for fields that were sent, which is exactly when null must be refused.
-        if value is None:
-            raise ValueError(f"{info.field_name} may not be null (it is required)")
-        return value
+    _not_null = field_validator("name", "kind", "region_code", "status", mode="before")(refuse_null)
 
 
 class InstitutionRead(ReadModel):

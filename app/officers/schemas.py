@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from app.core import clock
-from app.core.schemas import ReadModel, RegionCode, StrictInput
+from app.core.schemas import ReadModel, RegionCode, StrictInput, refuse_null
 from app.officers.models import CertificateStatus, Officer
 
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
@@ -52,13 +52,7 @@ class OfficerUpdate(StrictInput):
     certificate_expires_on: date | None = None
     certificate_status: CertificateStatus | None = None
 
-    @field_validator("name", "unit", "region_code", "certificate_status")
-    @classmethod
-    def _required_not_null(cls, value: object, info: ValidationInfo) -> object:
-        # Runs only for fields that were sent; a field validator so the 422 names the field in `loc`.
-        if value is None:
-            raise ValueError(f"{info.field_name} may not be null")
-        return value
+    _not_null = field_validator("name", "unit", "region_code", "certificate_status", mode="before")(refuse_null)
 
     _dates = field_validator("certificate_expires_on")(_check_dates)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from app.core.schemas import Name, ReadModel, RegionCode, StrictInput
+from app.core.schemas import Name, ReadModel, RegionCode, StrictInput, refuse_null
 from app.inspections.models import InspectionType
 from app.institutions.models import InstitutionKind
 
@@ -59,12 +59,7 @@ class PlanUpdate(StrictInput):
     period_to: date | None = None
     required_inspections: int | None = Field(default=None, ge=1, le=52)
 
-    @field_validator("name", "period_from", "period_to", "required_inspections", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _not_null = field_validator("name", "period_from", "period_to", "required_inspections", mode="before")(refuse_null)
 
 
 class PlanRead(ReadModel):
