@@ -134,8 +134,8 @@ async def create_inspection(session: AsyncSession, data: InspectionCreate, actor
     ensure_takes_part(actor, data.officer_ids)
     checked = await _check(session, data, actor)
     if checked.errors:
-        errors = checked.errors
-        raise ValidationFailed("; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors), errors=errors)
+        raise ValidationFailed("; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in checked.errors),
+                               errors=checked.errors)
     await _ensure_hazard_ids_free(session, data, record_id)
     inspection = Inspection(
         id=record_id, institution_id=data.institution_id, inspected_on=data.inspected_on, type=data.type,
