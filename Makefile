@@ -29,8 +29,9 @@ test-slow: venv  ## the `slow` tests (stress, kill -9 of a real server): Postgre
 	@test -n "$$TEST_DATABASE_URL" || { echo "test-slow needs TEST_DATABASE_URL (the tests would all skip)"; exit 2; }
 	$(BIN)/python -m pytest -m slow -s $(PYTEST_ARGS)
 
-lint: venv  ## ruff and mypy
+lint: venv  ## ruff (check and format) and mypy
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 demo: venv  ## load the 2023 Shizhu County data set and serve it

@@ -19,8 +19,11 @@ from app.db.migrate import upgrade_to_head
 from app.db.session import Database
 from app.demo import DEMO_ADMIN, SeedReport, seed_demo
 
-cli = typer.Typer(help="inspection-tracker: enforcement inspections of funeral and elderly-care institutions.",
-                  no_args_is_help=True, add_completion=False)
+cli = typer.Typer(
+    help="inspection-tracker: enforcement inspections of funeral and elderly-care institutions.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 
 def _settings() -> Settings:
@@ -59,9 +62,16 @@ def serve(
     settings = _settings()
     asyncio.run(_migrate(settings))
     _ = settings.secret_key  # generate the embedded default's key once, before workers start
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.LOG_LEVEL.lower(), proxy_headers=True,
-                access_log=False)  # app.access logs every request once, with its request id
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.LOG_LEVEL.lower(),
+        proxy_headers=True,
+        access_log=False,
+    )  # app.access logs every request once, with its request id
 
 
 async def _create_user(settings: Settings, data: UserCreate) -> str:
@@ -126,8 +136,10 @@ def seed_demo_command(
     """Load the 2023 Shizhu County (500240) data set behind the annual report (idempotent)."""
     settings = _settings()
     report = asyncio.run(_seed(settings, admin_password))
-    typer.echo(f"demo data in place: {report.institutions} institutions, {report.officers} officers, "
-               f"{report.inspections} inspections, {report.hazards} hazards (all rectified and verified)")
+    typer.echo(
+        f"demo data in place: {report.institutions} institutions, {report.officers} officers, "
+        f"{report.inspections} inspections, {report.hazards} hazards (all rectified and verified)"
+    )
     if report.admin_created:
         typer.echo(f"log in as '{DEMO_ADMIN}' with password '{admin_password}' (demo only: change or disable it)")
     else:

@@ -73,8 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.public_limiter = SlidingWindowLimiter(settings.PUBLIC_RATE_LIMIT_PER_MINUTE, 60)
     # Per app (so per worker process, and fresh for every app a test builds).
-    app.state.login_throttle = LoginThrottle(settings.LOGIN_MAX_FAILURES_PER_USER,
-                                             settings.LOGIN_MAX_FAILURES_PER_IP, settings.LOGIN_WINDOW_SECONDS)
+    app.state.login_throttle = LoginThrottle(
+        settings.LOGIN_MAX_FAILURES_PER_USER, settings.LOGIN_MAX_FAILURES_PER_IP, settings.LOGIN_WINDOW_SECONDS
+    )
     install_handlers(app)
     # add_middleware wraps: the last added runs first. Security headers go on everything (CORS preflights
     # and 413s included); CORS sits outside the body limit so a browser can read a 413.
@@ -82,8 +83,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(ProblemCORSMiddleware, origins=settings.cors_origins)
     app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, https_only=settings.HTTPS_ONLY,
-                       docs_paths=[p for p in (app.docs_url, app.redoc_url) if p])
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        https_only=settings.HTTPS_ONLY,
+        docs_paths=[p for p in (app.docs_url, app.redoc_url) if p],
+    )
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
@@ -112,8 +116,9 @@ def _register_problem_schema(app: FastAPI) -> None:
             schema = original()
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
-            for name, sub in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get(
-                    "$defs", {}).items():
+            for name, sub in (
+                Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items()
+            ):
                 components.setdefault(name, sub)
             components["Problem"].pop("$defs", None)
             document_body_limit(schema)

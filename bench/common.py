@@ -37,10 +37,27 @@ def rss_bytes(pid: int) -> int:
 def server(database_url: str, *, cpu: int | None = None, data_dir: Path | None = None) -> Iterator[tuple[str, int]]:
     """One uvicorn worker serving the app; yields (base URL, pid). `cpu` pins it to one core."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET, "LOG_LEVEL": "WARNING",
-           "DATA_DIR": str(data_dir or ROOT / "data" / "bench")}
-    cmd = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET,
+        "LOG_LEVEL": "WARNING",
+        "DATA_DIR": str(data_dir or ROOT / "data" / "bench"),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     if cpu is not None:
         cmd = ["taskset", "-c", str(cpu), *cmd]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
@@ -65,7 +82,13 @@ def admin_headers(database_url: str, base: str) -> dict[str, str]:
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET}
     subprocess.run(
         [sys.executable, "-m", "app.cli", "create-user", "bench-admin", "--role", "admin", "--password-stdin"],
-        input="bench-password-1\n", text=True, env=env, cwd=ROOT, capture_output=True, check=False)
+        input="bench-password-1\n",
+        text=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+    )
     r = httpx.post(f"{base}/api/v1/auth/token", data={"username": "bench-admin", "password": "bench-password-1"})
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
@@ -83,8 +106,10 @@ class Driver:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
     async def send(self, method: str, path: str, payload: bytes = b"") -> tuple[int, bytes]:
-        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: {self.auth}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: {self.auth}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+        )
         self.writer.write(head.encode() + payload)
         line = await self.reader.readline()
         if not line:  # the server closed the idle keep-alive connection (uvicorn: after 5 s): reconnect, resend

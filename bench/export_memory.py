@@ -75,10 +75,16 @@ def measure(url: str) -> dict[str, float]:
         sampler.stop.set()
         sampler.join()
     copy_s, db_rows = asyncio.run(copy_seconds(url))
-    return {"rows": rows - 1, "db_rows": db_rows, "baseline_rss_mb": baseline / 2**20,
-            "peak_growth_mb": (sampler.peak - baseline) / 2**20, "api_seconds": api_seconds,
-            "api_rows_per_s": (rows - 1) / api_seconds, "copy_seconds": copy_s,
-            "throughput_vs_copy": copy_s / api_seconds}
+    return {
+        "rows": rows - 1,
+        "db_rows": db_rows,
+        "baseline_rss_mb": baseline / 2**20,
+        "peak_growth_mb": (sampler.peak - baseline) / 2**20,
+        "api_seconds": api_seconds,
+        "api_rows_per_s": (rows - 1) / api_seconds,
+        "copy_seconds": copy_s,
+        "throughput_vs_copy": copy_s / api_seconds,
+    }
 
 
 def main() -> None:

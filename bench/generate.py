@@ -32,14 +32,55 @@ from app.core.config import Settings, normalize_database_url
 from app.db.migrate import upgrade_to_head
 from app.db.session import make_engine
 
-PROVINCES = ("11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
-             "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65")
+PROVINCES = (
+    "11",
+    "12",
+    "13",
+    "14",
+    "15",
+    "21",
+    "22",
+    "23",
+    "31",
+    "32",
+    "33",
+    "34",
+    "35",
+    "36",
+    "37",
+    "41",
+    "42",
+    "43",
+    "44",
+    "45",
+    "46",
+    "50",
+    "51",
+    "52",
+    "53",
+    "54",
+    "61",
+    "62",
+    "63",
+    "64",
+    "65",
+)
 COUNTY = "500240"
 COUNTY_INSTITUTIONS = 300
 COUNTY_OFFICERS = 60
 YEAR = 2025
-CATEGORIES = ("fire_safety", "building", "electrical", "gas", "food", "medical", "service", "management",
-              "license", "other")
+CATEGORIES = (
+    "fire_safety",
+    "building",
+    "electrical",
+    "gas",
+    "food",
+    "medical",
+    "service",
+    "management",
+    "license",
+    "other",
+)
 TOWNSHIPS = ("城关镇", "南宾街道", "西沱镇", "黄水镇", "临溪镇", "悦崃镇", "马武镇", "沙子镇", "王场镇", "龙沙镇")
 NOW = datetime(YEAR, 12, 31, 12, tzinfo=UTC)
 FP = hashlib.sha256(b"bench").hexdigest()
@@ -56,8 +97,9 @@ class Progress:
         width = 30
         filled = int(width * self.done / max(self.total, 1))
         rate = self.done / max(time.perf_counter() - self.start, 1e-9)
-        sys.stderr.write(f"\r{self.label:<12} [{'#' * filled}{'.' * (width - filled)}] "
-                         f"{self.done:>10,}/{self.total:,} {rate:,.0f}/s")
+        sys.stderr.write(
+            f"\r{self.label:<12} [{'#' * filled}{'.' * (width - filled)}] {self.done:>10,}/{self.total:,} {rate:,.0f}/s"
+        )
         sys.stderr.flush()
         if self.done >= self.total:
             sys.stderr.write("\n")
@@ -78,7 +120,7 @@ def counties(n: int) -> list[str]:
 
 
 def zipf_weights(n: int, s: float = 0.8) -> list[float]:
-    return [1 / (rank ** s) for rank in range(1, n + 1)]
+    return [1 / (rank**s) for rank in range(1, n + 1)]
 
 
 def chunks(rows: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
@@ -92,8 +134,9 @@ def chunks(rows: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[An
         yield batch
 
 
-async def copy(conn: asyncpg.Connection, table: str, columns: Sequence[str], rows: Iterator[tuple[Any, ...]],
-               total: int) -> None:
+async def copy(
+    conn: asyncpg.Connection, table: str, columns: Sequence[str], rows: Iterator[tuple[Any, ...]], total: int
+) -> None:
     bar = Progress(table, total)
     for batch in chunks(rows, 50_000):
         await conn.copy_records_to_table(table, records=batch, columns=list(columns))
@@ -119,19 +162,32 @@ async def generate(url: str, n_hazards: int, seed: int, reset: bool) -> dict[str
 
     codes = counties(n_counties)
     others, weights = codes[1:], zipf_weights(len(codes) - 1)
-    inst_region = [COUNTY] * COUNTY_INSTITUTIONS + rng.choices(others, weights=weights,
-                                                               k=n_inst - COUNTY_INSTITUTIONS)
+    inst_region = [COUNTY] * COUNTY_INSTITUTIONS + rng.choices(others, weights=weights, k=n_inst - COUNTY_INSTITUTIONS)
     inst_ids = [uuid.uuid4() for _ in range(n_inst)]
     inst_kind = ["funeral" if rng.random() < 0.2 else "elderly_care" for _ in range(n_inst)]
 
     def institutions() -> Iterator[tuple[Any, ...]]:
         for i, iid in enumerate(inst_ids):
             status = "closed" if rng.random() < 0.02 else "active"
-            yield (iid, f"机构{i:06d}", inst_kind[i], inst_region[i], TOWNSHIPS[i % len(TOWNSHIPS)], status, FP,
-                   NOW, NOW)
+            yield (
+                iid,
+                f"机构{i:06d}",
+                inst_kind[i],
+                inst_region[i],
+                TOWNSHIPS[i % len(TOWNSHIPS)],
+                status,
+                FP,
+                NOW,
+                NOW,
+            )
 
-    await copy(conn, "institutions", ("id", "name", "kind", "region_code", "township", "status",
-                                      "create_fingerprint", "created_at", "updated_at"), institutions(), n_inst)
+    await copy(
+        conn,
+        "institutions",
+        ("id", "name", "kind", "region_code", "township", "status", "create_fingerprint", "created_at", "updated_at"),
+        institutions(),
+        n_inst,
+    )
     region_officers: dict[str, list[uuid.UUID]] = {}
     officer_rows = []
     for i in range(n_officers):
@@ -143,11 +199,40 @@ async def generate(url: str, n_hazards: int, seed: int, reset: bool) -> dict[str
             region = rng.choices(others, weights=weights)[0]
         oid = uuid.uuid4()
         region_officers.setdefault(region, []).append(oid)
-        officer_rows.append((oid, f"执法员{i:06d}", "社会福利中心" if i % 3 else "殡葬事务中心", region,
-                             f"BENCH{i:08d}", date(2020, 1, 1), date(2030, 12, 31), "valid", FP, NOW, NOW))
-    await copy(conn, "officers", ("id", "name", "unit", "region_code", "certificate_no", "certificate_issued_on",
-                                  "certificate_expires_on", "certificate_status", "create_fingerprint",
-                                  "created_at", "updated_at"), iter(officer_rows), n_officers)
+        officer_rows.append(
+            (
+                oid,
+                f"执法员{i:06d}",
+                "社会福利中心" if i % 3 else "殡葬事务中心",
+                region,
+                f"BENCH{i:08d}",
+                date(2020, 1, 1),
+                date(2030, 12, 31),
+                "valid",
+                FP,
+                NOW,
+                NOW,
+            )
+        )
+    await copy(
+        conn,
+        "officers",
+        (
+            "id",
+            "name",
+            "unit",
+            "region_code",
+            "certificate_no",
+            "certificate_issued_on",
+            "certificate_expires_on",
+            "certificate_status",
+            "create_fingerprint",
+            "created_at",
+            "updated_at",
+        ),
+        iter(officer_rows),
+        n_officers,
+    )
 
     start = date(YEAR, 1, 1)
     inspection_ids = [uuid.uuid4() for _ in range(n_inspections)]
@@ -156,12 +241,35 @@ async def generate(url: str, n_hazards: int, seed: int, reset: bool) -> dict[str
 
     def inspections() -> Iterator[tuple[Any, ...]]:
         for k, kid in enumerate(inspection_ids):
-            yield (kid, inst_ids[inspection_inst[k]], inspection_day[k], "routine" if k % 4 else "special",
-                   uuid.UUID(int=0), "bench", FP, NOW, NOW)
+            yield (
+                kid,
+                inst_ids[inspection_inst[k]],
+                inspection_day[k],
+                "routine" if k % 4 else "special",
+                uuid.UUID(int=0),
+                "bench",
+                FP,
+                NOW,
+                NOW,
+            )
 
-    await copy(conn, "inspections", ("id", "institution_id", "inspected_on", "type", "created_by_id",
-                                     "created_by_name", "create_fingerprint", "created_at", "updated_at"),
-               inspections(), n_inspections)
+    await copy(
+        conn,
+        "inspections",
+        (
+            "id",
+            "institution_id",
+            "inspected_on",
+            "type",
+            "created_by_id",
+            "created_by_name",
+            "create_fingerprint",
+            "created_at",
+            "updated_at",
+        ),
+        inspections(),
+        n_inspections,
+    )
 
     def teams() -> Iterator[tuple[Any, ...]]:
         for k, kid in enumerate(inspection_ids):
@@ -169,8 +277,7 @@ async def generate(url: str, n_hazards: int, seed: int, reset: bool) -> dict[str
             for pos, oid in enumerate(rng.sample(pool, min(2, len(pool)))):
                 yield (kid, oid, pos)
 
-    await copy(conn, "inspection_officers", ("inspection_id", "officer_id", "position"), teams(),
-               n_inspections * 2)
+    await copy(conn, "inspection_officers", ("inspection_id", "officer_id", "position"), teams(), n_inspections * 2)
 
     per_inspection = n_hazards / n_inspections
 
@@ -192,23 +299,65 @@ async def generate(url: str, n_hazards: int, seed: int, reset: bool) -> dict[str
                     status = "voided"
                 elif roll < 0.93:
                     status = "rectifying"
-                yield (uuid.uuid4(), kid, pos, rng.choice(CATEGORIES), "major" if rng.random() < 0.05 else "general",
-                       "隐患描述", due, status, found, rectified, verified, 1, FP, NOW, NOW)
+                yield (
+                    uuid.uuid4(),
+                    kid,
+                    pos,
+                    rng.choice(CATEGORIES),
+                    "major" if rng.random() < 0.05 else "general",
+                    "隐患描述",
+                    due,
+                    status,
+                    found,
+                    rectified,
+                    verified,
+                    1,
+                    FP,
+                    NOW,
+                    NOW,
+                )
                 made += 1
             if made >= n_hazards:
                 return
 
-    await copy(conn, "hazards", ("id", "inspection_id", "position", "category", "severity", "description",
-                                 "due_on", "status", "found_on", "rectified_on", "verified_on", "version",
-                                 "create_fingerprint", "created_at", "updated_at"), hazards(), n_hazards)
+    await copy(
+        conn,
+        "hazards",
+        (
+            "id",
+            "inspection_id",
+            "position",
+            "category",
+            "severity",
+            "description",
+            "due_on",
+            "status",
+            "found_on",
+            "rectified_on",
+            "verified_on",
+            "version",
+            "create_fingerprint",
+            "created_at",
+            "updated_at",
+        ),
+        hazards(),
+        n_hazards,
+    )
     await conn.execute("VACUUM ANALYZE")  # the steady state autovacuum reaches: statistics and visibility map
     total = await conn.fetchval("SELECT count(*) FROM hazards")
     county = await conn.fetchval(
         "SELECT count(*) FROM hazards h JOIN inspections i ON i.id = h.inspection_id "
-        "JOIN institutions s ON s.id = i.institution_id WHERE s.region_code LIKE $1", COUNTY + "%")
+        "JOIN institutions s ON s.id = i.institution_id WHERE s.region_code LIKE $1",
+        COUNTY + "%",
+    )
     await conn.close()
-    return {"institutions": n_inst, "officers": n_officers, "inspections": n_inspections, "hazards": total,
-            "county_hazards": county}
+    return {
+        "institutions": n_inst,
+        "officers": n_officers,
+        "inspections": n_inspections,
+        "hazards": total,
+        "county_hazards": county,
+    }
 
 
 def main() -> None:

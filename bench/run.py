@@ -60,8 +60,9 @@ async def timed_ms(fn: Callable[[], Awaitable[object]]) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-async def pair(api: Callable[[], Awaitable[object]], raw: Callable[[], Awaitable[object]], n: int,
-               rounds: int = 5, warmup: int = 3) -> tuple[float, float]:
+async def pair(
+    api: Callable[[], Awaitable[object]], raw: Callable[[], Awaitable[object]], n: int, rounds: int = 5, warmup: int = 3
+) -> tuple[float, float]:
     """p50 of the API and of its limit over `rounds * n` runs each, alternating run by run (API, limit, API, …)
     so that whatever else the machine does at a moment hits both alike; `warmup` runs of each first, not counted
     (plans cached, connections open)."""
@@ -79,8 +80,12 @@ Figure = tuple[str, float, float, str, float]  # scenario, API p50 ms, limit p50
 
 
 def county_case() -> tuple[str, str, dict[str, str], list[str]]:
-    return ("2. county summary (500240)", "/api/v1/reports/summary", {**PERIOD, "region_code": COUNTY},
-            report_sql(GroupBy.kind, COUNTY))
+    return (
+        "2. county summary (500240)",
+        "/api/v1/reports/summary",
+        {**PERIOD, "region_code": COUNTY},
+        report_sql(GroupBy.kind, COUNTY),
+    )
 
 
 async def county_p50(url: str, base: str, headers: dict[str, str], n: int) -> float:
@@ -109,6 +114,7 @@ async def scenarios(url: str, base: str, headers: dict[str, str], n: int) -> lis
     pg = await asyncpg.connect(normalize_database_url(url).replace("postgresql+asyncpg", "postgresql"))
     out: list[Figure] = []
     c = await driver(base, headers)
+
     async def run_sql(statements: list[str]) -> None:
         for sql in statements:
             await pg.fetch(sql)
@@ -116,16 +122,29 @@ async def scenarios(url: str, base: str, headers: dict[str, str], n: int) -> lis
     cases = [
         (*county_case(), "≤ 1.5×", 1.5),
         ("3. national summary", "/api/v1/reports/summary", PERIOD, report_sql(GroupBy.kind, ""), "≤ 1.3×", 1.3),
-        ("4. county by township", "/api/v1/reports/breakdown",
-         {**PERIOD, "region_code": COUNTY, "group_by": "township"}, report_sql(GroupBy.township, COUNTY),
-         "≤ 1.5×", 1.5),
-        ("4. county by month", "/api/v1/reports/breakdown",
-         {**PERIOD, "region_code": COUNTY, "group_by": "month"}, report_sql(GroupBy.month, COUNTY), "≤ 1.5×",
-         1.5),
+        (
+            "4. county by township",
+            "/api/v1/reports/breakdown",
+            {**PERIOD, "region_code": COUNTY, "group_by": "township"},
+            report_sql(GroupBy.township, COUNTY),
+            "≤ 1.5×",
+            1.5,
+        ),
+        (
+            "4. county by month",
+            "/api/v1/reports/breakdown",
+            {**PERIOD, "region_code": COUNTY, "group_by": "month"},
+            report_sql(GroupBy.month, COUNTY),
+            "≤ 1.5×",
+            1.5,
+        ),
     ]
     for name, path, params, sql, target, bound in cases:
-        api_ms, raw_ms = await pair(lambda p=path, q=params: c.get(p, q),  # type: ignore[misc]
-                                    lambda s=sql: run_sql(s), n)  # type: ignore[misc]
+        api_ms, raw_ms = await pair(
+            lambda p=path, q=params: c.get(p, q),  # type: ignore[misc]
+            lambda s=sql: run_sql(s),  # type: ignore[misc]
+            n,
+        )
         out.append((name, api_ms, raw_ms, target, bound))
     # 6. deep pagination: the first page vs a page 40 pages in (by following cursors).
     listing: dict[str, str] = {"region_code": COUNTY, "limit": "50"}
@@ -135,8 +154,11 @@ async def scenarios(url: str, base: str, headers: dict[str, str], n: int) -> lis
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    first, deep = await pair(lambda: c.get("/api/v1/hazards", listing),
-                             lambda: c.get("/api/v1/hazards", {**listing, "cursor": cursor or ""}), n)
+    first, deep = await pair(
+        lambda: c.get("/api/v1/hazards", listing),
+        lambda: c.get("/api/v1/hazards", {**listing, "cursor": cursor or ""}),
+        n,
+    )
     out.append(("6. hazard list: page 40 vs page 1 (county, p50)", deep, first, "flat (≤ 1.5×)", 1.5))
     await c.close()
     await pg.close()
@@ -147,8 +169,10 @@ def table(rows: list[Figure]) -> str:
     lines = ["| scenario | API p50 | limit p50 | ratio | target | met |", "|---|---|---|---|---|---|"]
     for name, api_ms, raw_ms, target, bound in rows:
         ratio = api_ms / raw_ms
-        lines.append(f"| {name} | {api_ms:.1f} ms | {raw_ms:.1f} ms | {ratio:.2f}× | {target} | "
-                     f"{'yes' if ratio <= bound else 'no'} |")
+        lines.append(
+            f"| {name} | {api_ms:.1f} ms | {raw_ms:.1f} ms | {ratio:.2f}× | {target} | "
+            f"{'yes' if ratio <= bound else 'no'} |"
+        )
     return "\n".join(lines)
 
 

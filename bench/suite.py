@@ -37,9 +37,9 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 # measurements behind each line are in bench/README.md, "What is not met").
 WHY = {
     "1": "the API's own CPU per post (FastAPI, SQLAlchemy, one core) is several times PostgreSQL's; more than one "
-         "worker, or a write path below SQLAlchemy",
+    "worker, or a write path below SQLAlchemy",
     "2": "a fixed ≈5 ms per request (token and credential lookup, routing, JSON) against a limit of 10–20 ms; "
-         "caching principals or fewer layers per request",
+    "caching principals or fewer layers per request",
     "2′": "the county's plan reads other counties' rows: check the covering indexes and EXPLAIN",
     "3": "PostgreSQL's time dominates here, so look for a plan difference (EXPLAIN, generic plans)",
     "4": "as 2",
@@ -71,8 +71,10 @@ def read_rows(url: str, n: int) -> tuple[list[Row], float]:
     with server(url, cpu=0) as (base, _pid):
         headers = admin_headers(url, base)
         figures = asyncio.run(run.scenarios(url, base, headers, n))
-    rows = [Row(name, ms(api), ms(limit), api / limit, target, api / limit <= bound)
-            for name, api, limit, target, bound in figures]
+    rows = [
+        Row(name, ms(api), ms(limit), api / limit, target, api / limit <= bound)
+        for name, api, limit, target, bound in figures
+    ]
     county = next(api for name, api, _limit, _target, _bound in figures if name.startswith("2."))
     return rows, county
 
@@ -88,11 +90,22 @@ def export_rows(url: str) -> list[Row]:
     rows_s_api = f["api_rows_per_s"]
     rows_s_copy = f["db_rows"] / f["copy_seconds"]
     return [
-        Row(f"5. ledger CSV of {f['rows']:,.0f} hazards: server peak RSS growth",
-            f"{f['peak_growth_mb']:.1f} MB", "—", f["peak_growth_mb"] / 100, "≤ 100 MB",
-            f["peak_growth_mb"] <= 100),
-        Row("5. ledger CSV: throughput vs `COPY … TO STDOUT`", f"{rows_s_api:,.0f} rows/s",
-            f"{rows_s_copy:,.0f} rows/s", rows_s_api / rows_s_copy, "≥ 0.30", rows_s_api / rows_s_copy >= 0.30),
+        Row(
+            f"5. ledger CSV of {f['rows']:,.0f} hazards: server peak RSS growth",
+            f"{f['peak_growth_mb']:.1f} MB",
+            "—",
+            f["peak_growth_mb"] / 100,
+            "≤ 100 MB",
+            f["peak_growth_mb"] <= 100,
+        ),
+        Row(
+            "5. ledger CSV: throughput vs `COPY … TO STDOUT`",
+            f"{rows_s_api:,.0f} rows/s",
+            f"{rows_s_copy:,.0f} rows/s",
+            rows_s_api / rows_s_copy,
+            "≥ 0.30",
+            rows_s_api / rows_s_copy >= 0.30,
+        ),
     ]
 
 
@@ -101,26 +114,55 @@ def write_rows(url: str, seconds: float, rounds: int) -> tuple[list[Row], dict[s
         headers = admin_headers(url, base)
         f = asyncio.run(writes.measure(url, base, headers, seconds, rounds))
     ratio = f["api"] / f["limit"]
-    return [Row("1. POST /inspections + 2 hazards, 16 clients", f"{f['api']:,.0f} req/s",
-                f"{f['limit']:,.0f} tx/s", ratio, "≥ 0.50", ratio >= 0.5)], f
+    return [
+        Row(
+            "1. POST /inspections + 2 hazards, 16 clients",
+            f"{f['api']:,.0f} req/s",
+            f"{f['limit']:,.0f} tx/s",
+            ratio,
+            "≥ 0.50",
+            ratio >= 0.5,
+        )
+    ], f
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     pg = subprocess.run(["psql", "--version"], capture_output=True, text=True, check=False).stdout.strip()
-    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal"))) / 2**20
+    mem = (
+        int(
+            next(
+                line.split()[1]
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            )
+        )
+        / 2**20
+    )
     load = os.getloadavg()[0]
-    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {pg.replace('psql (PostgreSQL) ', 'PostgreSQL ')}, "
-            f"Python {platform.python_version()}; load average {load:.2f} at the start")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {pg.replace('psql (PostgreSQL) ', 'PostgreSQL ')}, "
+        f"Python {platform.python_version()}; load average {load:.2f} at the start"
+    )
 
 
 def table(rows: list[Row]) -> str:
-    lines = ["| scenario | API | limit | ratio | target | met | if not: why, and what would close it |",
-             "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r.scenario} | {r.api} | {r.limit} | {r.ratio:.2f} | {r.target} | {'yes' if r.met else '**no**'} "
-              f"| {r.why} |" for r in rows]
+    lines = [
+        "| scenario | API | limit | ratio | target | met | if not: why, and what would close it |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.scenario} | {r.api} | {r.limit} | {r.ratio:.2f} | {r.target} | {'yes' if r.met else '**no**'} "
+        f"| {r.why} |"
+        for r in rows
+    ]
     return "\n".join(lines)
 
 
@@ -162,23 +204,35 @@ def main() -> None:
     counts = asyncio.run(generate(url, 1_000_000, seed=1, reset=True))
     rows, large = read_rows(url, args.n)
     growth = large / small
-    rows.insert(1, Row("2′. county summary growth: 1M vs 100k national hazards (same county)", ms(large), ms(small),
-                       growth, "< 1.5×", growth < 1.5))
+    rows.insert(
+        1,
+        Row(
+            "2′. county summary growth: 1M vs 100k national hazards (same county)",
+            ms(large),
+            ms(small),
+            growth,
+            "< 1.5×",
+            growth < 1.5,
+        ),
+    )
     rows += export_rows(url)
     write, figures = write_rows(url, args.write_seconds, rounds=2)
     rows = write + rows
     minutes = (time.perf_counter() - t0) / 60
 
-    text = "\n".join([
-        f"Run of {started:%Y-%m-%d %H:%M} UTC, {minutes:.1f} minutes, by `make bench`. Machine: {about}.",
-        f"Data: {counts['institutions']:,} institutions, {counts['inspections']:,} inspections, "
-        f"{counts['hazards']:,} hazards; county {COUNTY}: {counts['county_hazards']:,} hazards (at 100,000 national: "
-        f"{small_counts['county_hazards']:,}). Writes: {figures['statements']:.0f} statements in "
-        f"{figures['transactions']:.0f} transactions per request; the HTTP driver alone reaches "
-        f"{figures['driver']:,.0f} req/s on /healthz.",
-        "",
-        table(rows),
-    ])
+    text = "\n".join(
+        [
+            f"Run of {started:%Y-%m-%d %H:%M} UTC, {minutes:.1f} minutes, by `make bench`. Machine: {about}.",
+            f"Data: {counts['institutions']:,} institutions, {counts['inspections']:,} inspections, "
+            f"{counts['hazards']:,} hazards; county {COUNTY}: {counts['county_hazards']:,} hazards "
+            f"(at 100,000 national: {small_counts['county_hazards']:,}). "
+            f"Writes: {figures['statements']:.0f} statements in "
+            f"{figures['transactions']:.0f} transactions per request; the HTTP driver alone reaches "
+            f"{figures['driver']:,.0f} req/s on /healthz.",
+            "",
+            table(rows),
+        ]
+    )
     print(text)
     if args.readme:
         write_readme(text)

@@ -51,11 +51,19 @@ class Op:
 async def targets(pg_url: str) -> tuple[list[str], list[str]]:
     """Institutions of the bench county and two of its certified officers."""
     conn = await asyncpg.connect(pg_url)
-    insts = [str(r["id"]) for r in await conn.fetch(
-        "SELECT id FROM institutions WHERE region_code = $1 AND status <> 'closed' ORDER BY id", COUNTY)]
-    officers = [str(r["id"]) for r in await conn.fetch(
-        "SELECT id FROM officers WHERE region_code = $1 AND certificate_status = 'valid' ORDER BY id LIMIT 2",
-        COUNTY)]
+    insts = [
+        str(r["id"])
+        for r in await conn.fetch(
+            "SELECT id FROM institutions WHERE region_code = $1 AND status <> 'closed' ORDER BY id", COUNTY
+        )
+    ]
+    officers = [
+        str(r["id"])
+        for r in await conn.fetch(
+            "SELECT id FROM officers WHERE region_code = $1 AND certificate_status = 'valid' ORDER BY id LIMIT 2",
+            COUNTY,
+        )
+    ]
     await conn.close()
     return insts, officers
 
@@ -63,11 +71,20 @@ async def targets(pg_url: str) -> tuple[list[str], list[str]]:
 def body(institution_id: str, officer_ids: list[str]) -> dict[str, Any]:
     on = date(YEAR, 6, 1 + random.randrange(28))
     return {
-        "id": str(uuid.uuid4()), "institution_id": institution_id, "inspected_on": on.isoformat(),
-        "type": "routine", "officer_ids": officer_ids, "summary": "检查消防设施、食品安全台账",
+        "id": str(uuid.uuid4()),
+        "institution_id": institution_id,
+        "inspected_on": on.isoformat(),
+        "type": "routine",
+        "officer_ids": officer_ids,
+        "summary": "检查消防设施、食品安全台账",
         "hazards": [
-            {"id": str(uuid.uuid4()), "category": "fire_safety", "severity": "general",
-             "description": "消防通道堆放杂物", "due_on": date(YEAR, 7, 31).isoformat()},
+            {
+                "id": str(uuid.uuid4()),
+                "category": "fire_safety",
+                "severity": "general",
+                "description": "消防通道堆放杂物",
+                "due_on": date(YEAR, 7, 31).isoformat(),
+            },
             {"id": str(uuid.uuid4()), "category": "food", "severity": "major", "description": "食品留样记录缺失"},
         ],
     }
@@ -168,15 +185,15 @@ def pin(cpu: int) -> None:
     os.sched_setaffinity(0, {cpu})
 
 
-async def measure(url: str, base: str, headers: dict[str, str], seconds: float, rounds: int
-                  ) -> dict[str, float]:
+async def measure(url: str, base: str, headers: dict[str, str], seconds: float, rounds: int) -> dict[str, float]:
     pg_url = normalize_database_url(url).replace("postgresql+asyncpg", "postgresql")
     insts, officers = await targets(pg_url)
     ops = await capture(url, headers, insts[0], officers)
     # Ids that exist before a request (institution, officers, the caller) stay; all others are new per request.
     keep = {uuid.UUID(i) for i in insts} | {uuid.UUID(o) for o in officers}
-    keep |= {v for op in ops if op.kind == "sql" and "FROM users" in op.sql for v in op.params
-             if isinstance(v, uuid.UUID)}
+    keep |= {
+        v for op in ops if op.kind == "sql" and "FROM users" in op.sql for v in op.params if isinstance(v, uuid.UUID)
+    }
     auth = headers["Authorization"]
 
     def post() -> bytes:
@@ -191,8 +208,13 @@ async def measure(url: str, base: str, headers: dict[str, str], seconds: float, 
     pin(1)
     ceiling = await api_rate(base, auth, lambda: b"", "/healthz", "GET", seconds / 2)
     os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
-    return {"api": max(api), "limit": max(limit), "driver": ceiling,
-            "statements": sum(op.kind == "sql" for op in ops), "transactions": sum(op.kind == "begin" for op in ops)}
+    return {
+        "api": max(api),
+        "limit": max(limit),
+        "driver": ceiling,
+        "statements": sum(op.kind == "sql" for op in ops),
+        "transactions": sum(op.kind == "begin" for op in ops),
+    }
 
 
 def main() -> None:

@@ -124,10 +124,19 @@ def _password_hash() -> str:
 def make_actor(clean_db: Database) -> ActorFactory:
     """Insert a user with `role` and `region_code` and return it with a valid Bearer header."""
 
-    async def make(role: Role | str = Role.admin, region_code: str = OWN_REGION,
-                   username: str | None = None, is_active: bool = True) -> Actor:
-        user = User(username=username or f"u-{uuid.uuid4().hex[:10]}", password_hash=_password_hash(),
-                    role=Role(role), region_code=region_code, is_active=is_active)
+    async def make(
+        role: Role | str = Role.admin,
+        region_code: str = OWN_REGION,
+        username: str | None = None,
+        is_active: bool = True,
+    ) -> Actor:
+        user = User(
+            username=username or f"u-{uuid.uuid4().hex[:10]}",
+            password_hash=_password_hash(),
+            role=Role(role),
+            region_code=region_code,
+            is_active=is_active,
+        )
         async with clean_db.sessionmaker() as s:
             s.add(user)
             await s.commit()

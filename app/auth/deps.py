@@ -17,8 +17,9 @@ from app.auth.principals import Principal, principal_from_token
 from app.core.errors import Forbidden, Unauthorized
 from app.db.deps import DatabaseDep
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False,
-                                     description="Log in with username and password")
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token", auto_error=False, description="Log in with username and password"
+)
 bearer_scheme = HTTPBearer(auto_error=False, description="An API key (itk_…) or an access token")
 
 

@@ -32,8 +32,7 @@ class User(IdMixin, TimestampMixin, Base):
     region_code: Mapped[str] = mapped_column(String(12), default="")
     is_active: Mapped[bool] = mapped_column(default=True)
     # The officer this user is: an inspector posts only inspections its officer takes part in.
-    officer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"),
-                                                         unique=True)
+    officer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"), unique=True)
 
 
 class ApiKey(IdMixin, Base):

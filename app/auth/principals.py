@@ -45,20 +45,26 @@ async def principal_from_token(session: AsyncSession, token: str, secret: str) -
 
 
 async def _from_user(session: AsyncSession, user_id: uuid.UUID) -> Principal | None:
-    row = (await session.execute(
-        select(User.id, User.username, User.role, User.region_code, User.is_active, User.officer_id)
-        .where(User.id == user_id)
-    )).one_or_none()
+    row = (
+        await session.execute(
+            select(User.id, User.username, User.role, User.region_code, User.is_active, User.officer_id).where(
+                User.id == user_id
+            )
+        )
+    ).one_or_none()
     if row is None or not row.is_active:
         return None
     return Principal(PrincipalKind.user, row.id, row.username, row.role, row.region_code, row.officer_id)
 
 
 async def _from_api_key(session: AsyncSession, key_id: uuid.UUID, token: str) -> Principal | None:
-    row = (await session.execute(
-        select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.region_code, ApiKey.key_hash, ApiKey.revoked_at)
-        .where(ApiKey.id == key_id)
-    )).one_or_none()
+    row = (
+        await session.execute(
+            select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.region_code, ApiKey.key_hash, ApiKey.revoked_at).where(
+                ApiKey.id == key_id
+            )
+        )
+    ).one_or_none()
     if row is None or row.revoked_at is not None or not api_key_matches(token, row.key_hash):
         return None
     return Principal(PrincipalKind.api_key, row.id, row.name, row.role, row.region_code)

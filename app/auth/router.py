@@ -28,10 +28,16 @@ router = APIRouter()
 AUTHED = problem_responses(401, 403, 422)
 
 
-@router.post("/auth/token", response_model=TokenRead, tags=["auth"], summary="Log in (OAuth2 password form)",
-             responses=problem_responses(401, 422, 429))
-async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DatabaseDep, request: Request,
-                response: Response) -> TokenRead:
+@router.post(
+    "/auth/token",
+    response_model=TokenRead,
+    tags=["auth"],
+    summary="Log in (OAuth2 password form)",
+    responses=problem_responses(401, 422, 429),
+)
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DatabaseDep, request: Request, response: Response
+) -> TokenRead:
     """Exchange username and password for a bearer access token (JWT).
 
     Failed logins are limited per username and per client IP (`LOGIN_MAX_FAILURES_PER_USER`,
@@ -42,76 +48,123 @@ async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], db: Datab
     ttl = timedelta(minutes=db.settings.ACCESS_TOKEN_EXPIRE_MINUTES)
     client_ip = request.client.host if request.client else "unknown"
     async with db.read_session() as session:
-        return await service.login(session, form.username, form.password, db.settings.secret_key, ttl,
-                                   throttle=request.app.state.login_throttle, client_ip=client_ip)
+        return await service.login(
+            session,
+            form.username,
+            form.password,
+            db.settings.secret_key,
+            ttl,
+            throttle=request.app.state.login_throttle,
+            client_ip=client_ip,
+        )
 
 
-@router.get("/users/me", response_model=UserRead, tags=["users"], summary="The calling user",
-            responses=problem_responses(401, 404))
+@router.get(
+    "/users/me",
+    response_model=UserRead,
+    tags=["users"],
+    summary="The calling user",
+    responses=problem_responses(401, 404),
+)
 async def me(principal: CurrentPrincipal, session: ReadSession) -> UserRead:
     if principal.kind != "user":
         raise NotFound("an API key is not a user; /users/me is for user tokens")
     return UserRead.model_validate(await service.get_user(session, principal.id, principal))
 
 
-@router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED, tags=["users"],
-             summary="Create a user (admin)", responses=problem_responses(401, 403, 409, 422))
-async def create_user(data: UserCreate, principal: AdminPrincipal, session: WriteSession,
-                      response: Response) -> UserRead:
+@router.post(
+    "/users",
+    response_model=UserRead,
+    status_code=status.HTTP_201_CREATED,
+    tags=["users"],
+    summary="Create a user (admin)",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_user(
+    data: UserCreate, principal: AdminPrincipal, session: WriteSession, response: Response
+) -> UserRead:
     user = await service.create_user(session, data, principal)
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     return UserRead.model_validate(user)
 
 
-@router.get("/users", response_model=Page[UserRead], tags=["users"], summary="List users (admin)",
-            responses=AUTHED)
-async def list_users(principal: AdminPrincipal, session: ReadSession,
-                     limit: Annotated[Limit, Query()] = 50, cursor: str | None = None) -> Page[UserRead]:
+@router.get("/users", response_model=Page[UserRead], tags=["users"], summary="List users (admin)", responses=AUTHED)
+async def list_users(
+    principal: AdminPrincipal, session: ReadSession, limit: Annotated[Limit, Query()] = 50, cursor: str | None = None
+) -> Page[UserRead]:
     items, next_cursor = await service.list_users(session, principal, cursor, limit)
     return Page(items=[UserRead.model_validate(u) for u in items], next_cursor=next_cursor)
 
 
-@router.get("/users/{user_id}", response_model=UserRead, tags=["users"], summary="One user (admin)",
-            responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/users/{user_id}",
+    response_model=UserRead,
+    tags=["users"],
+    summary="One user (admin)",
+    responses=problem_responses(401, 403, 404, 422),
+)
 async def get_user(user_id: uuid.UUID, principal: AdminPrincipal, session: ReadSession) -> UserRead:
     return UserRead.model_validate(await service.get_user(session, user_id, principal))
 
 
-@router.patch("/users/{user_id}", response_model=UserRead, tags=["users"],
-              summary="Change a user's role, region, password or disable it (admin)",
-              responses=problem_responses(401, 403, 404, 422))
-async def update_user(user_id: uuid.UUID, data: UserUpdate, principal: AdminPrincipal,
-                      session: WriteSession) -> UserRead:
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserRead,
+    tags=["users"],
+    summary="Change a user's role, region, password or disable it (admin)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def update_user(
+    user_id: uuid.UUID, data: UserUpdate, principal: AdminPrincipal, session: WriteSession
+) -> UserRead:
     return UserRead.model_validate(await service.update_user(session, user_id, data, principal))
 
 
-@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, tags=["api-keys"],
-             summary="Create an API key (admin); the key is shown once",
-             responses=problem_responses(401, 403, 422))
-async def create_api_key(data: ApiKeyCreate, principal: AdminPrincipal, session: WriteSession,
-                         response: Response) -> ApiKeyCreated:
+@router.post(
+    "/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    tags=["api-keys"],
+    summary="Create an API key (admin); the key is shown once",
+    responses=problem_responses(401, 403, 422),
+)
+async def create_api_key(
+    data: ApiKeyCreate, principal: AdminPrincipal, session: WriteSession, response: Response
+) -> ApiKeyCreated:
     created = await service.create_api_key(session, data, principal)
     response.headers["Location"] = f"/api/v1/api-keys/{created.id}"
     return created
 
 
-@router.get("/api-keys", response_model=Page[ApiKeyRead], tags=["api-keys"], summary="List API keys (admin)",
-            responses=AUTHED)
-async def list_api_keys(principal: AdminPrincipal, session: ReadSession,
-                        limit: Annotated[Limit, Query()] = 50, cursor: str | None = None) -> Page[ApiKeyRead]:
+@router.get(
+    "/api-keys", response_model=Page[ApiKeyRead], tags=["api-keys"], summary="List API keys (admin)", responses=AUTHED
+)
+async def list_api_keys(
+    principal: AdminPrincipal, session: ReadSession, limit: Annotated[Limit, Query()] = 50, cursor: str | None = None
+) -> Page[ApiKeyRead]:
     items, next_cursor = await service.list_api_keys(session, principal, cursor, limit)
     return Page(items=[ApiKeyRead.model_validate(k) for k in items], next_cursor=next_cursor)
 
 
-@router.get("/api-keys/{key_id}", response_model=ApiKeyRead, tags=["api-keys"],
-            summary="One API key (admin), without the key itself", responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/api-keys/{key_id}",
+    response_model=ApiKeyRead,
+    tags=["api-keys"],
+    summary="One API key (admin), without the key itself",
+    responses=problem_responses(401, 403, 404, 422),
+)
 async def get_api_key(key_id: uuid.UUID, principal: AdminPrincipal, session: ReadSession) -> ApiKeyRead:
     """The target of the `Location` a create answers."""
     return ApiKeyRead.model_validate(await service.get_api_key(session, key_id, principal))
 
 
-@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["api-keys"],
-               summary="Revoke an API key (admin)", responses=problem_responses(401, 403, 404, 422))
+@router.delete(
+    "/api-keys/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["api-keys"],
+    summary="Revoke an API key (admin)",
+    responses=problem_responses(401, 403, 404, 422),
+)
 async def revoke_api_key(key_id: uuid.UUID, principal: AdminPrincipal, session: WriteSession) -> Response:
     await service.revoke_api_key(session, key_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -16,8 +16,11 @@ Username = Annotated[
     StringConstraints(pattern=r"^[\w.@-]{3,64}$"),
     Field(description="3–64 letters, digits, '_', '.', '@' or '-'", examples=["zhang.san"]),
 ]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128),
-                     Field(description="8–128 characters", examples=["correct horse battery"])]
+Password = Annotated[
+    str,
+    StringConstraints(min_length=8, max_length=128),
+    Field(description="8–128 characters", examples=["correct horse battery"]),
+]
 
 
 class TokenRead(ReadModel):

@@ -75,8 +75,7 @@ def effective_prefix(principal: Principal, requested: str | None, field: str = "
     return requested
 
 
-def scoped(stmt: AnySelect, column: ColumnLike, principal: Principal,
-           requested: str | None = None) -> AnySelect:
+def scoped(stmt: AnySelect, column: ColumnLike, principal: Principal, requested: str | None = None) -> AnySelect:
     """Restrict a SELECT to the caller's region (and the requested sub-region)."""
     prefix = effective_prefix(principal, requested)
     return stmt.where(region_clause(column, prefix)) if prefix else stmt
@@ -93,8 +92,9 @@ class RegionBound(Protocol):
 R = TypeVar("R", bound=RegionBound)
 
 
-async def get_visible(session: AsyncSession, model: type[R], record_id: uuid.UUID, principal: Principal,
-                      kind: str) -> R:
+async def get_visible(
+    session: AsyncSession, model: type[R], record_id: uuid.UUID, principal: Principal, kind: str
+) -> R:
     """The record by id, or 404 when it does not exist or lies outside the caller's region."""
     record = await session.get(model, record_id)
     if record is None or not can_see(principal, record.region_code):

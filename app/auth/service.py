@@ -39,12 +39,21 @@ from app.officers.models import Officer
 log = logging.getLogger("app.auth")
 
 
-async def login(session: AsyncSession, username: str, password: str, secret: str, ttl: timedelta,
-                throttle: LoginThrottle | None = None, client_ip: str = "unknown") -> TokenRead:
+async def login(
+    session: AsyncSession,
+    username: str,
+    password: str,
+    secret: str,
+    ttl: timedelta,
+    throttle: LoginThrottle | None = None,
+    client_ip: str = "unknown",
+) -> TokenRead:
     if throttle is not None and (lock := throttle.check(username, client_ip)) is not None:
         # Before any database or argon2 work: a locked login costs nothing and the right password does not help.
-        raise TooManyRequests(f"too many failed logins for this {lock.scope}; try again in {lock.retry_after} s",
-                              headers={"Retry-After": str(lock.retry_after)})
+        raise TooManyRequests(
+            f"too many failed logins for this {lock.scope}; try again in {lock.retry_after} s",
+            headers={"Retry-After": str(lock.retry_after)},
+        )
     user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
     # argon2 is deliberately slow: run it off the event loop so other requests keep flowing.
     ok = await anyio.to_thread.run_sync(verify_password, password, user.password_hash if user else None)
@@ -66,19 +75,28 @@ async def create_user(session: AsyncSession, data: UserCreate, actor: Principal 
         scoping.ensure_writable(actor, data.region_code)
     taken = await session.scalar(select(User.id).where(User.username == data.username))
     if taken is not None:
-        raise Conflict(f"username '{data.username}' is already taken",
-                       errors=[FieldError(loc=["body", "username"], msg="already taken")])
+        raise Conflict(
+            f"username '{data.username}' is already taken",
+            errors=[FieldError(loc=["body", "username"], msg="already taken")],
+        )
     await _ensure_officer_linkable(session, data.officer_id, None, actor)
     password_hash = await anyio.to_thread.run_sync(hash_password, data.password)
-    user = User(username=data.username, password_hash=password_hash, role=data.role,
-                region_code=data.region_code, is_active=True, officer_id=data.officer_id)
+    user = User(
+        username=data.username,
+        password_hash=password_hash,
+        role=data.role,
+        region_code=data.region_code,
+        is_active=True,
+        officer_id=data.officer_id,
+    )
     session.add(user)
     await session.commit()
     return user
 
 
-async def _ensure_officer_linkable(session: AsyncSession, officer_id: uuid.UUID | None,
-                                   own_id: uuid.UUID | None, actor: Principal | None) -> None:
+async def _ensure_officer_linkable(
+    session: AsyncSession, officer_id: uuid.UUID | None, own_id: uuid.UUID | None, actor: Principal | None
+) -> None:
     """The officer must exist (inside the admin's region) and not be linked to another user."""
     if officer_id is None:
         return
@@ -87,8 +105,10 @@ async def _ensure_officer_linkable(session: AsyncSession, officer_id: uuid.UUID 
         raise ValidationFailed.field(["body", "officer_id"], f"no officer {officer_id} in your region")
     holder = await session.scalar(select(User.id).where(User.officer_id == officer_id))
     if holder is not None and holder != own_id:
-        raise Conflict(f"officer {officer_id} is already linked to another user",
-                       errors=[FieldError(loc=["body", "officer_id"], msg="already linked")])
+        raise Conflict(
+            f"officer {officer_id} is already linked to another user",
+            errors=[FieldError(loc=["body", "officer_id"], msg="already linked")],
+        )
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID, actor: Principal) -> User:
@@ -98,8 +118,9 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID, actor: Principal) 
     return user
 
 
-async def list_users(session: AsyncSession, actor: Principal, cursor: str | None, limit: int
-                     ) -> tuple[list[User], str | None]:
+async def list_users(
+    session: AsyncSession, actor: Principal, cursor: str | None, limit: int
+) -> tuple[list[User], str | None]:
     stmt = scoping.scoped(select(User), User.region_code, actor)
     rows = (await session.execute(paginate(stmt, [User.username], cursor, limit))).scalars().all()
     return page_of(rows, limit, lambda u: [u.username])
@@ -124,19 +145,33 @@ async def create_api_key(session: AsyncSession, data: ApiKeyCreate, actor: Princ
     scoping.ensure_writable(actor, data.region_code)
     key_id = uuid.uuid4()
     key = new_api_key(key_id)
-    row = ApiKey(id=key_id, name=data.name, role=data.role, region_code=data.region_code,
-                 key_hash=hash_api_key(key), created_at=clock.now(),
-                 created_by_id=actor.id if actor.kind == "user" else None)
+    row = ApiKey(
+        id=key_id,
+        name=data.name,
+        role=data.role,
+        region_code=data.region_code,
+        key_hash=hash_api_key(key),
+        created_at=clock.now(),
+        created_by_id=actor.id if actor.kind == "user" else None,
+    )
     session.add(row)
     await session.commit()
     return ApiKeyCreated(**ApiKeyRead.model_validate(row).model_dump(), key=key)
 
 
-async def list_api_keys(session: AsyncSession, actor: Principal, cursor: str | None, limit: int
-                        ) -> tuple[list[ApiKey], str | None]:
+async def list_api_keys(
+    session: AsyncSession, actor: Principal, cursor: str | None, limit: int
+) -> tuple[list[ApiKey], str | None]:
     stmt = scoping.scoped(select(ApiKey), ApiKey.region_code, actor)
-    rows = (await session.execute(paginate(stmt, [ApiKey.created_at, ApiKey.id], cursor, limit,
-                                           parse=[datetime, uuid.UUID]))).scalars().all()
+    rows = (
+        (
+            await session.execute(
+                paginate(stmt, [ApiKey.created_at, ApiKey.id], cursor, limit, parse=[datetime, uuid.UUID])
+            )
+        )
+        .scalars()
+        .all()
+    )
     return page_of(rows, limit, lambda k: [k.created_at, k.id])
 
 

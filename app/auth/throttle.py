@@ -63,8 +63,10 @@ class LoginThrottle:
     def check(self, username: str, ip: str) -> Lock | None:
         """The lock a login attempt for `username` from `ip` is under, or None when it may proceed."""
         now = self._now()
-        for scope, wait in (("username", self._users.locked_for(self._user_key(username), now, self.window)),
-                            ("ip", self._ips.locked_for(ip, now, self.window))):
+        for scope, wait in (
+            ("username", self._users.locked_for(self._user_key(username), now, self.window)),
+            ("ip", self._ips.locked_for(ip, now, self.window)),
+        ):
             if wait is not None:
                 return Lock(scope, max(1, math.ceil(wait)))
         return None

@@ -61,21 +61,30 @@ class Settings(BaseSettings):
     DB_POOL_SIZE: int = Field(default=10, gt=0)
     DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
     DB_STATEMENT_TIMEOUT_MS: int = Field(default=30_000, gt=0, description="PostgreSQL statement_timeout")
-    DB_POOL_RECYCLE_SECONDS: int = Field(default=1800, gt=0,
-                                         description="PostgreSQL: replace pooled connections older than this")
+    DB_POOL_RECYCLE_SECONDS: int = Field(
+        default=1800, gt=0, description="PostgreSQL: replace pooled connections older than this"
+    )
     SQLITE_BUSY_TIMEOUT_MS: int = Field(default=10_000, gt=0)
     LOGIN_MAX_FAILURES_PER_USER: int = Field(
-        default=5, gt=0, description="failed logins for one username inside LOGIN_WINDOW_SECONDS before 429")
+        default=5, gt=0, description="failed logins for one username inside LOGIN_WINDOW_SECONDS before 429"
+    )
     LOGIN_MAX_FAILURES_PER_IP: int = Field(
-        default=20, gt=0, description="failed logins from one client IP inside LOGIN_WINDOW_SECONDS before 429")
+        default=20, gt=0, description="failed logins from one client IP inside LOGIN_WINDOW_SECONDS before 429"
+    )
     LOGIN_WINDOW_SECONDS: int = Field(
-        default=300, gt=0, le=7 * 24 * 3600,
-        description="sliding window of the login limits (counted per worker process, in memory)")
+        default=300,
+        gt=0,
+        le=7 * 24 * 3600,
+        description="sliding window of the login limits (counted per worker process, in memory)",
+    )
     CORS_ORIGINS: str = Field(
-        default="", description="comma-separated browser origins allowed by CORS (https://host[:port]); "
-                                "empty: CORS closed, no CORS headers at all")
+        default="",
+        description="comma-separated browser origins allowed by CORS (https://host[:port]); "
+        "empty: CORS closed, no CORS headers at all",
+    )
     HTTPS_ONLY: bool = Field(
-        default=False, description="the deployment is served over HTTPS only: send Strict-Transport-Security")
+        default=False, description="the deployment is served over HTTPS only: send Strict-Transport-Security"
+    )
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
@@ -84,8 +93,9 @@ class Settings(BaseSettings):
         if self.SECRET_KEY is not None and len(self.SECRET_KEY) < 32:
             raise ValueError("SECRET_KEY must be at least 32 characters (HS256 wants a 256-bit key)")
         if self.SECRET_KEY is None and not self.uses_embedded_database:
-            raise ValueError("SECRET_KEY is required when DATABASE_URL is set (only the embedded SQLite default "
-                             "generates one)")
+            raise ValueError(
+                "SECRET_KEY is required when DATABASE_URL is set (only the embedded SQLite default generates one)"
+            )
         return self
 
     @field_validator("CORS_ORIGINS")
@@ -93,8 +103,10 @@ class Settings(BaseSettings):
     def _check_cors_origins(cls, value: str) -> str:
         for origin in _split_origins(value):
             if origin != "*" and not _ORIGIN.fullmatch(origin):
-                raise ValueError(f"CORS_ORIGINS: {origin!r} is not an origin like https://host or "
-                                 "http://host:port (scheme and host only, no path or trailing slash)")
+                raise ValueError(
+                    f"CORS_ORIGINS: {origin!r} is not an origin like https://host or "
+                    "http://host:port (scheme and host only, no path or trailing slash)"
+                )
         return value
 
     @property

@@ -139,8 +139,18 @@ class ServiceUnavailable(AppError):
 
 _STATUS_ERRORS: dict[int, type[AppError]] = {
     e.status: e
-    for e in (ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
-              PayloadTooLarge, UnsupportedMediaType, TooManyRequests, ServiceUnavailable)
+    for e in (
+        ValidationFailed,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        PreconditionFailed,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        TooManyRequests,
+        ServiceUnavailable,
+    )
 }
 
 

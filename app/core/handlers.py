@@ -77,8 +77,7 @@ async def _on_app_error(request: Request, exc: Exception) -> JSONResponse:
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        FieldError(loc=_loc(e.get("loc", ())), msg=_validation_message(e), type=e.get("type"))
-        for e in exc.errors()
+        FieldError(loc=_loc(e.get("loc", ())), msg=_validation_message(e), type=e.get("type")) for e in exc.errors()
     ]
     detail = "; ".join(f"{'.'.join(str(p) for p in e.loc)}: {e.msg}" for e in errors[:5])
     if len(errors) > 5:
@@ -118,8 +117,9 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 def _allowed_methods(request: Request) -> list[str]:
     """The methods some route answers on this path (asked through `matches`, which nested routers support)."""
     routes = request.app.router.routes
-    return [m for m in _METHODS
-            if any(route.matches({**request.scope, "method": m})[0] == Match.FULL for route in routes)]
+    return [
+        m for m in _METHODS if any(route.matches({**request.scope, "method": m})[0] == Match.FULL for route in routes)
+    ]
 
 
 def _undecodable_body(exc: StarletteHTTPException) -> ValidationFailed:
@@ -153,8 +153,10 @@ async def _on_integrity(request: Request, exc: Exception) -> JSONResponse:
     field = integrity_field(exc)
     log.warning("integrity violation on %s %s (field %s)", request.method, request.url.path, field)
     if field:
-        err = Conflict(f"{field}: value is already taken or conflicts with a stored record",
-                       errors=[FieldError(loc=["body", field], msg="already taken")])
+        err = Conflict(
+            f"{field}: value is already taken or conflicts with a stored record",
+            errors=[FieldError(loc=["body", field], msg="already taken")],
+        )
     else:
         err = Conflict("the request conflicts with a stored record")
     return problem_response(err.to_problem(request.url.path))

@@ -12,10 +12,12 @@ from collections.abc import Iterable
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # Swagger UI and ReDoc (FastAPI's pages): scripts and styles from jsDelivr plus one inline script or style
 # block each, ReDoc's Google fonts and blob: worker, the favicon; they fetch /openapi.json from here.
-DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-            "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-            "https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; frame-ancestors 'none'")
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+    "https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; frame-ancestors 'none'"
+)
 HSTS = "max-age=31536000"  # one year; no includeSubDomains: the service may share its domain
 API_PATH_PREFIX = "/api/v1"
 

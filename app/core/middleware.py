@@ -161,9 +161,12 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in
-                 security_headers(scope.get("path", ""), https_only=self.https_only,
-                                  docs_paths=self.docs_paths).items()]
+        extra = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in security_headers(
+                scope.get("path", ""), https_only=self.https_only, docs_paths=self.docs_paths
+            ).items()
+        ]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -185,9 +188,14 @@ class ProblemCORSMiddleware(CORSMiddleware):
     """Starlette's CORS for the configured origins; a refused preflight answers problem+json, not text."""
 
     def __init__(self, app: ASGIApp, origins: Iterable[str]) -> None:
-        super().__init__(app, allow_origins=list(origins), allow_methods=CORS_ALLOW_METHODS,
-                         allow_headers=CORS_ALLOW_HEADERS, expose_headers=CORS_EXPOSE_HEADERS,
-                         allow_credentials=False)
+        super().__init__(
+            app,
+            allow_origins=list(origins),
+            allow_methods=CORS_ALLOW_METHODS,
+            allow_headers=CORS_ALLOW_HEADERS,
+            expose_headers=CORS_EXPOSE_HEADERS,
+            allow_credentials=False,
+        )
 
     def preflight_response(self, request_headers: Headers) -> Response:
         response = super().preflight_response(request_headers)

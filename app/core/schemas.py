@@ -22,12 +22,12 @@ RegionCode = Annotated[
 ScopeRegionCode = Annotated[
     str,
     StringConstraints(pattern=r"^(\d{2,12})?$"),
-    Field(description="Region scope of a user or key: a GB/T 2260 prefix, or '' for everything",
-          examples=["500240"]),
+    Field(description="Region scope of a user or key: a GB/T 2260 prefix, or '' for everything", examples=["500240"]),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
+
 
 def refuse_null(cls: type, value: Any, info: ValidationInfo) -> Any:
     """Partial updates (PATCH): a required field may be left out, but not sent as null. Use it as
@@ -70,8 +70,9 @@ class StrictInput(BaseModel):
     @classmethod
     def _wire_rules(cls, value: Any, info: ValidationInfo) -> Any:
         # Only the field's own text: nested models check theirs and name the nested field.
-        if (isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))) \
-                and holds_nul(value):
+        if (
+            isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+        ) and holds_nul(value):
             raise PydanticCustomError("string_nul", "Input should not contain the NUL character (U+0000)")
         if value is not None and info.field_name in _date_fields(cls):
             return iso_date_only(value)
@@ -93,10 +94,12 @@ def holds_nul(value: Any) -> bool:
 @cache
 def _date_fields(model: type[BaseModel]) -> frozenset[str]:
     """The fields of `model` typed `date` or `date | None`."""
+
     def is_date(annotation: Any) -> bool:
         if get_origin(annotation) in (Union, types.UnionType):
             return any(is_date(arg) for arg in get_args(annotation))
         return annotation is date
+
     return frozenset(name for name, f in model.model_fields.items() if is_date(f.annotation))
 
 

@@ -76,7 +76,7 @@ def parse_api_key(key: str) -> uuid.UUID | None:
     """The key id embedded in an API key, or None if it is not shaped like one."""
     if not key.startswith(API_KEY_PREFIX):
         return None
-    body = key[len(API_KEY_PREFIX):]
+    body = key[len(API_KEY_PREFIX) :]
     key_hex, sep, secret = body.partition("_")
     if not sep or not secret or len(key_hex) != 32:
         return None

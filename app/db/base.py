@@ -52,8 +52,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def str_enum(cls: type[StrEnum], name: str) -> Enum:
     """A contract enum stored as VARCHAR with a CHECK constraint (portable, no native ENUM type to migrate)."""
-    return Enum(cls, native_enum=False, length=16, create_constraint=True, name=name,
-                values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        cls,
+        native_enum=False,
+        length=16,
+        create_constraint=True,
+        name=name,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class Base(DeclarativeBase):

@@ -8,5 +8,12 @@ from app.institutions import models as institution_models
 from app.officers import models as officer_models
 from app.plans import models as plan_models
 
-__all__ = ["Base", "auth_models", "hazard_models", "inspection_models", "institution_models", "officer_models",
-           "plan_models"]
+__all__ = [
+    "Base",
+    "auth_models",
+    "hazard_models",
+    "inspection_models",
+    "institution_models",
+    "officer_models",
+    "plan_models",
+]

@@ -57,8 +57,9 @@ def make_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.DB_POOL_SIZE,
         max_overflow=settings.DB_MAX_OVERFLOW,
         pool_recycle=settings.DB_POOL_RECYCLE_SECONDS,
-        connect_args={"server_settings": {"statement_timeout": str(settings.DB_STATEMENT_TIMEOUT_MS),
-                                          "timezone": "UTC"}},
+        connect_args={
+            "server_settings": {"statement_timeout": str(settings.DB_STATEMENT_TIMEOUT_MS), "timezone": "UTC"}
+        },
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed)
     return engine
@@ -79,9 +80,10 @@ def _refuse_nul(_conn: Any, _cursor: Any, _statement: str, parameters: Any, _con
     SQLite would store it. Refused on both engines alike, as the client's mistake, before it reaches the driver:
     request bodies are checked field by field already, this catches the rest (query filters, form fields)."""
     if holds_nul(parameters):
-        raise ValidationFailed("text holding the NUL character (U+0000) can be neither stored nor searched for",
-                               errors=[FieldError(loc=["request"], msg="contains the NUL character (U+0000)",
-                                                  type="string_nul")])
+        raise ValidationFailed(
+            "text holding the NUL character (U+0000) can be neither stored nor searched for",
+            errors=[FieldError(loc=["request"], msg="contains the NUL character (U+0000)", type="string_nul")],
+        )
 
 
 class Database:

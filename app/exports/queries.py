@@ -24,23 +24,42 @@ def _officer_names(dialect: str) -> ColumnElement[Any]:
     """The inspection's officers, in submitted order, as one string."""
     if dialect == "postgresql":
         agg = func.string_agg(Officer.name, OFFICER_SEPARATOR).aggregate_order_by(InspectionOfficer.position)
-        names = (select(agg).select_from(Officer)
-                 .join(InspectionOfficer, InspectionOfficer.officer_id == Officer.id)
-                 .where(InspectionOfficer.inspection_id == Hazard.inspection_id))
+        names = (
+            select(agg)
+            .select_from(Officer)
+            .join(InspectionOfficer, InspectionOfficer.officer_id == Officer.id)
+            .where(InspectionOfficer.inspection_id == Hazard.inspection_id)
+        )
         return names.scalar_subquery()
     # SQLite before 3.44 has no ORDER BY inside aggregates: aggregate an ordered subquery.
-    ordered = (select(Officer.name).join(InspectionOfficer, InspectionOfficer.officer_id == Officer.id)
-               .where(InspectionOfficer.inspection_id == Hazard.inspection_id)
-               .order_by(InspectionOfficer.position).correlate(Hazard).subquery())
+    ordered = (
+        select(Officer.name)
+        .join(InspectionOfficer, InspectionOfficer.officer_id == Officer.id)
+        .where(InspectionOfficer.inspection_id == Hazard.inspection_id)
+        .order_by(InspectionOfficer.position)
+        .correlate(Hazard)
+        .subquery()
+    )
     return select(func.group_concat(ordered.c.name, OFFICER_SEPARATOR)).scalar_subquery()
 
 
 def ledger_statement(actor: Principal, filters: HazardFilters, dialect: str) -> AnySelect:
     stmt = (
-        select(Institution.name.label("institution_name"), Institution.kind, Institution.township,
-               Hazard.found_on, _officer_names(dialect).label("officers"), Hazard.category, Hazard.severity,
-               Hazard.description, Hazard.due_on, Hazard.status, Hazard.rectified_on, Hazard.verified_on,
-               overdue_clause(clock.today()).label("overdue"))
+        select(
+            Institution.name.label("institution_name"),
+            Institution.kind,
+            Institution.township,
+            Hazard.found_on,
+            _officer_names(dialect).label("officers"),
+            Hazard.category,
+            Hazard.severity,
+            Hazard.description,
+            Hazard.due_on,
+            Hazard.status,
+            Hazard.rectified_on,
+            Hazard.verified_on,
+            overdue_clause(clock.today()).label("overdue"),
+        )
         .join(Inspection, Inspection.id == Hazard.inspection_id)
         .join(Institution, Institution.id == Inspection.institution_id)
     )

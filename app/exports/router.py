@@ -27,26 +27,43 @@ def _disposition(extension: str) -> str:
     return f"attachment; filename=\"hazards.{extension}\"; filename*=UTF-8''{name}"
 
 
-@router.get("/hazards.csv", summary="The hazard ledger (隐患台账) as CSV (UTF-8 with BOM), streamed",
-            response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}}, "description": "one row per hazard"},
-                       **problem_responses(401, 403, 422)})
-async def hazards_csv(principal: CurrentPrincipal, db: DatabaseDep, filters: HazardFilterParams
-                      ) -> StreamingResponse:
+@router.get(
+    "/hazards.csv",
+    summary="The hazard ledger (隐患台账) as CSV (UTF-8 with BOM), streamed",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "one row per hazard"},
+        **problem_responses(401, 403, 422),
+    },
+)
+async def hazards_csv(principal: CurrentPrincipal, db: DatabaseDep, filters: HazardFilterParams) -> StreamingResponse:
     """Takes the filters of GET /hazards; voided hazards are included and marked 已作废."""
     stmt = ledger_statement(principal, filters, db.engine.dialect.name)
-    return StreamingResponse(service.csv_chunks(db, stmt), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": _disposition("csv")})
+    return StreamingResponse(
+        service.csv_chunks(db, stmt),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": _disposition("csv")},
+    )
 
 
-@router.get("/hazards.xlsx", summary="The hazard ledger (隐患台账) as an Excel workbook",
-            response_class=FileResponse,
-            responses={200: {"content": {XLSX: {}}, "description": "sheet 隐患台账, one row per hazard"},
-                       **problem_responses(401, 403, 422)})
+@router.get(
+    "/hazards.xlsx",
+    summary="The hazard ledger (隐患台账) as an Excel workbook",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {XLSX: {}}, "description": "sheet 隐患台账, one row per hazard"},
+        **problem_responses(401, 403, 422),
+    },
+)
 async def hazards_xlsx(principal: CurrentPrincipal, db: DatabaseDep, filters: HazardFilterParams) -> FileResponse:
     stmt = ledger_statement(principal, filters, db.engine.dialect.name)
-    title = service.ledger_title(scoping.effective_prefix(principal, filters.region_code), filters.found_from,
-                                 filters.found_to)
+    title = service.ledger_title(
+        scoping.effective_prefix(principal, filters.region_code), filters.found_from, filters.found_to
+    )
     path = await service.xlsx_file(db, stmt, title)
-    return FileResponse(path, media_type=XLSX, headers={"Content-Disposition": _disposition("xlsx")},
-                        background=BackgroundTask(Path.unlink, path, missing_ok=True))
+    return FileResponse(
+        path,
+        media_type=XLSX,
+        headers={"Content-Disposition": _disposition("xlsx")},
+        background=BackgroundTask(Path.unlink, path, missing_ok=True),
+    )

@@ -32,8 +32,22 @@ from app.core.pagination import AnySelect
 from app.db.session import Database
 from app.reports import labels
 
-HEADINGS = ("序号", "机构名称", "机构类型", "乡镇", "检查日期", "检查人员", "隐患类别", "隐患等级", "隐患描述",
-            "整改期限", "整改状态", "整改日期", "验收日期", "是否逾期")
+HEADINGS = (
+    "序号",
+    "机构名称",
+    "机构类型",
+    "乡镇",
+    "检查日期",
+    "检查人员",
+    "隐患类别",
+    "隐患等级",
+    "隐患描述",
+    "整改期限",
+    "整改状态",
+    "整改日期",
+    "验收日期",
+    "是否逾期",
+)
 WIDTHS = (6, 30, 10, 12, 12, 20, 10, 8, 50, 12, 10, 12, 12, 8)
 DATE_COLUMNS = (4, 9, 11, 12)
 PARTITION = 2000
@@ -47,11 +61,37 @@ def ledger_cells(number: int, row: Any) -> list[Any]:
 
     Rule: `row` has the columns of `queries.ledger_statement`, in that order (unpacked by position: attribute
     access per cell was a third of the export's Python time)."""
-    (name, kind, township, found_on, officers, category, severity, description, due_on, status, rectified_on,
-     verified_on, overdue) = row
-    return [number, name, labels.KIND.get(kind, kind), township or "", found_on, officers or "",
-            labels.CATEGORY.get(category, category), labels.SEVERITY.get(severity, severity), description, due_on,
-            labels.STATUS.get(status, status), rectified_on, verified_on, "是" if overdue else "否"]
+    (
+        name,
+        kind,
+        township,
+        found_on,
+        officers,
+        category,
+        severity,
+        description,
+        due_on,
+        status,
+        rectified_on,
+        verified_on,
+        overdue,
+    ) = row
+    return [
+        number,
+        name,
+        labels.KIND.get(kind, kind),
+        township or "",
+        found_on,
+        officers or "",
+        labels.CATEGORY.get(category, category),
+        labels.SEVERITY.get(severity, severity),
+        description,
+        due_on,
+        labels.STATUS.get(status, status),
+        rectified_on,
+        verified_on,
+        "是" if overdue else "否",
+    ]
 
 
 async def _partitions(db: Database, stmt: AnySelect) -> AsyncIterator[Sequence[Any]]:
@@ -85,14 +125,22 @@ class _Sheet:
     """An xlsxwriter workbook in constant-memory mode, written row by row from worker threads."""
 
     def __init__(self, path: Path, title: str) -> None:
-        self.workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                                        "strings_to_formulas": False, "strings_to_urls": False})
+        self.workbook = xlsxwriter.Workbook(
+            str(path),
+            {
+                "constant_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+            },
+        )
         self.sheet = self.workbook.add_worksheet("隐患台账")
         self.date_format = self.workbook.add_format({"num_format": "yyyy-mm-dd", "align": "center"})
         self.text_format = self.workbook.add_format({"text_wrap": False, "valign": "top"})
         title_format = self.workbook.add_format({"bold": True, "font_size": 14})
-        header_format = self.workbook.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1,
-                                                  "align": "center", "valign": "vcenter"})
+        header_format = self.workbook.add_format(
+            {"bold": True, "bg_color": "#D9E1F2", "border": 1, "align": "center", "valign": "vcenter"}
+        )
         for column, width in enumerate(WIDTHS):
             self.sheet.set_column(column, column, width)
         self.sheet.write_string(0, 0, title, title_format)
@@ -112,8 +160,7 @@ class _Sheet:
                 if value is None:
                     continue
                 if column in DATE_COLUMNS:
-                    self.sheet.write_datetime(r, column, datetime(value.year, value.month, value.day),
-                                              self.date_format)
+                    self.sheet.write_datetime(r, column, datetime(value.year, value.month, value.day), self.date_format)
                 elif isinstance(value, int):
                     self.sheet.write_number(r, column, value)
                 else:

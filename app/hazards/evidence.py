@@ -65,9 +65,16 @@ def blob_path(data_dir: Path, sha256: str) -> Path:
 
 
 def read_evidence(evidence: Evidence) -> EvidenceRead:
-    return EvidenceRead(id=evidence.id, hazard_id=evidence.hazard_id, filename=evidence.filename,
-                        content_type=evidence.content_type, size=evidence.size, sha256=evidence.sha256,
-                        uploaded_by=evidence.uploaded_by_name, created_at=evidence.created_at)
+    return EvidenceRead(
+        id=evidence.id,
+        hazard_id=evidence.hazard_id,
+        filename=evidence.filename,
+        content_type=evidence.content_type,
+        size=evidence.size,
+        sha256=evidence.sha256,
+        uploaded_by=evidence.uploaded_by_name,
+        created_at=evidence.created_at,
+    )
 
 
 async def _store_blob(upload: AsyncReadable, data_dir: Path, max_bytes: int) -> tuple[str, int, str]:
@@ -84,8 +91,9 @@ async def _store_blob(upload: AsyncReadable, data_dir: Path, max_bytes: int) -> 
                 if content_type is None:
                     content_type = sniff_type(chunk[:16])
                     if content_type is None:
-                        raise UnsupportedMediaType("evidence must be a JPEG, PNG, WebP or PDF file "
-                                                   "(checked by content, not by name)")
+                        raise UnsupportedMediaType(
+                            "evidence must be a JPEG, PNG, WebP or PDF file (checked by content, not by name)"
+                        )
                 size += len(chunk)
                 if size > max_bytes:
                     raise PayloadTooLarge(f"evidence file exceeds {max_bytes} bytes (EVIDENCE_MAX_BYTES)")
@@ -115,18 +123,31 @@ def _clean_filename(name: str | None) -> str:
     return cleaned or "evidence"
 
 
-async def add_evidence(session: AsyncSession, hazard_id: uuid.UUID, upload: AsyncReadable,
-                       filename: str | None, actor: Principal, data_dir: Path, max_bytes: int
-                       ) -> tuple[EvidenceRead, bool]:
+async def add_evidence(
+    session: AsyncSession,
+    hazard_id: uuid.UUID,
+    upload: AsyncReadable,
+    filename: str | None,
+    actor: Principal,
+    data_dir: Path,
+    max_bytes: int,
+) -> tuple[EvidenceRead, bool]:
     """Attach a file; (record, True) when new, (existing record, False) for the same bytes again."""
     await hazard_context(session, hazard_id, actor)
     sha, size, content_type = await _store_blob(upload, data_dir, max_bytes)
     existing = await session.scalar(select(Evidence).where(Evidence.hazard_id == hazard_id, Evidence.sha256 == sha))
     if existing is not None:
         return read_evidence(existing), False
-    evidence = Evidence(hazard_id=hazard_id, sha256=sha, size=size, content_type=content_type,
-                        filename=_clean_filename(filename), uploaded_by_id=actor.id,
-                        uploaded_by_name=actor.name, created_at=clock.now())
+    evidence = Evidence(
+        hazard_id=hazard_id,
+        sha256=sha,
+        size=size,
+        content_type=content_type,
+        filename=_clean_filename(filename),
+        uploaded_by_id=actor.id,
+        uploaded_by_name=actor.name,
+        created_at=clock.now(),
+    )
     session.add(evidence)
     try:
         await session.commit()
@@ -139,19 +160,26 @@ async def add_evidence(session: AsyncSession, hazard_id: uuid.UUID, upload: Asyn
     return read_evidence(evidence), True
 
 
-async def list_evidence(session: AsyncSession, hazard_id: uuid.UUID, actor: Principal, cursor: str | None,
-                        limit: int) -> tuple[list[EvidenceRead], str | None]:
+async def list_evidence(
+    session: AsyncSession, hazard_id: uuid.UUID, actor: Principal, cursor: str | None, limit: int
+) -> tuple[list[EvidenceRead], str | None]:
     """Oldest first."""
     await hazard_context(session, hazard_id, actor)
-    stmt = paginate(select(Evidence).where(Evidence.hazard_id == hazard_id), [Evidence.created_at, Evidence.id],
-                    cursor, limit, parse=[datetime, uuid.UUID])
+    stmt = paginate(
+        select(Evidence).where(Evidence.hazard_id == hazard_id),
+        [Evidence.created_at, Evidence.id],
+        cursor,
+        limit,
+        parse=[datetime, uuid.UUID],
+    )
     rows = (await session.execute(stmt)).scalars().all()
     page, next_cursor = page_of(rows, limit, lambda e: [e.created_at, e.id])
     return [read_evidence(e) for e in page], next_cursor
 
 
-async def get_evidence_file(session: AsyncSession, hazard_id: uuid.UUID, evidence_id: uuid.UUID,
-                            actor: Principal, data_dir: Path) -> tuple[Evidence, Path]:
+async def get_evidence_file(
+    session: AsyncSession, hazard_id: uuid.UUID, evidence_id: uuid.UUID, actor: Principal, data_dir: Path
+) -> tuple[Evidence, Path]:
     await hazard_context(session, hazard_id, actor)
     evidence = await session.get(Evidence, evidence_id)
     if evidence is None or evidence.hazard_id != hazard_id:
@@ -166,6 +194,9 @@ async def unknown_evidence(session: AsyncSession, hazard_id: uuid.UUID, ids: lis
     """Positions in `ids` that are not evidence of this hazard."""
     if not ids:
         return []
-    known = set((await session.execute(
-        select(Evidence.id).where(Evidence.hazard_id == hazard_id, Evidence.id.in_(ids)))).scalars())
+    known = set(
+        (
+            await session.execute(select(Evidence.id).where(Evidence.hazard_id == hazard_id, Evidence.id.in_(ids)))
+        ).scalars()
+    )
     return [i for i, e in enumerate(ids) if e not in known]

@@ -52,8 +52,12 @@ class Hazard(IdMixin, TimestampMixin, Base):
     __tablename__ = "hazards"
     __table_args__ = (
         # Covering: the report counters read these columns of a region's hazards without visiting the table.
-        Index("ix_hazards_inspection_position", "inspection_id", "position",
-              postgresql_include=["found_on", "status", "severity", "due_on", "rectified_on"]),
+        Index(
+            "ix_hazards_inspection_position",
+            "inspection_id",
+            "position",
+            postgresql_include=["found_on", "status", "severity", "due_on", "rectified_on"],
+        ),
         Index("ix_hazards_found_on_id", "found_on", "id"),
         Index("ix_hazards_status_due_on", "status", "due_on"),
     )
@@ -65,8 +69,7 @@ class Hazard(IdMixin, TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text)
     legal_basis: Mapped[str | None] = mapped_column(Text)
     due_on: Mapped[date | None]
-    status: Mapped[HazardStatus] = mapped_column(str_enum(HazardStatus, "hazard_status"),
-                                                 default=HazardStatus.open)
+    status: Mapped[HazardStatus] = mapped_column(str_enum(HazardStatus, "hazard_status"), default=HazardStatus.open)
     found_on: Mapped[date]
     rectified_on: Mapped[date | None]
     verified_on: Mapped[date | None]

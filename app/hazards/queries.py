@@ -44,11 +44,14 @@ class HazardContext:
 
 async def hazard_context(session: AsyncSession, hazard_id: uuid.UUID, actor: Principal) -> HazardContext:
     """The hazard's place, or 404 when it does not exist or lies outside the caller's region."""
-    row = (await session.execute(
-        select(Hazard.inspection_id, Inspection.institution_id, Institution.region_code)
-        .join(Inspection, Inspection.id == Hazard.inspection_id)
-        .join(Institution, Institution.id == Inspection.institution_id)
-        .where(Hazard.id == hazard_id))).one_or_none()
+    row = (
+        await session.execute(
+            select(Hazard.inspection_id, Inspection.institution_id, Institution.region_code)
+            .join(Inspection, Inspection.id == Hazard.inspection_id)
+            .join(Institution, Institution.id == Inspection.institution_id)
+            .where(Hazard.id == hazard_id)
+        )
+    ).one_or_none()
     if row is None or not scoping.can_see(actor, row.region_code):
         raise NotFound(f"hazard {hazard_id} not found")
     return HazardContext(row.inspection_id, row.institution_id, row.region_code)
@@ -59,8 +62,21 @@ def overdue_clause(today: date) -> ColumnElement[bool]:
     return and_(Hazard.status.in_(OPEN_STATUSES), Hazard.due_on.is_not(None), Hazard.due_on < today)
 
 
-_HAZARD_FIELDS = ("id", "inspection_id", "category", "severity", "description", "legal_basis", "due_on",
-                  "status", "found_on", "rectified_on", "verified_on", "created_at", "updated_at")
+_HAZARD_FIELDS = (
+    "id",
+    "inspection_id",
+    "category",
+    "severity",
+    "description",
+    "legal_basis",
+    "due_on",
+    "status",
+    "found_on",
+    "rectified_on",
+    "verified_on",
+    "created_at",
+    "updated_at",
+)
 
 
 def hazard_scope(stmt: AnySelect, actor: Principal, filters: HazardFilters) -> AnySelect:
@@ -87,28 +103,43 @@ def hazard_scope(stmt: AnySelect, actor: Principal, filters: HazardFilters) -> A
     return stmt
 
 
-async def list_hazards(session: AsyncSession, actor: Principal, filters: HazardFilters, cursor: str | None,
-                       limit: int) -> tuple[list[HazardListItem], str | None]:
+async def list_hazards(
+    session: AsyncSession, actor: Principal, filters: HazardFilters, cursor: str | None, limit: int
+) -> tuple[list[HazardListItem], str | None]:
     """Most recently found first (found_on descending, then id)."""
     stmt = hazard_scope(
-        select(*[getattr(Hazard, k) for k in _HAZARD_FIELDS], Inspection.institution_id,
-               Institution.name.label("institution_name"), Institution.kind, Institution.region_code,
-               Institution.township, overdue_clause(clock.today()).label("overdue"))
+        select(
+            *[getattr(Hazard, k) for k in _HAZARD_FIELDS],
+            Inspection.institution_id,
+            Institution.name.label("institution_name"),
+            Institution.kind,
+            Institution.region_code,
+            Institution.township,
+            overdue_clause(clock.today()).label("overdue"),
+        )
         .join(Inspection, Inspection.id == Hazard.inspection_id)
         .join(Institution, Institution.id == Inspection.institution_id),
-        actor, filters)
+        actor,
+        filters,
+    )
     stmt = paginate(stmt, [Hazard.found_on, Hazard.id], cursor, limit, parse=[date, uuid.UUID], descending=True)
     rows = (await session.execute(stmt)).all()
     page, next_cursor = page_of(rows, limit, lambda r: [r.found_on, r.id])
     return [HazardListItem.model_validate(r._mapping) for r in page], next_cursor
 
 
-async def list_history(session: AsyncSession, hazard_id: uuid.UUID, actor: Principal, cursor: str | None,
-                       limit: int) -> tuple[list[HistoryRead], str | None]:
+async def list_history(
+    session: AsyncSession, hazard_id: uuid.UUID, actor: Principal, cursor: str | None, limit: int
+) -> tuple[list[HistoryRead], str | None]:
     """Oldest first."""
     await hazard_context(session, hazard_id, actor)
-    stmt = paginate(select(HazardHistory).where(HazardHistory.hazard_id == hazard_id), [HazardHistory.seq],
-                    cursor, limit, parse=[int])
+    stmt = paginate(
+        select(HazardHistory).where(HazardHistory.hazard_id == hazard_id),
+        [HazardHistory.seq],
+        cursor,
+        limit,
+        parse=[int],
+    )
     rows = (await session.execute(stmt)).scalars().all()
     page, next_cursor = page_of(rows, limit, lambda h: [h.seq])
     return [HistoryRead.model_validate(h) for h in page], next_cursor

@@ -22,8 +22,7 @@ router = APIRouter(prefix="/hazards", tags=["hazards"])
 
 def hazard_filters(
     status_: Annotated[HazardStatus | None, Query(alias="status")] = None,
-    overdue: Annotated[bool | None, Query(description="open/rectifying and past due_on (today, Asia/Shanghai)")
-                       ] = None,
+    overdue: Annotated[bool | None, Query(description="open/rectifying and past due_on (today, Asia/Shanghai)")] = None,
     severity: Severity | None = None,
     category: HazardCategory | None = None,
     kind: InstitutionKind | None = None,
@@ -33,80 +32,153 @@ def hazard_filters(
     found_to: Annotated[IsoDate | None, Query(description="found_on on or before")] = None,
 ) -> queries.HazardFilters:
     """The hazard list filters (also taken by the ledger exports)."""
-    return queries.HazardFilters(status=status_, overdue=overdue, severity=severity, category=category,
-                                 kind=kind, region_code=region_code, institution_id=institution_id,
-                                 found_from=found_from, found_to=found_to)
+    return queries.HazardFilters(
+        status=status_,
+        overdue=overdue,
+        severity=severity,
+        category=category,
+        kind=kind,
+        region_code=region_code,
+        institution_id=institution_id,
+        found_from=found_from,
+        found_to=found_to,
+    )
 
 
 HazardFilterParams = Annotated[queries.HazardFilters, Depends(hazard_filters)]
 
 
-@router.get("", response_model=Page[HazardListItem], summary="List hazards (most recently found first)",
-            responses=problem_responses(401, 403, 422))
-async def list_hazards(principal: CurrentPrincipal, session: ReadSession, filters: HazardFilterParams,
-                       limit: Annotated[Limit, Query()] = 50, cursor: Cursor = None) -> Page[HazardListItem]:
+@router.get(
+    "",
+    response_model=Page[HazardListItem],
+    summary="List hazards (most recently found first)",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_hazards(
+    principal: CurrentPrincipal,
+    session: ReadSession,
+    filters: HazardFilterParams,
+    limit: Annotated[Limit, Query()] = 50,
+    cursor: Cursor = None,
+) -> Page[HazardListItem]:
     items, next_cursor = await queries.list_hazards(session, principal, filters, cursor, limit)
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{hazard_id}", response_model=HazardRead, summary="One hazard (with an ETag)",
-            responses=problem_responses(401, 404, 422))
-async def get_hazard(hazard_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession,
-                     response: Response) -> HazardRead:
+@router.get(
+    "/{hazard_id}",
+    response_model=HazardRead,
+    summary="One hazard (with an ETag)",
+    responses=problem_responses(401, 404, 422),
+)
+async def get_hazard(
+    hazard_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession, response: Response
+) -> HazardRead:
     hazard, tag = await service.get_hazard(session, hazard_id, principal)
     response.headers["ETag"] = tag
     return hazard
 
 
-@router.post("/{hazard_id}/transitions", response_model=HazardRead, summary="Move a hazard through its workflow",
-             description="start, rectify (整改), verify (验收/销号), reject, void. Send `If-Match` with the ETag "
-                         "you read to be sure nobody moved it meanwhile (412 otherwise). Illegal moves are 409.",
-             responses=problem_responses(401, 403, 404, 409, 412, 422))
-async def transition(hazard_id: uuid.UUID, data: TransitionCreate, principal: FieldPrincipal,
-                     session: WriteSession, response: Response,
-                     if_match: Annotated[str | None, Header()] = None) -> HazardRead:
+@router.post(
+    "/{hazard_id}/transitions",
+    response_model=HazardRead,
+    summary="Move a hazard through its workflow",
+    description="start, rectify (整改), verify (验收/销号), reject, void. Send `If-Match` with the ETag "
+    "you read to be sure nobody moved it meanwhile (412 otherwise). Illegal moves are 409.",
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+async def transition(
+    hazard_id: uuid.UUID,
+    data: TransitionCreate,
+    principal: FieldPrincipal,
+    session: WriteSession,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> HazardRead:
     hazard, tag = await service.transition(session, hazard_id, data, if_match, principal)
     response.headers["ETag"] = tag
     return hazard
 
 
-@router.get("/{hazard_id}/history", response_model=Page[HistoryRead], summary="The hazard's history, oldest first",
-            responses=problem_responses(401, 404, 422))
-async def history(hazard_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession,
-                  limit: Annotated[Limit, Query()] = 50, cursor: Cursor = None) -> Page[HistoryRead]:
+@router.get(
+    "/{hazard_id}/history",
+    response_model=Page[HistoryRead],
+    summary="The hazard's history, oldest first",
+    responses=problem_responses(401, 404, 422),
+)
+async def history(
+    hazard_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: ReadSession,
+    limit: Annotated[Limit, Query()] = 50,
+    cursor: Cursor = None,
+) -> Page[HistoryRead]:
     items, next_cursor = await queries.list_history(session, hazard_id, principal, cursor, limit)
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.post("/{hazard_id}/evidence", response_model=EvidenceRead, status_code=status.HTTP_201_CREATED,
-             summary="Attach evidence (JPEG, PNG, WebP or PDF)",
-             responses={200: {"model": EvidenceRead, "description": "the same file was already attached"},
-                        **problem_responses(401, 403, 404, 413, 415, 422)})
-async def add_evidence(hazard_id: uuid.UUID, principal: FieldPrincipal, session: WriteSession, db: DatabaseDep,
-                       response: Response, file: Annotated[UploadFile, File(description="the file")]) -> EvidenceRead:
-    item, created = await evidence.add_evidence(session, hazard_id, file, file.filename, principal,
-                                                db.settings.DATA_DIR, db.settings.EVIDENCE_MAX_BYTES)
+@router.post(
+    "/{hazard_id}/evidence",
+    response_model=EvidenceRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Attach evidence (JPEG, PNG, WebP or PDF)",
+    responses={
+        200: {"model": EvidenceRead, "description": "the same file was already attached"},
+        **problem_responses(401, 403, 404, 413, 415, 422),
+    },
+)
+async def add_evidence(
+    hazard_id: uuid.UUID,
+    principal: FieldPrincipal,
+    session: WriteSession,
+    db: DatabaseDep,
+    response: Response,
+    file: Annotated[UploadFile, File(description="the file")],
+) -> EvidenceRead:
+    item, created = await evidence.add_evidence(
+        session, hazard_id, file, file.filename, principal, db.settings.DATA_DIR, db.settings.EVIDENCE_MAX_BYTES
+    )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/hazards/{hazard_id}/evidence/{item.id}"
     return item
 
 
-@router.get("/{hazard_id}/evidence", response_model=Page[EvidenceRead], summary="The hazard's evidence",
-            responses=problem_responses(401, 404, 422))
-async def list_evidence(hazard_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession,
-                        limit: Annotated[Limit, Query()] = 50, cursor: Cursor = None) -> Page[EvidenceRead]:
+@router.get(
+    "/{hazard_id}/evidence",
+    response_model=Page[EvidenceRead],
+    summary="The hazard's evidence",
+    responses=problem_responses(401, 404, 422),
+)
+async def list_evidence(
+    hazard_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: ReadSession,
+    limit: Annotated[Limit, Query()] = 50,
+    cursor: Cursor = None,
+) -> Page[EvidenceRead]:
     items, next_cursor = await evidence.list_evidence(session, hazard_id, principal, cursor, limit)
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{hazard_id}/evidence/{evidence_id}", summary="Download an evidence file",
-            response_class=FileResponse,
-            responses={200: {"content": {t: {"schema": {"type": "string", "format": "binary"}}
-                                         for t in evidence.EVIDENCE_TYPES},
-                             "description": "the file as uploaded, served as the type sniffed on upload"},
-                       **problem_responses(401, 404, 422)})
-async def download_evidence(hazard_id: uuid.UUID, evidence_id: uuid.UUID, principal: CurrentPrincipal,
-                            session: ReadSession, db: DatabaseDep) -> FileResponse:
+@router.get(
+    "/{hazard_id}/evidence/{evidence_id}",
+    summary="Download an evidence file",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in evidence.EVIDENCE_TYPES},
+            "description": "the file as uploaded, served as the type sniffed on upload",
+        },
+        **problem_responses(401, 404, 422),
+    },
+)
+async def download_evidence(
+    hazard_id: uuid.UUID, evidence_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession, db: DatabaseDep
+) -> FileResponse:
     item, path = await evidence.get_evidence_file(session, hazard_id, evidence_id, principal, db.settings.DATA_DIR)
-    return FileResponse(path, media_type=item.content_type, filename=item.filename,
-                        headers={"ETag": f'"{item.sha256}"', "X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        path,
+        media_type=item.content_type,
+        filename=item.filename,
+        headers={"ETag": f'"{item.sha256}"', "X-Content-Type-Options": "nosniff"},
+    )

@@ -14,17 +14,21 @@ from app.hazards.models import Hazard, HazardCategory, HazardStatus, HistoryActi
 from app.hazards.workflow import Action
 from app.institutions.models import InstitutionKind
 
-Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
-                        Field(examples=["消防通道堆放杂物"])]
-LegalBasis = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000),
-                       Field(examples=["《养老机构管理办法》第三十一条"])]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), Field(examples=["消防通道堆放杂物"])
+]
+LegalBasis = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=1000), Field(examples=["《养老机构管理办法》第三十一条"])
+]
 
 
 class HazardCreate(StrictInput):
     id: uuid.UUID | None = Field(default=None, description="client-chosen id; replays are 200")
-    category: HazardCategory = Field(description="fire_safety 消防, building 建筑, electrical 用电, gas 燃气, "
-                                                 "food 食品, medical 医疗, service 服务, management 管理, "
-                                                 "license 证照, other 其他")
+    category: HazardCategory = Field(
+        description="fire_safety 消防, building 建筑, electrical 用电, gas 燃气, "
+        "food 食品, medical 医疗, service 服务, management 管理, "
+        "license 证照, other 其他"
+    )
     severity: Severity = Field(description="general 一般 / major 重大")
     description: Description
     legal_basis: LegalBasis | None = None
@@ -51,8 +55,9 @@ class HazardRead(ReadModel):
     @classmethod
     def of(cls, hazard: Hazard, institution_id: uuid.UUID) -> HazardRead:
         data = {name: getattr(hazard, name) for name in _FIELDS}
-        return cls.model_validate({**data, "institution_id": institution_id,
-                                   "overdue": hazard.is_overdue(clock.today())})
+        return cls.model_validate(
+            {**data, "institution_id": institution_id, "overdue": hazard.is_overdue(clock.today())}
+        )
 
 
 class HazardListItem(HazardRead):
@@ -64,18 +69,35 @@ class HazardListItem(HazardRead):
     township: str | None
 
 
-_FIELDS = ("id", "inspection_id", "category", "severity", "description", "legal_basis", "due_on", "status",
-           "found_on", "rectified_on", "verified_on", "created_at", "updated_at")
+_FIELDS = (
+    "id",
+    "inspection_id",
+    "category",
+    "severity",
+    "description",
+    "legal_basis",
+    "due_on",
+    "status",
+    "found_on",
+    "rectified_on",
+    "verified_on",
+    "created_at",
+    "updated_at",
+)
 
 
 class TransitionCreate(StrictInput):
     action: Action = Field(description="start, rectify, verify (销号), reject, void")
-    on: date | None = Field(default=None, description="the date it happened; default today (Asia/Shanghai). "
-                                                      "Not in the future nor before found_on")
+    on: date | None = Field(
+        default=None,
+        description="the date it happened; default today (Asia/Shanghai). Not in the future nor before found_on",
+    )
     note: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
-        default=None, description="required (not blank) for void")
-    evidence_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50,
-                                          description="evidence of this hazard that supports the move")
+        default=None, description="required (not blank) for void"
+    )
+    evidence_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=50, description="evidence of this hazard that supports the move"
+    )
 
 
 class HistoryRead(ReadModel):

@@ -42,8 +42,10 @@ def hazard_fingerprint(inspection_id: uuid.UUID, data: HazardCreate) -> str:
 
 def due_on_errors(hazards: Sequence[HazardCreate], found_on: date, loc: Sequence[str | int]) -> list[FieldError]:
     return [
-        FieldError(loc=[*loc, i, "due_on"],
-                   msg=f"due_on {h.due_on.isoformat()} is before the inspection date {found_on.isoformat()}")
+        FieldError(
+            loc=[*loc, i, "due_on"],
+            msg=f"due_on {h.due_on.isoformat()} is before the inspection date {found_on.isoformat()}",
+        )
         for i, h in enumerate(hazards)
         if h.due_on is not None and h.due_on < found_on
     ]
@@ -57,34 +59,67 @@ async def taken_hazard_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> d
     return {row.id: row.create_fingerprint for row in rows}
 
 
-def history_entry(hazard: Hazard, seq: int, action: HistoryAction, from_status: HazardStatus | None,
-                  on: date | None, note: str | None, evidence_ids: Sequence[uuid.UUID],
-                  actor: Principal) -> HazardHistory:
+def history_entry(
+    hazard: Hazard,
+    seq: int,
+    action: HistoryAction,
+    from_status: HazardStatus | None,
+    on: date | None,
+    note: str | None,
+    evidence_ids: Sequence[uuid.UUID],
+    actor: Principal,
+) -> HazardHistory:
     return HazardHistory(
-        hazard_id=hazard.id, seq=seq, action=action, from_status=from_status, to_status=hazard.status,
-        on=on, note=note, evidence_ids=[str(e) for e in evidence_ids], actor_id=actor.id,
-        actor_name=actor.name, actor_role=actor.role.value, at=clock.now(),
+        hazard_id=hazard.id,
+        seq=seq,
+        action=action,
+        from_status=from_status,
+        to_status=hazard.status,
+        on=on,
+        note=note,
+        evidence_ids=[str(e) for e in evidence_ids],
+        actor_id=actor.id,
+        actor_name=actor.name,
+        actor_role=actor.role.value,
+        at=clock.now(),
     )
 
 
-async def add_hazards(session: AsyncSession, inspection_id: uuid.UUID, found_on: date,
-                      items: Sequence[HazardCreate], first_position: int, actor: Principal,
-                      ids: Sequence[uuid.UUID] | None = None) -> list[Hazard]:
+async def add_hazards(
+    session: AsyncSession,
+    inspection_id: uuid.UUID,
+    found_on: date,
+    items: Sequence[HazardCreate],
+    first_position: int,
+    actor: Principal,
+    ids: Sequence[uuid.UUID] | None = None,
+) -> list[Hazard]:
     """Insert hazards (in order) with their `create` history entries; does not commit. The returned objects are
     not tracked by the session (app.db.bulk).
 
     `ids` gives the ids to use (default: the client's, else new ones)."""
     chosen = list(ids) if ids is not None else [data.id or uuid.uuid4() for data in items]
     hazards = [
-        Hazard(id=chosen[i], inspection_id=inspection_id, position=first_position + i,
-               category=data.category, severity=data.severity, description=data.description,
-               legal_basis=data.legal_basis, due_on=data.due_on, status=HazardStatus.open, found_on=found_on,
-               version=1, create_fingerprint=hazard_fingerprint(inspection_id, data))
+        Hazard(
+            id=chosen[i],
+            inspection_id=inspection_id,
+            position=first_position + i,
+            category=data.category,
+            severity=data.severity,
+            description=data.description,
+            legal_basis=data.legal_basis,
+            due_on=data.due_on,
+            status=HazardStatus.open,
+            found_on=found_on,
+            version=1,
+            create_fingerprint=hazard_fingerprint(inspection_id, data),
+        )
         for i, data in enumerate(items)
     ]
     await insert_new(session, hazards)
-    await insert_new(session, [history_entry(h, 1, HistoryAction.create, None, found_on, None, [], actor)
-                               for h in hazards])
+    await insert_new(
+        session, [history_entry(h, 1, HistoryAction.create, None, found_on, None, [], actor) for h in hazards]
+    )
     return hazards
 
 
@@ -106,20 +141,21 @@ async def get_hazard(session: AsyncSession, hazard_id: uuid.UUID, actor: Princip
     return HazardRead.of(hazard, ctx.institution_id), etag(hazard)
 
 
-async def transition(session: AsyncSession, hazard_id: uuid.UUID, data: TransitionCreate, if_match: str | None,
-                     actor: Principal) -> tuple[HazardRead, str]:
+async def transition(
+    session: AsyncSession, hazard_id: uuid.UUID, data: TransitionCreate, if_match: str | None, actor: Principal
+) -> tuple[HazardRead, str]:
     """Apply one workflow move and append its history entry, atomically.
 
     The hazard row is locked (SELECT … FOR UPDATE on PostgreSQL; SQLite serializes writers), so of two
     racing moves the second sees the first's result: it gets 412 (stale If-Match) or 409 (illegal move).
     """
     ctx = await queries.hazard_context(session, hazard_id, actor)
-    hazard = (await session.execute(
-        select(Hazard).where(Hazard.id == hazard_id).with_for_update())).scalar_one()
+    hazard = (await session.execute(select(Hazard).where(Hazard.id == hazard_id).with_for_update())).scalar_one()
     current = etag(hazard)
     if not _if_match_ok(if_match, current):
-        raise PreconditionFailed(f"If-Match {if_match} does not match the hazard's current ETag {current}; "
-                                 "reload it and try again")
+        raise PreconditionFailed(
+            f"If-Match {if_match} does not match the hazard's current ETag {current}; reload it and try again"
+        )
     today = clock.today()
     on = data.on or today
     state = workflow.HazardState(hazard.status, hazard.found_on, hazard.rectified_on, hazard.verified_on)
@@ -135,13 +171,26 @@ async def transition(session: AsyncSession, hazard_id: uuid.UUID, data: Transiti
     if bad:
         raise ValidationFailed(
             "evidence_ids: not evidence of this hazard",
-            errors=[FieldError(loc=["body", "evidence_ids", i], msg=f"no evidence {data.evidence_ids[i]} on this "
-                                                                     "hazard") for i in bad])
+            errors=[
+                FieldError(loc=["body", "evidence_ids", i], msg=f"no evidence {data.evidence_ids[i]} on this hazard")
+                for i in bad
+            ],
+        )
     from_status = hazard.status
     hazard.status, hazard.rectified_on, hazard.verified_on = new.status, new.rectified_on, new.verified_on
     hazard.version += 1
     seq = await session.scalar(select(func.max(HazardHistory.seq)).where(HazardHistory.hazard_id == hazard_id))
-    session.add(history_entry(hazard, (seq or 0) + 1, HistoryAction(data.action.value), from_status, on,
-                              data.note, data.evidence_ids, actor))
+    session.add(
+        history_entry(
+            hazard,
+            (seq or 0) + 1,
+            HistoryAction(data.action.value),
+            from_status,
+            on,
+            data.note,
+            data.evidence_ids,
+            actor,
+        )
+    )
     await session.commit()
     return HazardRead.of(hazard, ctx.institution_id), etag(hazard)

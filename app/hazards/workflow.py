@@ -77,16 +77,21 @@ def apply(state: HazardState, action: Action, on: date, note: str | None, role: 
         raise TransitionError("forbidden", f"role '{role.value}' may not {action.value} a hazard (needs {allowed})")
     if state.status not in rule.sources:
         sources = ", ".join(sorted(s.value for s in rule.sources))
-        raise TransitionError("illegal", f"cannot {action.value} a hazard that is {state.status.value} "
-                                         f"(allowed from: {sources})")
+        raise TransitionError(
+            "illegal", f"cannot {action.value} a hazard that is {state.status.value} (allowed from: {sources})"
+        )
     if on > today:
         raise TransitionError("invalid", f"{on.isoformat()} is in the future (today is {today.isoformat()})", "on")
     if on < state.found_on:
-        raise TransitionError("invalid", f"{on.isoformat()} is before the hazard was found "
-                                         f"({state.found_on.isoformat()})", "on")
+        raise TransitionError(
+            "invalid", f"{on.isoformat()} is before the hazard was found ({state.found_on.isoformat()})", "on"
+        )
     if action == Action.verify and state.rectified_on is not None and on < state.rectified_on:
-        raise TransitionError("invalid", f"cannot verify on {on.isoformat()}, before it was rectified "
-                                         f"({state.rectified_on.isoformat()})", "on")
+        raise TransitionError(
+            "invalid",
+            f"cannot verify on {on.isoformat()}, before it was rectified ({state.rectified_on.isoformat()})",
+            "on",
+        )
     if action == Action.void and not (note or "").strip():
         raise TransitionError("invalid", "voiding needs a note saying why the hazard was registered in error", "note")
     new = replace(state, status=rule.target)

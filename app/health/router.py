@@ -31,8 +31,12 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, summary="Readiness (public)",
-            responses={503: {"model": Health, "description": "database down or schema not at head"}})
+@router.get(
+    "/readyz",
+    response_model=Health,
+    summary="Readiness (public)",
+    responses={503: {"model": Health, "description": "database down or schema not at head"}},
+)
 async def readyz(db: DatabaseDep) -> JSONResponse:
     expected = head_revision()
     try:
@@ -44,6 +48,10 @@ async def readyz(db: DatabaseDep) -> JSONResponse:
         body = Health(status="unavailable", database="unreachable", expected_revision=expected)
         return JSONResponse(body.model_dump(), status_code=503)
     ready = current == expected
-    body = Health(status="ok" if ready else "migrations pending", database="ok",
-                  schema_revision=current, expected_revision=expected)
+    body = Health(
+        status="ok" if ready else "migrations pending",
+        database="ok",
+        schema_revision=current,
+        expected_revision=expected,
+    )
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

@@ -42,7 +42,6 @@ class InspectionOfficer(Base):
     __tablename__ = "inspection_officers"
     __table_args__ = (Index("ix_inspection_officers_officer", "officer_id", "inspection_id"),)
 
-    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"),
-                                                     primary_key=True)
+    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
     officer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("officers.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)

@@ -33,16 +33,29 @@ class InspectionFilters:
 
 
 def _summary_columns() -> AnySelect:
-    hazards_count = (select(func.count(Hazard.id)).where(Hazard.inspection_id == Inspection.id)
-                     .correlate(Inspection).scalar_subquery())
-    return (
-        select(Inspection.id, Inspection.institution_id, Institution.name.label("institution_name"),
-               Institution.kind, Institution.region_code, Institution.township, Inspection.inspected_on,
-               Inspection.type, Inspection.campaign, Inspection.summary, Inspection.plan_id,
-               hazards_count.label("hazards_count"), Inspection.created_by_name.label("created_by"),
-               Inspection.created_at, Inspection.updated_at)
-        .join(Institution, Institution.id == Inspection.institution_id)
+    hazards_count = (
+        select(func.count(Hazard.id))
+        .where(Hazard.inspection_id == Inspection.id)
+        .correlate(Inspection)
+        .scalar_subquery()
     )
+    return select(
+        Inspection.id,
+        Inspection.institution_id,
+        Institution.name.label("institution_name"),
+        Institution.kind,
+        Institution.region_code,
+        Institution.township,
+        Inspection.inspected_on,
+        Inspection.type,
+        Inspection.campaign,
+        Inspection.summary,
+        Inspection.plan_id,
+        hazards_count.label("hazards_count"),
+        Inspection.created_by_name.label("created_by"),
+        Inspection.created_at,
+        Inspection.updated_at,
+    ).join(Institution, Institution.id == Inspection.institution_id)
 
 
 async def _officer_ids(session: AsyncSession, inspection_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
@@ -51,7 +64,8 @@ async def _officer_ids(session: AsyncSession, inspection_ids: list[uuid.UUID]) -
         rows = await session.execute(
             select(InspectionOfficer.inspection_id, InspectionOfficer.officer_id)
             .where(InspectionOfficer.inspection_id.in_(inspection_ids))
-            .order_by(InspectionOfficer.inspection_id, InspectionOfficer.position))
+            .order_by(InspectionOfficer.inspection_id, InspectionOfficer.position)
+        )
         for row in rows:
             out[row.inspection_id].append(row.officer_id)
     return out
@@ -60,29 +74,40 @@ async def _officer_ids(session: AsyncSession, inspection_ids: list[uuid.UUID]) -
 async def inspection_region(session: AsyncSession, inspection_id: uuid.UUID) -> str | None:
     """The region of the inspected institution (None when the inspection does not exist)."""
     return await session.scalar(
-        select(Institution.region_code).join(Inspection, Inspection.institution_id == Institution.id)
-        .where(Inspection.id == inspection_id))
+        select(Institution.region_code)
+        .join(Inspection, Inspection.institution_id == Institution.id)
+        .where(Inspection.id == inspection_id)
+    )
 
 
 async def inspection_read(session: AsyncSession, inspection_id: uuid.UUID) -> InspectionRead:
     row = (await session.execute(_summary_columns().where(Inspection.id == inspection_id))).one()
-    officers = (await session.execute(
-        select(Officer.id, Officer.name, Officer.unit, Officer.certificate_no)
-        .join(InspectionOfficer, InspectionOfficer.officer_id == Officer.id)
-        .where(InspectionOfficer.inspection_id == inspection_id)
-        .order_by(InspectionOfficer.position))).all()
-    hazard_rows = (await session.execute(
-        select(Hazard).where(Hazard.inspection_id == inspection_id).order_by(Hazard.position))).scalars().all()
-    return InspectionRead.model_validate({
-        **row._mapping,
-        "officer_ids": [o.id for o in officers],
-        "officers": [OfficerBrief.model_validate(o._mapping) for o in officers],
-        "hazards": [HazardRead.of(h, row.institution_id) for h in hazard_rows],
-    })
+    officers = (
+        await session.execute(
+            select(Officer.id, Officer.name, Officer.unit, Officer.certificate_no)
+            .join(InspectionOfficer, InspectionOfficer.officer_id == Officer.id)
+            .where(InspectionOfficer.inspection_id == inspection_id)
+            .order_by(InspectionOfficer.position)
+        )
+    ).all()
+    hazard_rows = (
+        (await session.execute(select(Hazard).where(Hazard.inspection_id == inspection_id).order_by(Hazard.position)))
+        .scalars()
+        .all()
+    )
+    return InspectionRead.model_validate(
+        {
+            **row._mapping,
+            "officer_ids": [o.id for o in officers],
+            "officers": [OfficerBrief.model_validate(o._mapping) for o in officers],
+            "hazards": [HazardRead.of(h, row.institution_id) for h in hazard_rows],
+        }
+    )
 
 
-async def list_inspections(session: AsyncSession, actor: Principal, filters: InspectionFilters,
-                           cursor: str | None, limit: int) -> tuple[list[InspectionSummary], str | None]:
+async def list_inspections(
+    session: AsyncSession, actor: Principal, filters: InspectionFilters, cursor: str | None, limit: int
+) -> tuple[list[InspectionSummary], str | None]:
     """Newest first: by `inspected_on` descending, then id."""
     stmt = scoping.scoped(_summary_columns(), Institution.region_code, actor, filters.region_code)
     if filters.institution_id is not None:
@@ -92,14 +117,18 @@ async def list_inspections(session: AsyncSession, actor: Principal, filters: Ins
     if filters.type is not None:
         stmt = stmt.where(Inspection.type == filters.type)
     if filters.officer_id is not None:
-        stmt = stmt.where(Inspection.id.in_(select(InspectionOfficer.inspection_id)
-                                            .where(InspectionOfficer.officer_id == filters.officer_id)))
+        stmt = stmt.where(
+            Inspection.id.in_(
+                select(InspectionOfficer.inspection_id).where(InspectionOfficer.officer_id == filters.officer_id)
+            )
+        )
     if filters.date_from is not None:
         stmt = stmt.where(Inspection.inspected_on >= filters.date_from)
     if filters.date_to is not None:
         stmt = stmt.where(Inspection.inspected_on <= filters.date_to)
-    stmt = paginate(stmt, [Inspection.inspected_on, Inspection.id], cursor, limit, parse=[date, uuid.UUID],
-                    descending=True)
+    stmt = paginate(
+        stmt, [Inspection.inspected_on, Inspection.id], cursor, limit, parse=[date, uuid.UUID], descending=True
+    )
     rows = (await session.execute(stmt)).all()
     page, next_cursor = page_of(rows, limit, lambda r: [r.inspected_on, r.id])
     officer_ids = await _officer_ids(session, [r.id for r in page])

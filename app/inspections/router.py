@@ -28,22 +28,33 @@ changes to the record (transitions, patches) do not matter. Simultaneous duplica
 """
 
 
-@router.post("", response_model=InspectionRead, status_code=status.HTTP_201_CREATED,
-             summary="Record an inspection (执法检查) with its hazards",
-             description="At least two distinct officers certified on `inspected_on`; hazards are created in "
-                         "the same transaction, in order, each starting `open`.\n" + REPLAY_NOTE,
-             responses={200: {"model": InspectionRead, "description": "replay of an earlier create"},
-                        **problem_responses(401, 403, 409, 413, 422)})
-async def create_inspection(data: InspectionCreate, principal: FieldPrincipal, session: WriteSession,
-                            response: Response) -> InspectionRead:
+@router.post(
+    "",
+    response_model=InspectionRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record an inspection (执法检查) with its hazards",
+    description="At least two distinct officers certified on `inspected_on`; hazards are created in "
+    "the same transaction, in order, each starting `open`.\n" + REPLAY_NOTE,
+    responses={
+        200: {"model": InspectionRead, "description": "replay of an earlier create"},
+        **problem_responses(401, 403, 409, 413, 422),
+    },
+)
+async def create_inspection(
+    data: InspectionCreate, principal: FieldPrincipal, session: WriteSession, response: Response
+) -> InspectionRead:
     inspection, created = await service.create_inspection(session, data, principal)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/inspections/{inspection.id}"
     return inspection
 
 
-@router.get("", response_model=Page[InspectionSummary], summary="List inspections (newest first)",
-            responses=problem_responses(401, 403, 422))
+@router.get(
+    "",
+    response_model=Page[InspectionSummary],
+    summary="List inspections (newest first)",
+    responses=problem_responses(401, 403, 422),
+)
 async def list_inspections(
     principal: CurrentPrincipal,
     session: ReadSession,
@@ -57,33 +68,55 @@ async def list_inspections(
     limit: Annotated[Limit, Query()] = 50,
     cursor: Cursor = None,
 ) -> Page[InspectionSummary]:
-    filters = queries.InspectionFilters(institution_id=institution_id, kind=kind, region_code=region_code,
-                                        type=type_, officer_id=officer_id, date_from=date_from, date_to=date_to)
+    filters = queries.InspectionFilters(
+        institution_id=institution_id,
+        kind=kind,
+        region_code=region_code,
+        type=type_,
+        officer_id=officer_id,
+        date_from=date_from,
+        date_to=date_to,
+    )
     items, next_cursor = await queries.list_inspections(session, principal, filters, cursor, limit)
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{inspection_id}", response_model=InspectionRead, summary="One inspection with its hazards",
-            responses=problem_responses(401, 404, 422))
-async def get_inspection(inspection_id: uuid.UUID, principal: CurrentPrincipal,
-                         session: ReadSession) -> InspectionRead:
+@router.get(
+    "/{inspection_id}",
+    response_model=InspectionRead,
+    summary="One inspection with its hazards",
+    responses=problem_responses(401, 404, 422),
+)
+async def get_inspection(inspection_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession) -> InspectionRead:
     return await service.get_inspection(session, inspection_id, principal)
 
 
-@router.patch("/{inspection_id}", response_model=InspectionRead, summary="Change type, campaign or summary",
-              responses=problem_responses(401, 403, 404, 422))
-async def update_inspection(inspection_id: uuid.UUID, data: InspectionUpdate, principal: FieldPrincipal,
-                            session: WriteSession) -> InspectionRead:
+@router.patch(
+    "/{inspection_id}",
+    response_model=InspectionRead,
+    summary="Change type, campaign or summary",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def update_inspection(
+    inspection_id: uuid.UUID, data: InspectionUpdate, principal: FieldPrincipal, session: WriteSession
+) -> InspectionRead:
     return await service.update_inspection(session, inspection_id, data, principal)
 
 
-@router.post("/{inspection_id}/hazards", response_model=HazardRead, status_code=status.HTTP_201_CREATED,
-             summary="Add a finding to an inspection",
-             description="Same rules as hazards nested in the inspection; a client-chosen `id` replays (200).",
-             responses={200: {"model": HazardRead, "description": "replay of an earlier create"},
-                        **problem_responses(401, 403, 404, 409, 422)})
-async def add_hazard(inspection_id: uuid.UUID, data: HazardCreate, principal: FieldPrincipal,
-                     session: WriteSession, response: Response) -> HazardRead:
+@router.post(
+    "/{inspection_id}/hazards",
+    response_model=HazardRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a finding to an inspection",
+    description="Same rules as hazards nested in the inspection; a client-chosen `id` replays (200).",
+    responses={
+        200: {"model": HazardRead, "description": "replay of an earlier create"},
+        **problem_responses(401, 403, 404, 409, 422),
+    },
+)
+async def add_hazard(
+    inspection_id: uuid.UUID, data: HazardCreate, principal: FieldPrincipal, session: WriteSession, response: Response
+) -> HazardRead:
     hazard, tag, created = await service.add_hazard(session, inspection_id, data, principal)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/hazards/{hazard.id}"

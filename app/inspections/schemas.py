@@ -16,8 +16,11 @@ from app.hazards.schemas import HazardCreate, HazardRead
 from app.inspections.models import InspectionType
 from app.institutions.models import InstitutionKind
 
-Campaign = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                     Field(description="专项检查 campaign name", examples=["养老院反诈专项行动"])]
+Campaign = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Field(description="专项检查 campaign name", examples=["养老院反诈专项行动"]),
+]
 Summary = Annotated[str, StringConstraints(max_length=10_000), Field(examples=["检查消防设施、食品安全台账"])]
 
 
@@ -28,12 +31,15 @@ class InspectionCreate(StrictInput):
     type: InspectionType
     campaign: Campaign | None = None
     officer_ids: list[uuid.UUID] = Field(
-        min_length=2, max_length=20,
-        description="at least two distinct officers, each certified on inspected_on (行政处罚法 第42条)")
+        min_length=2,
+        max_length=20,
+        description="at least two distinct officers, each certified on inspected_on (行政处罚法 第42条)",
+    )
     summary: Summary | None = None
     plan_id: uuid.UUID | None = Field(default=None, description="the inspection plan it carries out (年度计划)")
-    hazards: list[HazardCreate] = Field(default_factory=list, max_length=200,
-                                        description="findings, created in the same transaction, in this order")
+    hazards: list[HazardCreate] = Field(
+        default_factory=list, max_length=200, description="findings, created in the same transaction, in this order"
+    )
     # Repeated officer or hazard ids are refused by the service, which names the repeated index in `loc`.
 
 

@@ -60,32 +60,48 @@ async def _check(session: AsyncSession, data: InspectionCreate, actor: Principal
     errors: list[FieldError] = []
     today = clock.today()
     if data.inspected_on > today:
-        errors.append(FieldError(loc=["body", "inspected_on"],
-                                 msg=f"{data.inspected_on.isoformat()} is in the future (today is {today})"))
+        errors.append(
+            FieldError(
+                loc=["body", "inspected_on"], msg=f"{data.inspected_on.isoformat()} is in the future (today is {today})"
+            )
+        )
     institution = await session.get(Institution, data.institution_id)
     if institution is None or not scoping.can_see(actor, institution.region_code):
-        errors.append(FieldError(loc=["body", "institution_id"],
-                                 msg=f"no institution {data.institution_id} in your region"))
+        errors.append(
+            FieldError(loc=["body", "institution_id"], msg=f"no institution {data.institution_id} in your region")
+        )
     elif institution.status == InstitutionStatus.closed:
-        errors.append(FieldError(loc=["body", "institution_id"],
-                                 msg=f"institution '{institution.name}' is closed and cannot be inspected"))
-    officers = {o.id: o for o in (await session.execute(
-        select(Officer).where(Officer.id.in_(data.officer_ids)))).scalars()}
+        errors.append(
+            FieldError(
+                loc=["body", "institution_id"],
+                msg=f"institution '{institution.name}' is closed and cannot be inspected",
+            )
+        )
+    officers = {
+        o.id: o for o in (await session.execute(select(Officer).where(Officer.id.in_(data.officer_ids)))).scalars()
+    }
     listed: set[uuid.UUID] = set()
     for i, officer_id in enumerate(data.officer_ids):
         if officer_id in listed:
-            errors.append(FieldError(loc=["body", "officer_ids", i],
-                                     msg=f"officer {officer_id} is listed twice; two distinct officers are needed"))
+            errors.append(
+                FieldError(
+                    loc=["body", "officer_ids", i],
+                    msg=f"officer {officer_id} is listed twice; two distinct officers are needed",
+                )
+            )
             continue
         listed.add(officer_id)
         officer = officers.get(officer_id)
         if officer is None or not scoping.can_see(actor, officer.region_code):
             errors.append(FieldError(loc=["body", "officer_ids", i], msg=f"no officer {officer_id} in your region"))
         elif (reason := officer.uncertified_reason(data.inspected_on)) is not None:
-            errors.append(FieldError(
-                loc=["body", "officer_ids", i],
-                msg=f"officer {officer.name} ({officer_id}) is not certified on "
-                    f"{data.inspected_on.isoformat()}: {reason}"))
+            errors.append(
+                FieldError(
+                    loc=["body", "officer_ids", i],
+                    msg=f"officer {officer.name} ({officer_id}) is not certified on "
+                    f"{data.inspected_on.isoformat()}: {reason}",
+                )
+            )
     errors.extend(hazards.due_on_errors(data.hazards, data.inspected_on, ["body", "hazards"]))
     if data.plan_id is not None:
         visible = institution if institution is not None and scoping.can_see(actor, institution.region_code) else None
@@ -99,15 +115,17 @@ async def _check(session: AsyncSession, data: InspectionCreate, actor: Principal
     return Checked(errors, institution, officers)
 
 
-async def _plan_errors(session: AsyncSession, data: InspectionCreate, institution: Institution | None,
-                       actor: Principal) -> list[FieldError]:
+async def _plan_errors(
+    session: AsyncSession, data: InspectionCreate, institution: Institution | None, actor: Principal
+) -> list[FieldError]:
     """A named plan exists in the caller's region and covers the institution (kind and region)."""
     plan = await session.get(Plan, data.plan_id)
     loc: list[str | int] = ["body", "plan_id"]
     if plan is None or not scoping.can_see(actor, plan.region_code):
         return [FieldError(loc=loc, msg=f"no plan {data.plan_id} in your region")]
-    if institution is not None and (institution.kind.value not in plan.kinds
-                                    or not scoping.within(plan.region_code, institution.region_code)):
+    if institution is not None and (
+        institution.kind.value not in plan.kinds or not scoping.within(plan.region_code, institution.region_code)
+    ):
         return [FieldError(loc=loc, msg=f"institution '{institution.name}' is not in the scope of plan '{plan.name}'")]
     return []
 
@@ -119,56 +137,85 @@ async def _ensure_hazard_ids_free(session: AsyncSession, data: InspectionCreate,
         # The same hazard of this same inspection was stored by a concurrent twin that committed after our
         # replay check: not a conflict; storing then fails on the inspection id and answers as a replay.
         if h.id is not None and h.id in taken and taken[h.id] != hazards.hazard_fingerprint(record_id, h):
-            raise Conflict(f"hazard id {h.id} is already used by another record",
-                           errors=[FieldError(loc=["body", "hazards", i, "id"], msg="id already used")])
+            raise Conflict(
+                f"hazard id {h.id} is already used by another record",
+                errors=[FieldError(loc=["body", "hazards", i, "id"], msg="id already used")],
+            )
 
 
-async def create_inspection(session: AsyncSession, data: InspectionCreate, actor: Principal
-                            ) -> tuple[InspectionRead, bool]:
+async def create_inspection(
+    session: AsyncSession, data: InspectionCreate, actor: Principal
+) -> tuple[InspectionRead, bool]:
     """Create (True) or replay (False) an inspection with its officers and hazards, in one transaction."""
     record_id = data.id or uuid.uuid4()
     fp = fingerprint(data)
-    if data.id is not None and await existing_or_conflict(session, Inspection, record_id, fp,
-                                                          "inspection") is not None:
+    if data.id is not None and await existing_or_conflict(session, Inspection, record_id, fp, "inspection") is not None:
         return await get_inspection(session, record_id, actor), False
     ensure_takes_part(actor, data.officer_ids)
     checked = await _check(session, data, actor)
     if checked.errors:
-        raise ValidationFailed("; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in checked.errors),
-                               errors=checked.errors)
+        raise ValidationFailed(
+            "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in checked.errors), errors=checked.errors
+        )
     await _ensure_hazard_ids_free(session, data, record_id)
     inspection = Inspection(
-        id=record_id, institution_id=data.institution_id, inspected_on=data.inspected_on, type=data.type,
-        campaign=data.campaign, summary=data.summary, plan_id=data.plan_id, created_by_id=actor.id,
-        created_by_name=actor.name, create_fingerprint=fp)
+        id=record_id,
+        institution_id=data.institution_id,
+        inspected_on=data.inspected_on,
+        type=data.type,
+        campaign=data.campaign,
+        summary=data.summary,
+        plan_id=data.plan_id,
+        created_by_id=actor.id,
+        created_by_name=actor.name,
+        create_fingerprint=fp,
+    )
     stored: list[Hazard] = []
 
     async def store() -> None:
         await insert_new(session, [inspection])
-        await insert_new(session, [InspectionOfficer(inspection_id=record_id, officer_id=oid, position=i)
-                                   for i, oid in enumerate(data.officer_ids)])
+        await insert_new(
+            session,
+            [
+                InspectionOfficer(inspection_id=record_id, officer_id=oid, position=i)
+                for i, oid in enumerate(data.officer_ids)
+            ],
+        )
         stored.extend(await hazards.add_hazards(session, record_id, data.inspected_on, data.hazards, 0, actor))
 
     if not await store_or_replay(session, Inspection, record_id, fp, "inspection", store):
         return await get_inspection(session, record_id, actor), False
     assert checked.institution is not None  # the rules passed
-    return _created_read(inspection, checked.institution, [checked.officers[oid] for oid in data.officer_ids],
-                         stored), True
+    return _created_read(
+        inspection, checked.institution, [checked.officers[oid] for oid in data.officer_ids], stored
+    ), True
 
 
-def _created_read(inspection: Inspection, institution: Institution, officers: list[Officer],
-                  stored: list[Hazard]) -> InspectionRead:
+def _created_read(
+    inspection: Inspection, institution: Institution, officers: list[Officer], stored: list[Hazard]
+) -> InspectionRead:
     """The answer to a create, from the rows just written and read by the rules: the same body a GET gives,
     without reading it back (saves a transaction and four statements per post)."""
     return InspectionRead(
-        id=inspection.id, institution_id=institution.id, institution_name=institution.name, kind=institution.kind,
-        region_code=institution.region_code, township=institution.township, inspected_on=inspection.inspected_on,
-        type=inspection.type, campaign=inspection.campaign, summary=inspection.summary, plan_id=inspection.plan_id,
-        officer_ids=[o.id for o in officers], hazards_count=len(stored), created_by=inspection.created_by_name,
-        created_at=inspection.created_at, updated_at=inspection.updated_at,
-        officers=[OfficerBrief(id=o.id, name=o.name, unit=o.unit, certificate_no=o.certificate_no)
-                  for o in officers],
-        hazards=[HazardRead.of(h, institution.id) for h in stored])
+        id=inspection.id,
+        institution_id=institution.id,
+        institution_name=institution.name,
+        kind=institution.kind,
+        region_code=institution.region_code,
+        township=institution.township,
+        inspected_on=inspection.inspected_on,
+        type=inspection.type,
+        campaign=inspection.campaign,
+        summary=inspection.summary,
+        plan_id=inspection.plan_id,
+        officer_ids=[o.id for o in officers],
+        hazards_count=len(stored),
+        created_by=inspection.created_by_name,
+        created_at=inspection.created_at,
+        updated_at=inspection.updated_at,
+        officers=[OfficerBrief(id=o.id, name=o.name, unit=o.unit, certificate_no=o.certificate_no) for o in officers],
+        hazards=[HazardRead.of(h, institution.id) for h in stored],
+    )
 
 
 async def get_inspection(session: AsyncSession, inspection_id: uuid.UUID, actor: Principal) -> InspectionRead:
@@ -178,8 +225,9 @@ async def get_inspection(session: AsyncSession, inspection_id: uuid.UUID, actor:
     return await inspection_read(session, inspection_id)
 
 
-async def update_inspection(session: AsyncSession, inspection_id: uuid.UUID, data: InspectionUpdate,
-                            actor: Principal) -> InspectionRead:
+async def update_inspection(
+    session: AsyncSession, inspection_id: uuid.UUID, data: InspectionUpdate, actor: Principal
+) -> InspectionRead:
     current = await get_inspection(session, inspection_id, actor)
     ensure_takes_part(actor, current.officer_ids)
     inspection = await session.get(Inspection, inspection_id)
@@ -190,8 +238,9 @@ async def update_inspection(session: AsyncSession, inspection_id: uuid.UUID, dat
     return await inspection_read(session, inspection_id)
 
 
-async def add_hazard(session: AsyncSession, inspection_id: uuid.UUID, data: HazardCreate, actor: Principal
-                     ) -> tuple[HazardRead, str, bool]:
+async def add_hazard(
+    session: AsyncSession, inspection_id: uuid.UUID, data: HazardCreate, actor: Principal
+) -> tuple[HazardRead, str, bool]:
     """Add a finding to an existing inspection (same rules as nested ones); replay by hazard id.
 
     The inspection row is locked while the new hazard's position is taken, so concurrent additions keep
@@ -207,13 +256,16 @@ async def add_hazard(session: AsyncSession, inspection_id: uuid.UUID, data: Haza
     inspection = await inspection_read(session, inspection_id)
     ensure_takes_part(actor, inspection.officer_ids)
     if data.due_on is not None and data.due_on < inspection.inspected_on:
-        raise ValidationFailed.field(["body", "due_on"], f"due_on {data.due_on.isoformat()} is before the "
-                                                         f"inspection date {inspection.inspected_on.isoformat()}")
+        raise ValidationFailed.field(
+            ["body", "due_on"],
+            f"due_on {data.due_on.isoformat()} is before the inspection date {inspection.inspected_on.isoformat()}",
+        )
     position = len(inspection.hazards)
 
     async def store() -> None:
-        await hazards.add_hazards(session, inspection_id, inspection.inspected_on, [data], position, actor,
-                                  ids=[record_id])
+        await hazards.add_hazards(
+            session, inspection_id, inspection.inspected_on, [data], position, actor, ids=[record_id]
+        )
 
     created = await store_or_replay(session, Hazard, record_id, fp, "hazard", store)
     read, tag = await hazards.get_hazard(session, record_id, actor)

@@ -45,6 +45,7 @@ class Institution(IdMixin, TimestampMixin, Base):
     contact_phone: Mapped[str | None] = mapped_column(String(40))
     operator_type: Mapped[OperatorType | None] = mapped_column(str_enum(OperatorType, "operator_type"))
     beds: Mapped[int | None]
-    status: Mapped[InstitutionStatus] = mapped_column(str_enum(InstitutionStatus, "institution_status"),
-                                                      default=InstitutionStatus.active)
+    status: Mapped[InstitutionStatus] = mapped_column(
+        str_enum(InstitutionStatus, "institution_status"), default=InstitutionStatus.active
+    )
     create_fingerprint: Mapped[str] = mapped_column(String(64))

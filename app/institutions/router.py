@@ -18,12 +18,19 @@ from app.institutions.schemas import InstitutionCreate, InstitutionRead, Institu
 router = APIRouter(prefix="/institutions", tags=["institutions"])
 
 
-@router.post("", response_model=InstitutionRead, status_code=status.HTTP_201_CREATED,
-             summary="Register an institution (机构)",
-             responses={200: {"model": InstitutionRead, "description": "replay of an earlier create"},
-                        **problem_responses(401, 403, 409, 413, 422)})
-async def create_institution(data: InstitutionCreate, principal: ManagerPrincipal, session: WriteSession,
-                             response: Response) -> InstitutionRead:
+@router.post(
+    "",
+    response_model=InstitutionRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Register an institution (机构)",
+    responses={
+        200: {"model": InstitutionRead, "description": "replay of an earlier create"},
+        **problem_responses(401, 403, 409, 413, 422),
+    },
+)
+async def create_institution(
+    data: InstitutionCreate, principal: ManagerPrincipal, session: WriteSession, response: Response
+) -> InstitutionRead:
     """Admins and supervisors, inside their region. A client-chosen `id` sent again with the same body
     answers 200 with the stored record; with a different body 409."""
     institution, created = await service.create_institution(session, data, principal)
@@ -32,8 +39,9 @@ async def create_institution(data: InstitutionCreate, principal: ManagerPrincipa
     return InstitutionRead.model_validate(institution)
 
 
-@router.get("", response_model=Page[InstitutionRead], summary="List institutions",
-            responses=problem_responses(401, 403, 422))
+@router.get(
+    "", response_model=Page[InstitutionRead], summary="List institutions", responses=problem_responses(401, 403, 422)
+)
 async def list_institutions(
     principal: CurrentPrincipal,
     session: ReadSession,
@@ -46,23 +54,32 @@ async def list_institutions(
     cursor: Cursor = None,
 ) -> Page[InstitutionRead]:
     """Ordered by name. Filters combine with AND; `region_code` narrows within the caller's region."""
-    filters = service.InstitutionFilters(kind=kind, region_code=region_code, township=township,
-                                         status=status_, q=q)
+    filters = service.InstitutionFilters(kind=kind, region_code=region_code, township=township, status=status_, q=q)
     items, next_cursor = await service.list_institutions(session, principal, filters, cursor, limit)
     return Page(items=[InstitutionRead.model_validate(i) for i in items], next_cursor=next_cursor)
 
 
-@router.get("/{institution_id}", response_model=InstitutionRead, summary="One institution",
-            responses=problem_responses(401, 404, 422))
-async def get_institution(institution_id: uuid.UUID, principal: CurrentPrincipal,
-                          session: ReadSession) -> InstitutionRead:
+@router.get(
+    "/{institution_id}",
+    response_model=InstitutionRead,
+    summary="One institution",
+    responses=problem_responses(401, 404, 422),
+)
+async def get_institution(
+    institution_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession
+) -> InstitutionRead:
     return InstitutionRead.model_validate(await service.get_institution(session, institution_id, principal))
 
 
-@router.patch("/{institution_id}", response_model=InstitutionRead, summary="Change an institution",
-              responses=problem_responses(401, 403, 404, 409, 422))
-async def update_institution(institution_id: uuid.UUID, data: InstitutionUpdate, principal: ManagerPrincipal,
-                             session: WriteSession) -> InstitutionRead:
+@router.patch(
+    "/{institution_id}",
+    response_model=InstitutionRead,
+    summary="Change an institution",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def update_institution(
+    institution_id: uuid.UUID, data: InstitutionUpdate, principal: ManagerPrincipal, session: WriteSession
+) -> InstitutionRead:
     """Only the fields sent change. Admins and supervisors, inside their region."""
     institution = await service.update_institution(session, institution_id, data, principal)
     return InstitutionRead.model_validate(institution)

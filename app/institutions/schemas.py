@@ -39,14 +39,20 @@ def validate_credit_code(value: str) -> str:
 CreditCode = Annotated[
     str,
     AfterValidator(validate_credit_code),
-    Field(description="统一社会信用代码: 18 characters, check character verified (GB 32100-2015)",
-          examples=["91500240MA5U000018"]),
+    Field(
+        description="统一社会信用代码: 18 characters, check character verified (GB 32100-2015)",
+        examples=["91500240MA5U000018"],
+    ),
 ]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+\-() ]{3,40}$")]
-Township = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100),
-                     Field(description="乡镇/街道", examples=["南宾街道"])]
-Category = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50),
-                     Field(description="e.g. 殡仪馆, 公墓, 骨灰堂, 养老院, 敬老院", examples=["敬老院"])]
+Township = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=100), Field(description="乡镇/街道", examples=["南宾街道"])
+]
+Category = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=50),
+    Field(description="e.g. 殡仪馆, 公墓, 骨灰堂, 养老院, 敬老院", examples=["敬老院"]),
+]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 Beds = Annotated[int, Field(ge=0, le=100_000, description="number of beds (养老机构)")]
 
@@ -69,9 +75,17 @@ class InstitutionCreate(StrictInput):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"name": "石柱县南宾街道敬老院", "kind": "elderly_care", "category": "敬老院",
-                          "region_code": "500240", "township": "南宾街道", "operator_type": "public",
-                          "beds": 120}]
+            "examples": [
+                {
+                    "name": "石柱县南宾街道敬老院",
+                    "kind": "elderly_care",
+                    "category": "敬老院",
+                    "region_code": "500240",
+                    "township": "南宾街道",
+                    "operator_type": "public",
+                    "beds": 120,
+                }
+            ]
         },
     )
 

@@ -39,18 +39,23 @@ async def _ensure_credit_code_free(session: AsyncSession, code: str | None, own_
         return
     holder = await session.scalar(select(Institution.id).where(Institution.credit_code == code))
     if holder is not None and holder != own_id:
-        raise Conflict(f"credit_code '{code}' is already registered to institution {holder}",
-                       errors=[FieldError(loc=["body", "credit_code"], msg="already taken")])
+        raise Conflict(
+            f"credit_code '{code}' is already registered to institution {holder}",
+            errors=[FieldError(loc=["body", "credit_code"], msg="already taken")],
+        )
 
 
-async def create_institution(session: AsyncSession, data: InstitutionCreate, actor: Principal
-                             ) -> tuple[Institution, bool]:
+async def create_institution(
+    session: AsyncSession, data: InstitutionCreate, actor: Principal
+) -> tuple[Institution, bool]:
     """Create (True) or replay (False) an institution."""
     scoping.ensure_writable(actor, data.region_code)
     record_id = data.id or uuid.uuid4()
     fp = fingerprint(data)
-    if data.id is not None and (found := await existing_or_conflict(
-            session, Institution, record_id, fp, "institution")) is not None:
+    if (
+        data.id is not None
+        and (found := await existing_or_conflict(session, Institution, record_id, fp, "institution")) is not None
+    ):
         return await get_institution(session, found.id, actor), False
     # `record_id` as the holder allowed: a simultaneous twin of this request may have committed since the
     # replay check above; the insert then fails on the id and commit_or_replay answers it as a replay.
@@ -60,8 +65,10 @@ async def create_institution(session: AsyncSession, data: InstitutionCreate, act
     try:
         created = await store_or_replay(session, Institution, record_id, fp, "institution")
     except IntegrityError as exc:  # a concurrent create took the credit code
-        raise Conflict("credit_code is already registered to another institution",
-                       errors=[FieldError(loc=["body", "credit_code"], msg="already taken")]) from exc
+        raise Conflict(
+            "credit_code is already registered to another institution",
+            errors=[FieldError(loc=["body", "credit_code"], msg="already taken")],
+        ) from exc
     if not created:
         return await get_institution(session, record_id, actor), False
     return institution, True
@@ -71,8 +78,9 @@ async def get_institution(session: AsyncSession, institution_id: uuid.UUID, acto
     return await scoping.get_visible(session, Institution, institution_id, actor, "institution")
 
 
-async def list_institutions(session: AsyncSession, actor: Principal, filters: InstitutionFilters,
-                            cursor: str | None, limit: int) -> tuple[list[Institution], str | None]:
+async def list_institutions(
+    session: AsyncSession, actor: Principal, filters: InstitutionFilters, cursor: str | None, limit: int
+) -> tuple[list[Institution], str | None]:
     """Ordered by name, then id (stable under inserts)."""
     stmt = scoping.scoped(select(Institution), Institution.region_code, actor, filters.region_code)
     if filters.kind is not None:
@@ -88,8 +96,9 @@ async def list_institutions(session: AsyncSession, actor: Principal, filters: In
     return page_of(rows, limit, lambda i: [i.name, i.id])
 
 
-async def update_institution(session: AsyncSession, institution_id: uuid.UUID, data: InstitutionUpdate,
-                             actor: Principal) -> Institution:
+async def update_institution(
+    session: AsyncSession, institution_id: uuid.UUID, data: InstitutionUpdate, actor: Principal
+) -> Institution:
     institution = await get_institution(session, institution_id, actor)
     changes = data.model_dump(exclude_unset=True)
     if "region_code" in changes:

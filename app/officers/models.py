@@ -42,7 +42,8 @@ class Officer(IdMixin, TimestampMixin, Base):
     certificate_issued_on: Mapped[date | None]
     certificate_expires_on: Mapped[date | None]
     certificate_status: Mapped[CertificateStatus] = mapped_column(
-        str_enum(CertificateStatus, "certificate_status"), default=CertificateStatus.valid)
+        str_enum(CertificateStatus, "certificate_status"), default=CertificateStatus.valid
+    )
     create_fingerprint: Mapped[str] = mapped_column(String(64))
 
     def certified_on(self, day: date) -> bool:
@@ -93,7 +94,8 @@ class OfficerConflict(Base):
     __tablename__ = "officer_conflicts"
 
     officer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), primary_key=True)
-    institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"),
-                                                      primary_key=True)
+    institution_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("institutions.id", ondelete="CASCADE"), primary_key=True
+    )
     reason: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime]

@@ -12,12 +12,19 @@ from app.core import clock
 from app.core.schemas import ReadModel, RegionCode, StrictInput, refuse_null
 from app.officers.models import CertificateStatus, Officer
 
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-                       Field(examples=["谭明"])]
-Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-                 Field(description="the officer's unit (e.g. 殡葬事务中心, 社会福利中心)", examples=["殡葬事务中心"])]
-CertificateNo = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
-                          Field(description="执法证号, unique", examples=["渝执法500240001"])]
+PersonName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Field(examples=["谭明"])
+]
+Unit = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(description="the officer's unit (e.g. 殡葬事务中心, 社会福利中心)", examples=["殡葬事务中心"]),
+]
+CertificateNo = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
+    Field(description="执法证号, unique", examples=["渝执法500240001"]),
+]
 
 
 def _check_dates(expires: date | None, info: ValidationInfo) -> date | None:
@@ -72,19 +79,33 @@ class OfficerRead(ReadModel):
 
     @classmethod
     def of(cls, officer: Officer) -> OfficerRead:
-        return cls.model_validate({**{k: getattr(officer, k) for k in _FIELDS},
-                                   "certified": officer.certified_on(clock.today())})
+        return cls.model_validate(
+            {**{k: getattr(officer, k) for k in _FIELDS}, "certified": officer.certified_on(clock.today())}
+        )
 
 
-_FIELDS = ("id", "name", "unit", "region_code", "certificate_no", "certificate_issued_on",
-           "certificate_expires_on", "certificate_status", "created_at", "updated_at")
+_FIELDS = (
+    "id",
+    "name",
+    "unit",
+    "region_code",
+    "certificate_no",
+    "certificate_issued_on",
+    "certificate_expires_on",
+    "certificate_status",
+    "created_at",
+    "updated_at",
+)
 
 
 class TrainingCreate(StrictInput):
     held_on: date
     hours: float = Field(gt=0, le=1000, description="hours attended, > 0", examples=[4])
-    topic: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                     Field(examples=["《行政处罚法》专题培训"])]
+    topic: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+        Field(examples=["《行政处罚法》专题培训"]),
+    ]
 
 
 class TrainingRead(ReadModel):
@@ -98,9 +119,11 @@ class TrainingRead(ReadModel):
 
 class ConflictCreate(StrictInput):
     institution_id: uuid.UUID
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
-                      Field(description="why the officer must not inspect it (回避事由)",
-                            examples=["近亲属任该院院长"])]
+    reason: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+        Field(description="why the officer must not inspect it (回避事由)", examples=["近亲属任该院院长"]),
+    ]
 
 
 class ConflictRead(ReadModel):

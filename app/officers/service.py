@@ -36,8 +36,10 @@ class OfficerFilters:
 
 
 def _certificate_taken(code: str) -> Conflict:
-    return Conflict(f"certificate_no '{code}' is already held by another officer",
-                    errors=[FieldError(loc=["body", "certificate_no"], msg="already taken")])
+    return Conflict(
+        f"certificate_no '{code}' is already held by another officer",
+        errors=[FieldError(loc=["body", "certificate_no"], msg="already taken")],
+    )
 
 
 async def _ensure_certificate_free(session: AsyncSession, code: str | None, own_id: uuid.UUID | None) -> None:
@@ -53,8 +55,10 @@ async def create_officer(session: AsyncSession, data: OfficerCreate, actor: Prin
     scoping.ensure_writable(actor, data.region_code)
     record_id = data.id or uuid.uuid4()
     fp = fingerprint(data)
-    if data.id is not None and (found := await existing_or_conflict(
-            session, Officer, record_id, fp, "officer")) is not None:
+    if (
+        data.id is not None
+        and (found := await existing_or_conflict(session, Officer, record_id, fp, "officer")) is not None
+    ):
         return await get_officer(session, found.id, actor), False
     # `record_id` as the holder allowed: a simultaneous twin of this request may have committed since the
     # replay check above; the insert then fails on the id and is answered as a replay.
@@ -74,8 +78,9 @@ async def get_officer(session: AsyncSession, officer_id: uuid.UUID, actor: Princ
     return await scoping.get_visible(session, Officer, officer_id, actor, "officer")
 
 
-async def list_officers(session: AsyncSession, actor: Principal, filters: OfficerFilters, cursor: str | None,
-                        limit: int) -> tuple[list[Officer], str | None]:
+async def list_officers(
+    session: AsyncSession, actor: Principal, filters: OfficerFilters, cursor: str | None, limit: int
+) -> tuple[list[Officer], str | None]:
     """Ordered by name, then id."""
     stmt = scoping.scoped(select(Officer), Officer.region_code, actor, filters.region_code)
     if filters.unit:
@@ -89,8 +94,9 @@ async def list_officers(session: AsyncSession, actor: Principal, filters: Office
     return page_of(rows, limit, lambda o: [o.name, o.id])
 
 
-async def update_officer(session: AsyncSession, officer_id: uuid.UUID, data: OfficerUpdate,
-                         actor: Principal) -> Officer:
+async def update_officer(
+    session: AsyncSession, officer_id: uuid.UUID, data: OfficerUpdate, actor: Principal
+) -> Officer:
     officer = await get_officer(session, officer_id, actor)
     changes = data.model_dump(exclude_unset=True)
     if "region_code" in changes:
@@ -100,16 +106,18 @@ async def update_officer(session: AsyncSession, officer_id: uuid.UUID, data: Off
     issued = changes.get("certificate_issued_on", officer.certificate_issued_on)
     expires = changes.get("certificate_expires_on", officer.certificate_expires_on)
     if issued is not None and expires is not None and expires < issued:
-        raise ValidationFailed.field(["body", "certificate_expires_on"],
-                                     f"must not be before certificate_issued_on ({issued.isoformat()})")
+        raise ValidationFailed.field(
+            ["body", "certificate_expires_on"], f"must not be before certificate_issued_on ({issued.isoformat()})"
+        )
     for name, value in changes.items():
         setattr(officer, name, value)
     await session.commit()
     return officer
 
 
-async def add_training(session: AsyncSession, officer_id: uuid.UUID, data: TrainingCreate,
-                       actor: Principal) -> Training:
+async def add_training(
+    session: AsyncSession, officer_id: uuid.UUID, data: TrainingCreate, actor: Principal
+) -> Training:
     officer = await get_officer(session, officer_id, actor)
     if data.held_on > clock.today():
         raise ValidationFailed.field(["body", "held_on"], "a training cannot be recorded before it is held")
@@ -119,20 +127,25 @@ async def add_training(session: AsyncSession, officer_id: uuid.UUID, data: Train
     return training
 
 
-async def list_trainings(session: AsyncSession, officer_id: uuid.UUID, actor: Principal, cursor: str | None,
-                         limit: int) -> tuple[list[Training], str | None]:
+async def list_trainings(
+    session: AsyncSession, officer_id: uuid.UUID, actor: Principal, cursor: str | None, limit: int
+) -> tuple[list[Training], str | None]:
     """Oldest first."""
     await get_officer(session, officer_id, actor)
-    stmt = paginate(select(Training).where(Training.officer_id == officer_id),
-                    [Training.held_on, Training.id], cursor, limit, parse=[date, uuid.UUID])
+    stmt = paginate(
+        select(Training).where(Training.officer_id == officer_id),
+        [Training.held_on, Training.id],
+        cursor,
+        limit,
+        parse=[date, uuid.UUID],
+    )
     rows = (await session.execute(stmt)).scalars().all()
     return page_of(rows, limit, lambda t: [t.held_on, t.id])
 
 
-
-
-async def add_conflict(session: AsyncSession, officer_id: uuid.UUID, data: ConflictCreate,
-                       actor: Principal) -> tuple[ConflictRead, bool]:
+async def add_conflict(
+    session: AsyncSession, officer_id: uuid.UUID, data: ConflictCreate, actor: Principal
+) -> tuple[ConflictRead, bool]:
     """Declare a conflict (回避); declaring the same pair again answers the stored one (False)."""
     officer = await get_officer(session, officer_id, actor)
     institution = await session.get(Institution, data.institution_id)
@@ -140,27 +153,44 @@ async def add_conflict(session: AsyncSession, officer_id: uuid.UUID, data: Confl
         raise ValidationFailed.field(["body", "institution_id"], f"no institution {data.institution_id} in your region")
     existing = await session.get(OfficerConflict, (officer.id, institution.id))
     if existing is None:
-        existing = OfficerConflict(officer_id=officer.id, institution_id=institution.id, reason=data.reason,
-                                   created_at=clock.now())
+        existing = OfficerConflict(
+            officer_id=officer.id, institution_id=institution.id, reason=data.reason, created_at=clock.now()
+        )
         session.add(existing)
         await session.commit()
         created = True
     else:
         created = False
-    return ConflictRead(officer_id=officer.id, institution_id=institution.id, institution_name=institution.name,
-                        reason=existing.reason, created_at=existing.created_at), created
+    return ConflictRead(
+        officer_id=officer.id,
+        institution_id=institution.id,
+        institution_name=institution.name,
+        reason=existing.reason,
+        created_at=existing.created_at,
+    ), created
 
 
-async def list_conflicts(session: AsyncSession, officer_id: uuid.UUID, actor: Principal, cursor: str | None,
-                         limit: int) -> tuple[list[ConflictRead], str | None]:
+async def list_conflicts(
+    session: AsyncSession, officer_id: uuid.UUID, actor: Principal, cursor: str | None, limit: int
+) -> tuple[list[ConflictRead], str | None]:
     await get_officer(session, officer_id, actor)
-    stmt = paginate(select(OfficerConflict.officer_id, OfficerConflict.institution_id,
-                           Institution.name.label("institution_name"), OfficerConflict.reason,
-                           OfficerConflict.created_at)
-                    .join(Institution, Institution.id == OfficerConflict.institution_id)
-                    .where(OfficerConflict.officer_id == officer_id,
-                           scoping.region_clause(Institution.region_code, actor.region_code)),
-                    [OfficerConflict.institution_id], cursor, limit, parse=[uuid.UUID])
+    stmt = paginate(
+        select(
+            OfficerConflict.officer_id,
+            OfficerConflict.institution_id,
+            Institution.name.label("institution_name"),
+            OfficerConflict.reason,
+            OfficerConflict.created_at,
+        )
+        .join(Institution, Institution.id == OfficerConflict.institution_id)
+        .where(
+            OfficerConflict.officer_id == officer_id, scoping.region_clause(Institution.region_code, actor.region_code)
+        ),
+        [OfficerConflict.institution_id],
+        cursor,
+        limit,
+        parse=[uuid.UUID],
+    )
     rows = (await session.execute(stmt)).all()
     page, next_cursor = page_of(rows, limit, lambda r: [r.institution_id])
     return [ConflictRead.model_validate(r._mapping) for r in page], next_cursor

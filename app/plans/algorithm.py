@@ -72,8 +72,9 @@ def draw(seed: str, candidates: Candidates, params: Parameters) -> list[Assignme
     officers = candidates["officers"]
     # Teams are formed for the most constrained institutions first (fewest officers free of conflict), so a
     # recusal list does not leave an institution without a team that another order would have given it.
-    order = sorted(range(len(drawn)), key=lambda k: (
-        sum((o["id"], drawn[k]["id"]) not in conflicts for o in officers), k))
+    order = sorted(
+        range(len(drawn)), key=lambda k: (sum((o["id"], drawn[k]["id"]) not in conflicts for o in officers), k)
+    )
     load: Counter[str] = Counter()
     limit = params["max_teams_per_officer"]
     teams: dict[int, list[str]] = {}

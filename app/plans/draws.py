@@ -34,54 +34,94 @@ from app.plans.service import get_plan, in_scope
 
 
 async def _candidates(session: AsyncSession, plan: Plan, data: DrawCreate) -> algorithm.Candidates:
-    institutions = (await session.execute(
-        select(Institution.id, Institution.name, Institution.township, Institution.region_code)
-        .where(in_scope(plan)).order_by(Institution.id))).all()
-    officers = (await session.execute(
-        select(Officer.id, Officer.name, Officer.unit, Officer.certificate_no)
-        .where(scoping.region_clause(Officer.region_code, plan.region_code), certified_on(data.planned_on))
-        .order_by(Officer.id))).all()
-    conflicts = (await session.execute(
-        select(OfficerConflict.officer_id, OfficerConflict.institution_id)
-        .where(OfficerConflict.officer_id.in_([o.id for o in officers]),
-               OfficerConflict.institution_id.in_([i.id for i in institutions]))
-        .order_by(OfficerConflict.officer_id, OfficerConflict.institution_id))).all()
+    institutions = (
+        await session.execute(
+            select(Institution.id, Institution.name, Institution.township, Institution.region_code)
+            .where(in_scope(plan))
+            .order_by(Institution.id)
+        )
+    ).all()
+    officers = (
+        await session.execute(
+            select(Officer.id, Officer.name, Officer.unit, Officer.certificate_no)
+            .where(scoping.region_clause(Officer.region_code, plan.region_code), certified_on(data.planned_on))
+            .order_by(Officer.id)
+        )
+    ).all()
+    conflicts = (
+        await session.execute(
+            select(OfficerConflict.officer_id, OfficerConflict.institution_id)
+            .where(
+                OfficerConflict.officer_id.in_([o.id for o in officers]),
+                OfficerConflict.institution_id.in_([i.id for i in institutions]),
+            )
+            .order_by(OfficerConflict.officer_id, OfficerConflict.institution_id)
+        )
+    ).all()
     return {
-        "institutions": [{"id": str(i.id), "name": i.name, "township": i.township, "region_code": i.region_code}
-                         for i in institutions],
-        "officers": [{"id": str(o.id), "name": o.name, "unit": o.unit, "certificate_no": o.certificate_no}
-                     for o in officers],
+        "institutions": [
+            {"id": str(i.id), "name": i.name, "township": i.township, "region_code": i.region_code}
+            for i in institutions
+        ],
+        "officers": [
+            {"id": str(o.id), "name": o.name, "unit": o.unit, "certificate_no": o.certificate_no} for o in officers
+        ],
         "conflicts": [[str(c.officer_id), str(c.institution_id)] for c in conflicts],
     }
 
 
 def _signed_payload(draw: Draw) -> dict[str, Any]:
-    return {"id": str(draw.id), "plan_id": str(draw.plan_id), "planned_on": draw.planned_on.isoformat(),
-            "seed": draw.seed, "algorithm": draw.algorithm, "parameters": draw.parameters,
-            "candidates": draw.candidates, "result": draw.result, "reason": draw.reason,
-            "replaces_draw_id": str(draw.replaces_draw_id) if draw.replaces_draw_id else None}
+    return {
+        "id": str(draw.id),
+        "plan_id": str(draw.plan_id),
+        "planned_on": draw.planned_on.isoformat(),
+        "seed": draw.seed,
+        "algorithm": draw.algorithm,
+        "parameters": draw.parameters,
+        "candidates": draw.candidates,
+        "result": draw.result,
+        "reason": draw.reason,
+        "replaces_draw_id": str(draw.replaces_draw_id) if draw.replaces_draw_id else None,
+    }
 
 
 def draw_read(draw: Draw) -> DrawRead:
     institutions = {i["id"]: i["name"] for i in draw.candidates["institutions"]}
     officers = {o["id"]: o["name"] for o in draw.candidates["officers"]}
-    teams = [TeamRead(institution_id=uuid.UUID(a["institution_id"]),
-                      institution_name=institutions.get(a["institution_id"], "?"),
-                      officer_ids=[uuid.UUID(o) for o in a["officer_ids"]],
-                      officer_names=[officers.get(o, "?") for o in a["officer_ids"]]) for a in draw.result]
-    return DrawRead(id=draw.id, plan_id=draw.plan_id, planned_on=draw.planned_on, seed=draw.seed,
-                    algorithm=draw.algorithm, parameters=draw.parameters,
-                    candidate_institutions=len(institutions), candidate_officers=len(officers), teams=teams,
-                    reason=draw.reason, replaces_draw_id=draw.replaces_draw_id,
-                    created_by_name=draw.created_by_name, created_at=draw.created_at)
+    teams = [
+        TeamRead(
+            institution_id=uuid.UUID(a["institution_id"]),
+            institution_name=institutions.get(a["institution_id"], "?"),
+            officer_ids=[uuid.UUID(o) for o in a["officer_ids"]],
+            officer_names=[officers.get(o, "?") for o in a["officer_ids"]],
+        )
+        for a in draw.result
+    ]
+    return DrawRead(
+        id=draw.id,
+        plan_id=draw.plan_id,
+        planned_on=draw.planned_on,
+        seed=draw.seed,
+        algorithm=draw.algorithm,
+        parameters=draw.parameters,
+        candidate_institutions=len(institutions),
+        candidate_officers=len(officers),
+        teams=teams,
+        reason=draw.reason,
+        replaces_draw_id=draw.replaces_draw_id,
+        created_by_name=draw.created_by_name,
+        created_at=draw.created_at,
+    )
 
 
-async def make_draw(session: AsyncSession, plan_id: uuid.UUID, data: DrawCreate, actor: Principal,
-                    secret: str) -> DrawRead:
+async def make_draw(
+    session: AsyncSession, plan_id: uuid.UUID, data: DrawCreate, actor: Principal, secret: str
+) -> DrawRead:
     plan = await get_plan(session, plan_id, actor)
     scoping.ensure_writable(actor, plan.region_code)
-    previous = await session.scalar(select(Draw.id).where(Draw.plan_id == plan.id)
-                                    .order_by(Draw.created_at.desc(), Draw.id.desc()).limit(1))
+    previous = await session.scalar(
+        select(Draw.id).where(Draw.plan_id == plan.id).order_by(Draw.created_at.desc(), Draw.id.desc()).limit(1)
+    )
     if previous is not None and not data.reason:
         raise ValidationFailed.field(["body", "reason"], "this plan already has a draw: a redraw needs a reason")
     candidates = await _candidates(session, plan, data)
@@ -89,18 +129,34 @@ async def make_draw(session: AsyncSession, plan_id: uuid.UUID, data: DrawCreate,
     count = data.count if data.count is not None else math.ceil((data.ratio or 0) * available)
     if count > available:
         raise ValidationFailed.field(["body", "count"], f"only {available} institutions are in the plan's scope")
-    params: algorithm.Parameters = {"count": count, "team_size": data.team_size,
-                                    "max_teams_per_officer": data.max_teams_per_officer}
+    params: algorithm.Parameters = {
+        "count": count,
+        "team_size": data.team_size,
+        "max_teams_per_officer": data.max_teams_per_officer,
+    }
     seed = data.seed or secrets.token_hex(32)
     try:
         result = algorithm.draw(seed, candidates, params)
     except algorithm.NotEnoughOfficers as exc:
-        raise ValidationFailed.field(["body", "team_size"], f"{exc} (certified on {data.planned_on.isoformat()}, "
-                                     "not in conflict, under max_teams_per_officer)") from exc
-    draw = Draw(id=uuid.uuid4(), plan_id=plan.id, planned_on=data.planned_on, seed=seed,
-                algorithm=algorithm.ALGORITHM, parameters=dict(params), candidates=dict(candidates),
-                result=list(result), reason=data.reason, replaces_draw_id=previous,
-                created_by_name=actor.name, created_at=clock.now(), signature="")
+        raise ValidationFailed.field(
+            ["body", "team_size"],
+            f"{exc} (certified on {data.planned_on.isoformat()}, not in conflict, under max_teams_per_officer)",
+        ) from exc
+    draw = Draw(
+        id=uuid.uuid4(),
+        plan_id=plan.id,
+        planned_on=data.planned_on,
+        seed=seed,
+        algorithm=algorithm.ALGORITHM,
+        parameters=dict(params),
+        candidates=dict(candidates),
+        result=list(result),
+        reason=data.reason,
+        replaces_draw_id=previous,
+        created_by_name=actor.name,
+        created_at=clock.now(),
+        signature="",
+    )
     draw.signature = algorithm.sign(secret, _signed_payload(draw))
     session.add(draw)
     await session.commit()
@@ -115,12 +171,18 @@ async def get_draw(session: AsyncSession, plan_id: uuid.UUID, draw_id: uuid.UUID
     return draw
 
 
-async def list_draws(session: AsyncSession, plan_id: uuid.UUID, actor: Principal, cursor: str | None,
-                     limit: int) -> tuple[list[DrawRead], str | None]:
+async def list_draws(
+    session: AsyncSession, plan_id: uuid.UUID, actor: Principal, cursor: str | None, limit: int
+) -> tuple[list[DrawRead], str | None]:
     """Oldest first."""
     await get_plan(session, plan_id, actor)
-    stmt = paginate(select(Draw).where(Draw.plan_id == plan_id), [Draw.created_at, Draw.id], cursor, limit,
-                    parse=[datetime, uuid.UUID])
+    stmt = paginate(
+        select(Draw).where(Draw.plan_id == plan_id),
+        [Draw.created_at, Draw.id],
+        cursor,
+        limit,
+        parse=[datetime, uuid.UUID],
+    )
     rows = (await session.execute(stmt)).scalars().all()
     page, next_cursor = page_of(rows, limit, lambda d: [d.created_at, d.id])
     return [draw_read(d) for d in page], next_cursor
@@ -133,5 +195,10 @@ def verify(draw: Draw, secret: str) -> DrawVerification:
     except (algorithm.NotEnoughOfficers, KeyError, TypeError, ValueError):
         result_matches = False
     signature_matches = secrets.compare_digest(algorithm.sign(secret, _signed_payload(draw)), draw.signature)
-    return DrawVerification(draw_id=draw.id, algorithm=draw.algorithm, valid=result_matches and signature_matches,
-                            result_matches=result_matches, signature_matches=signature_matches)
+    return DrawVerification(
+        draw_id=draw.id,
+        algorithm=draw.algorithm,
+        valid=result_matches and signature_matches,
+        result_matches=result_matches,
+        signature_matches=signature_matches,
+    )

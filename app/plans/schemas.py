@@ -25,8 +25,9 @@ class PlanCreate(StrictInput):
     campaign: Campaign | None = Field(default=None, description="the special campaign's name")
     period_from: date
     period_to: date
-    required_inspections: int = Field(default=1, ge=1, le=52,
-                                       description="inspections each institution needs in the period (4 = quarterly)")
+    required_inspections: int = Field(
+        default=1, ge=1, le=52, description="inspections each institution needs in the period (4 = quarterly)"
+    )
 
     @field_validator("kinds")
     @classmethod
@@ -116,9 +117,11 @@ class DrawCreate(StrictInput):
     team_size: int = Field(default=2, ge=2, le=5, description="officers per team (at least two, 行政处罚法 第42条)")
     max_teams_per_officer: int = Field(default=2, ge=1, le=100)
     seed: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,64}$")] | None = Field(
-        default=None, description="hex seed (e.g. drawn in public); the server picks 256 random bits if omitted")
+        default=None, description="hex seed (e.g. drawn in public); the server picks 256 random bits if omitted"
+    )
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] | None = Field(
-        default=None, description="required for a redraw (when the plan already has a draw)")
+        default=None, description="required for a redraw (when the plan already has a draw)"
+    )
 
     @model_validator(mode="after")
     def _count_or_ratio(self) -> Self:

@@ -29,21 +29,30 @@ async def rate_limited(request: Request) -> None:
     client = request.client.host if request.client else "unknown"
     wait = limiter_for(request).hit(client)
     if wait is not None:
-        raise TooManyRequests(f"too many requests to the public endpoints; retry in {wait} s",
-                              headers={"Retry-After": str(wait)})
+        raise TooManyRequests(
+            f"too many requests to the public endpoints; retry in {wait} s", headers={"Retry-After": str(wait)}
+        )
 
 
 router = APIRouter(prefix="/public", tags=["public (一公开)"], dependencies=[Depends(rate_limited)])
 
 
-@router.get("/draws/{draw_id}", response_model=PublicDraw, summary="A published random draw (public)",
-            responses=problem_responses(404, 422, 429))
+@router.get(
+    "/draws/{draw_id}",
+    response_model=PublicDraw,
+    summary="A published random draw (public)",
+    responses=problem_responses(404, 422, 429),
+)
 async def public_draw(draw_id: uuid.UUID, session: ReadSession) -> PublicDraw:
     return await queries.public_draw(session, draw_id)
 
 
-@router.get("/inspections", response_model=Page[PublicInspection],
-            summary="Published inspections of a region and year (public)", responses=problem_responses(422, 429))
+@router.get(
+    "/inspections",
+    response_model=Page[PublicInspection],
+    summary="Published inspections of a region and year (public)",
+    responses=problem_responses(422, 429),
+)
 async def public_inspections(
     session: ReadSession,
     year: Annotated[int, Query(ge=2000, le=2100)],

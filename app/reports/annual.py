@@ -96,8 +96,16 @@ def _body_paragraph(doc: DocxDocument, text: str, *, indent: bool = True, font: 
     _font(p.add_run(text), font, 16)
 
 
-TABLE_HEADINGS = ("机构类型", "检查机构(家)", "检查(次)", "排查隐患(起)", "整改(起)", "整改率", "重大隐患(起)",
-                  "逾期未改(起)")
+TABLE_HEADINGS = (
+    "机构类型",
+    "检查机构(家)",
+    "检查(次)",
+    "排查隐患(起)",
+    "整改(起)",
+    "整改率",
+    "重大隐患(起)",
+    "逾期未改(起)",
+)
 
 
 def annual_docx(summary: SummaryRead, wording: Wording, year: int) -> bytes:
@@ -127,8 +135,16 @@ def annual_docx(summary: SummaryRead, wording: Wording, year: int) -> bytes:
         _font(cell.paragraphs[0].add_run(heading), HEADING_FONT, 10.5)
     for kind, label in ((InstitutionKind.funeral, "殡葬机构"), (InstitutionKind.elderly_care, "养老机构")):
         k = _kind(summary, kind)
-        values = (label, k.institutions_inspected, k.inspections, k.hazards_found, k.hazards_rectified,
-                  format_rate(k.hazards_rectified, k.hazards_found), k.major_hazards, k.hazards_overdue)
+        values = (
+            label,
+            k.institutions_inspected,
+            k.inspections,
+            k.hazards_found,
+            k.hazards_rectified,
+            format_rate(k.hazards_rectified, k.hazards_found),
+            k.major_hazards,
+            k.hazards_overdue,
+        )
         for cell, value in zip(table.add_row().cells, values, strict=True):
             _font(cell.paragraphs[0].add_run(str(value)), BODY_FONT, 10.5)
     _body_paragraph(doc, f"持证执法人员{summary.officers_certified}人(截至{summary.as_of.isoformat()})。")

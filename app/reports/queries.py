@@ -45,9 +45,16 @@ from app.institutions.models import Institution, InstitutionStatus
 from app.officers.models import Officer, certified_on
 from app.reports.schemas import GroupBy
 
-COUNTERS = ("institutions_total", "institutions_inspected", "inspections", "institutions_covered", "hazards_found",
-            "hazards_rectified",
-            "hazards_overdue", "major_hazards")
+COUNTERS = (
+    "institutions_total",
+    "institutions_inspected",
+    "inspections",
+    "institutions_covered",
+    "hazards_found",
+    "hazards_rectified",
+    "hazards_overdue",
+    "major_hazards",
+)
 # Groupings that say nothing about institutions or inspections (their counters are null, not 0).
 HAZARD_ONLY = frozenset({GroupBy.category, GroupBy.severity})
 NO_INSTITUTION_TOTAL = HAZARD_ONLY | {GroupBy.month}
@@ -63,8 +70,13 @@ class Period:
     def params(self) -> dict[str, Any]:
         """Values of the statements' bind parameters (an open region bound has none)."""
         lower, upper = region_bounds(self.region_prefix)
-        values = {"date_from": self.date_from, "date_to": self.date_to, "as_of": self.as_of,
-                  "region_lower": lower, "region_upper": upper}
+        values = {
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "as_of": self.as_of,
+            "region_lower": lower,
+            "region_upper": upper,
+        }
         return {k: v for k, v in values.items() if v is not None}
 
     def shape(self) -> tuple[bool, bool]:
@@ -89,8 +101,11 @@ def _const(value: str) -> ColumnElement[str]:
 
 def _in_region(column: ColumnLike, shape: tuple[bool, bool]) -> ColumnElement[bool]:
     has_lower, has_upper = shape
-    return bounded(column, bindparam("region_lower", type_=String(), literal_execute=True) if has_lower else None,
-                   bindparam("region_upper", type_=String(), literal_execute=True) if has_upper else None)
+    return bounded(
+        column,
+        bindparam("region_lower", type_=String(), literal_execute=True) if has_lower else None,
+        bindparam("region_upper", type_=String(), literal_execute=True) if has_upper else None,
+    )
 
 
 def _month(column: Any, dialect: str) -> ColumnElement[str]:
@@ -138,43 +153,60 @@ def _counters_template(group_by: GroupBy, dialect: str, shape: tuple[bool, bool]
     if (keys := _keys(group_by, "institutions", dialect)) is not None:
         key, label = keys
         parts.append(
-            select(key.label("key"), label.label("label"),
-                   func.count().filter(not_closed).label("institutions_total"),
-                   *_zeros(*COUNTERS[1:]))
-            .where(in_region).group_by(key, label))
+            select(
+                key.label("key"),
+                label.label("label"),
+                func.count().filter(not_closed).label("institutions_total"),
+                *_zeros(*COUNTERS[1:]),
+            )
+            .where(in_region)
+            .group_by(key, label)
+        )
     if (keys := _keys(group_by, "inspections", dialect)) is not None:
         key, label = keys
         parts.append(
-            select(key.label("key"), label.label("label"), *_zeros("institutions_total"),
-                   func.count(Inspection.institution_id.distinct()).label("institutions_inspected"),
-                   func.count().label("inspections"),
-                   func.count(case((not_closed, Inspection.institution_id))
-                              .distinct()).label("institutions_covered"),
-                   *_zeros(*COUNTERS[4:]))
+            select(
+                key.label("key"),
+                label.label("label"),
+                *_zeros("institutions_total"),
+                func.count(Inspection.institution_id.distinct()).label("institutions_inspected"),
+                func.count().label("inspections"),
+                func.count(case((not_closed, Inspection.institution_id)).distinct()).label("institutions_covered"),
+                *_zeros(*COUNTERS[4:]),
+            )
             .join(Institution, Institution.id == Inspection.institution_id)
             .where(in_region, Inspection.inspected_on.between(_FROM, _TO))
-            .group_by(key, label))
+            .group_by(key, label)
+        )
     hazard_keys = _keys(group_by, "hazards", dialect)
     assert hazard_keys is not None  # every grouping applies to hazards
     key, label = hazard_keys
-    rectified = and_(Hazard.status.in_([_const(HazardStatus.rectified), _const(HazardStatus.verified)]),
-                     Hazard.rectified_on <= _AS_OF)
+    rectified = and_(
+        Hazard.status.in_([_const(HazardStatus.rectified), _const(HazardStatus.verified)]),
+        Hazard.rectified_on <= _AS_OF,
+    )
     not_rectified = or_(Hazard.rectified_on.is_(None), not_(rectified))
     parts.append(
-        select(key.label("key"), label.label("label"), *_zeros(*COUNTERS[:4]),
-               func.count().label("hazards_found"),
-               func.count().filter(rectified).label("hazards_rectified"),
-               func.count().filter(and_(not_rectified, Hazard.due_on < _AS_OF)).label("hazards_overdue"),
-               func.count().filter(Hazard.severity == _const(Severity.major)).label("major_hazards"))
+        select(
+            key.label("key"),
+            label.label("label"),
+            *_zeros(*COUNTERS[:4]),
+            func.count().label("hazards_found"),
+            func.count().filter(rectified).label("hazards_rectified"),
+            func.count().filter(and_(not_rectified, Hazard.due_on < _AS_OF)).label("hazards_overdue"),
+            func.count().filter(Hazard.severity == _const(Severity.major)).label("major_hazards"),
+        )
         .join(Inspection, Inspection.id == Hazard.inspection_id)
         .join(Institution, Institution.id == Inspection.institution_id)
-        .where(in_region, Hazard.found_on.between(_FROM, _TO),
-               Hazard.status != _const(HazardStatus.voided))
-        .group_by(key, label))
+        .where(in_region, Hazard.found_on.between(_FROM, _TO), Hazard.status != _const(HazardStatus.voided))
+        .group_by(key, label)
+    )
     u = union_all(*parts).subquery("parts")
-    return (select(u.c.key, func.max(u.c.label).label("label"),
-                   *[func.sum(u.c[name]).label(name) for name in COUNTERS])
-            .group_by(u.c.key).order_by(u.c.key))
+    return (
+        select(u.c.key, func.max(u.c.label).label("label"), *[func.sum(u.c[name]).label(name) for name in COUNTERS])
+        .group_by(u.c.key)
+        .order_by(u.c.key)
+    )
 
 
 async def counters(session: AsyncSession, group_by: GroupBy, period: Period) -> list[dict[str, Any]]:
@@ -209,10 +241,12 @@ def officers_statement(period: Period) -> tuple[AnySelect, dict[str, Any]]:
 @lru_cache(maxsize=8)
 def _officers_template(shape: tuple[bool, bool]) -> AnySelect:
     """Per unit: officers on the roster and those certified on as_of."""
-    return (select(Officer.unit, func.count().label("total"),
-                   func.count().filter(certified_on(_AS_OF)).label("certified"))
-            .where(_in_region(Officer.region_code, shape))
-            .group_by(Officer.unit).order_by(Officer.unit))
+    return (
+        select(Officer.unit, func.count().label("total"), func.count().filter(certified_on(_AS_OF)).label("certified"))
+        .where(_in_region(Officer.region_code, shape))
+        .group_by(Officer.unit)
+        .order_by(Officer.unit)
+    )
 
 
 async def officers_by_unit(session: AsyncSession, period: Period) -> list[dict[str, Any]]:

@@ -31,31 +31,57 @@ class AnnualFormat(StrEnum):
     docx = "docx"
 
 
-@router.get("/summary", response_model=SummaryRead, response_model_by_alias=True,
-            summary="Figures per institution kind, and certified officers (持证执法人员)",
-            responses=problem_responses(401, 403, 422))
-async def summary(principal: CurrentPrincipal, session: ReadSession, date_from: DateFrom = None,
-                  date_to: DateTo = None, as_of: AsOf = None, region_code: Region = None) -> SummaryRead:
+@router.get(
+    "/summary",
+    response_model=SummaryRead,
+    response_model_by_alias=True,
+    summary="Figures per institution kind, and certified officers (持证执法人员)",
+    responses=problem_responses(401, 403, 422),
+)
+async def summary(
+    principal: CurrentPrincipal,
+    session: ReadSession,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    as_of: AsOf = None,
+    region_code: Region = None,
+) -> SummaryRead:
     period = service.resolve_period(principal, date_from, date_to, as_of, region_code)
     return await service.summary(session, period)
 
 
-@router.get("/breakdown", response_model=BreakdownRead, response_model_by_alias=True,
-            summary="The same counters per kind, region, township, category, severity, month or institution",
-            responses=problem_responses(401, 403, 422))
-async def breakdown(principal: CurrentPrincipal, session: ReadSession, group_by: GroupBy,
-                    date_from: DateFrom = None, date_to: DateTo = None, as_of: AsOf = None,
-                    region_code: Region = None) -> BreakdownRead:
+@router.get(
+    "/breakdown",
+    response_model=BreakdownRead,
+    response_model_by_alias=True,
+    summary="The same counters per kind, region, township, category, severity, month or institution",
+    responses=problem_responses(401, 403, 422),
+)
+async def breakdown(
+    principal: CurrentPrincipal,
+    session: ReadSession,
+    group_by: GroupBy,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    as_of: AsOf = None,
+    region_code: Region = None,
+) -> BreakdownRead:
     period = service.resolve_period(principal, date_from, date_to, as_of, region_code)
     return await service.breakdown(session, group_by, period)
 
 
-@router.get("/annual", summary="The annual report's enforcement-inspection paragraph (text or DOCX)",
-            response_class=PlainTextResponse,
-            responses={200: {"content": {"text/plain": {"example": "殡葬事务中心集中排查全县殡葬机构8家,…"},
-                                         annual.DOCX_MEDIA_TYPE: {}},
-                             "description": "text/plain by default; DOCX with format=docx or Accept"},
-                       **problem_responses(401, 403, 422)})
+@router.get(
+    "/annual",
+    summary="The annual report's enforcement-inspection paragraph (text or DOCX)",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "content": {"text/plain": {"example": "殡葬事务中心集中排查全县殡葬机构8家,…"}, annual.DOCX_MEDIA_TYPE: {}},
+            "description": "text/plain by default; DOCX with format=docx or Accept",
+        },
+        **problem_responses(401, 403, 422),
+    },
+)
 async def annual_report(
     principal: CurrentPrincipal,
     session: ReadSession,
@@ -75,5 +101,8 @@ async def annual_report(
         return PlainTextResponse(annual.annual_text(figures, wording), media_type="text/plain; charset=utf-8")
     content = await anyio.to_thread.run_sync(annual.annual_docx, figures, wording, year)
     filename = quote(f"{year}年民政执法检查情况.docx")
-    return Response(content, media_type=annual.DOCX_MEDIA_TYPE,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"})
+    return Response(
+        content,
+        media_type=annual.DOCX_MEDIA_TYPE,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
+    )

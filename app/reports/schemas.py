@@ -27,12 +27,16 @@ class Counters(BaseModel):
     institutions_total: int | None = Field(description="institutions of this group that are not closed")
     institutions_inspected: int | None = Field(description="distinct institutions inspected in the period (家)")
     inspections: int | None = Field(description="inspections in the period (检查次数)")
-    coverage_rate: float | None = Field(default=None, description="institutions not closed that were inspected in "
-                                        "the period / institutions_total (全覆盖); null when it does not apply")
+    coverage_rate: float | None = Field(
+        default=None,
+        description="institutions not closed that were inspected in "
+        "the period / institutions_total (全覆盖); null when it does not apply",
+    )
     hazards_found: int = Field(description="hazards found in the period, voided ones excluded (排查)")
     hazards_rectified: int = Field(description="of those, rectified by as_of (整改)")
-    rectification_rate: float | None = Field(description="hazards_rectified / hazards_found in [0, 1], unrounded; "
-                                                         "null when nothing was found (整改率)")
+    rectification_rate: float | None = Field(
+        description="hazards_rectified / hazards_found in [0, 1], unrounded; null when nothing was found (整改率)"
+    )
     hazards_overdue: int = Field(description="of those found, not rectified by as_of and due before as_of")
     major_hazards: int = Field(description="of those found, severity major (重大隐患)")
 
@@ -58,14 +62,17 @@ class SummaryRead(ReportPeriod):
     kinds: list[KindCounters] = Field(description="both kinds, always listed")
     officers_certified: int = Field(description="officers certified on as_of (持证执法人员)")
     officers_total: int = Field(description="officers on the roster")
-    certification_rate: float | None = Field(description="officers_certified / officers_total (持证率); null "
-                                                         "when there are no officers")
+    certification_rate: float | None = Field(
+        description="officers_certified / officers_total (持证率); null when there are no officers"
+    )
     officers_by_unit: list[UnitOfficers]
 
 
 class Group(Counters):
-    key: str | None = Field(description="the group's value (kind, code, township, category, severity, YYYY-MM, "
-                                        "institution id); null for records without one")
+    key: str | None = Field(
+        description="the group's value (kind, code, township, category, severity, YYYY-MM, "
+        "institution id); null for records without one"
+    )
     label: str | None = Field(description="human label (Chinese) of the group")
 
 

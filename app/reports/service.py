@@ -21,8 +21,9 @@ from app.reports import labels, queries
 from app.reports.schemas import BreakdownRead, Group, GroupBy, KindCounters, SummaryRead, UnitOfficers
 
 
-def resolve_period(actor: Principal, date_from: date | None, date_to: date | None, as_of: date | None,
-                   region_code: str | None) -> queries.Period:
+def resolve_period(
+    actor: Principal, date_from: date | None, date_to: date | None, as_of: date | None, region_code: str | None
+) -> queries.Period:
     """Defaults: from = 1 January of this year, to = today (Asia/Shanghai), as_of = to."""
     today = clock.today()
     start = date_from or date(today.year, 1, 1)
@@ -56,14 +57,27 @@ async def summary(session: AsyncSession, period: queries.Period) -> SummaryRead:
     units = [UnitOfficers.model_validate(u) for u in await queries.officers_by_unit(session, period)]
     certified = sum(u.certified for u in units)
     total = sum(u.total for u in units)
-    return SummaryRead(from_=period.date_from, to=period.date_to, as_of=period.as_of,
-                       region_code=period.region_prefix, kinds=kinds, officers_certified=certified,
-                       officers_total=total, certification_rate=certified / total if total else None,
-                       officers_by_unit=units)
+    return SummaryRead(
+        from_=period.date_from,
+        to=period.date_to,
+        as_of=period.as_of,
+        region_code=period.region_prefix,
+        kinds=kinds,
+        officers_certified=certified,
+        officers_total=total,
+        certification_rate=certified / total if total else None,
+        officers_by_unit=units,
+    )
 
 
 async def breakdown(session: AsyncSession, group_by: GroupBy, period: queries.Period) -> BreakdownRead:
     rows = await queries.counters(session, group_by, period)
     groups = [Group.model_validate({**r, "label": _label(group_by, r["key"], r["label"])}) for r in rows]
-    return BreakdownRead(from_=period.date_from, to=period.date_to, as_of=period.as_of,
-                         region_code=period.region_prefix, group_by=group_by, groups=groups)
+    return BreakdownRead(
+        from_=period.date_from,
+        to=period.date_to,
+        as_of=period.as_of,
+        region_code=period.region_prefix,
+        group_by=group_by,
+        groups=groups,
+    )

@@ -61,8 +61,12 @@ async def key_row(db: Database, key_id: uuid.UUID | str) -> ApiKey | None:
 
 
 def new_user_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"username": f"user-{uuid.uuid4().hex[:8]}", "password": "a long enough password",
-                            "role": "inspector", "region_code": "500240"}
+    body: dict[str, Any] = {
+        "username": f"user-{uuid.uuid4().hex[:8]}",
+        "password": "a long enough password",
+        "role": "inspector",
+        "region_code": "500240",
+    }
     body.update(overrides)
     return body
 

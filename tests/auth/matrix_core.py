@@ -87,6 +87,7 @@ class Table(list[Row]):
             assert own_cells is not None
             self.append(Row(method, path, case, build, own_cells, _expect(other)))
             return build
+
         return register
 
 

@@ -22,8 +22,13 @@ async def _me(w: World, s: Side) -> Req:
 
 
 def _user_body(region_code: str, **extra: Any) -> dict[str, Any]:
-    return {"username": f"mx-{hex8()}", "password": "a long enough password", "role": "inspector",
-            "region_code": region_code, **extra}
+    return {
+        "username": f"mx-{hex8()}",
+        "password": "a long enough password",
+        "role": "inspector",
+        "region_code": region_code,
+        **extra,
+    }
 
 
 @ROWS.row("POST", f"{V1}/users", "body region_code", ADMIN.format(201), OUTSIDE)
@@ -112,8 +117,14 @@ async def _institution_move(w: World, s: Side) -> Req:
 # ---- officers ---------------------------------------------------------------------------------------------
 @ROWS.row("POST", f"{V1}/officers", "body region_code", MANAGE.format(201), OUTSIDE)
 async def _officer_create(w: World, s: Side) -> Req:
-    return Req(json={"name": "冉华", "unit": "殡葬事务中心", "region_code": w.region(s).code,
-                     "certificate_no": f"渝执法{hex8()}"})
+    return Req(
+        json={
+            "name": "冉华",
+            "unit": "殡葬事务中心",
+            "region_code": w.region(s).code,
+            "certificate_no": f"渝执法{hex8()}",
+        }
+    )
 
 
 @ROWS.row("GET", f"{V1}/officers", "query region_code", READ, OUTSIDE)
@@ -138,12 +149,12 @@ async def _officer_move(w: World, s: Side) -> Req:
 
 @ROWS.row("POST", f"{V1}/officers/{{officer_id}}/trainings", "path id", MANAGE.format(201), MANAGE.format(404))
 async def _training_create(w: World, s: Side) -> Req:
-    return Req(ids={"officer_id": w.region(s).officers[0]},
-               json={"held_on": "2023-03-01", "hours": 4, "topic": "《行政处罚法》专题培训"})
+    return Req(
+        ids={"officer_id": w.region(s).officers[0]},
+        json={"held_on": "2023-03-01", "hours": 4, "topic": "《行政处罚法》专题培训"},
+    )
 
 
 @ROWS.row("GET", f"{V1}/officers/{{officer_id}}/trainings", "path id", READ, HIDDEN)
 async def _trainings(w: World, s: Side) -> Req:
     return Req(ids={"officer_id": w.region(s).officers[0]})
-
-

@@ -12,8 +12,13 @@ ROWS = Table()
 
 # ---- inspections ------------------------------------------------------------------------------------------
 def _inspection(institution: str, officers: list[str]) -> dict[str, Any]:
-    return {"institution_id": institution, "inspected_on": INSPECTED_ON, "type": "routine",
-            "officer_ids": officers, "hazards": [HAZARD]}
+    return {
+        "institution_id": institution,
+        "inspected_on": INSPECTED_ON,
+        "type": "routine",
+        "officer_ids": officers,
+        "hazards": [HAZARD],
+    }
 
 
 @ROWS.row("POST", f"{V1}/inspections", "body institution_id", FIELD.format(201), FIELD.format(422))
@@ -56,8 +61,9 @@ async def _inspection_patch(w: World, s: Side) -> Req:
     return Req(ids={"inspection_id": w.region(s).inspection}, json={"summary": "复查整改情况"})
 
 
-@ROWS.row("PATCH", f"{V1}/inspections/{{inspection_id}}", "inspector's officer not listed",
-     "401 403 403 200 200 200", None)
+@ROWS.row(
+    "PATCH", f"{V1}/inspections/{{inspection_id}}", "inspector's officer not listed", "401 403 403 200 200 200", None
+)
 async def _inspection_patch_uninvolved(w: World, s: Side) -> Req:
     return Req(ids={"inspection_id": w.uninvolved_inspection}, json={"summary": "复查整改情况"})
 
@@ -67,8 +73,13 @@ async def _hazard_add(w: World, s: Side) -> Req:
     return Req(ids={"inspection_id": w.region(s).inspection}, json=dict(HAZARD))
 
 
-@ROWS.row("POST", f"{V1}/inspections/{{inspection_id}}/hazards", "inspector's officer not listed",
-     "401 403 403 201 201 201", None)
+@ROWS.row(
+    "POST",
+    f"{V1}/inspections/{{inspection_id}}/hazards",
+    "inspector's officer not listed",
+    "401 403 403 201 201 201",
+    None,
+)
 async def _hazard_add_uninvolved(w: World, s: Side) -> Req:
     return Req(ids={"inspection_id": w.uninvolved_inspection}, json=dict(HAZARD))
 
@@ -94,8 +105,7 @@ async def _start(w: World, s: Side) -> Req:
     return Req(ids={"hazard_id": await w.fresh_hazard(s)}, json={"action": "start", "on": "2023-05-10"})
 
 
-@ROWS.row("POST", f"{V1}/hazards/{{hazard_id}}/transitions", "verify; path id", MANAGE.format(200),
-     FIELD.format(404))
+@ROWS.row("POST", f"{V1}/hazards/{{hazard_id}}/transitions", "verify; path id", MANAGE.format(200), FIELD.format(404))
 async def _verify(w: World, s: Side) -> Req:
     return Req(ids={"hazard_id": await w.fresh_hazard(s, "rectified")}, json={"action": "verify", "on": "2023-05-11"})
 
@@ -109,8 +119,9 @@ async def _start_with_evidence(w: World, s: Side) -> Req:
 
 # Recording rectification and evidence is not limited to the inspection's own officers (API.md: inspectors
 # "record rectification" in their region); these rows pin that down so a change of rule is a visible one.
-@ROWS.row("POST", f"{V1}/hazards/{{hazard_id}}/transitions", "start; inspector's officer not listed",
-          FIELD.format(200), None)
+@ROWS.row(
+    "POST", f"{V1}/hazards/{{hazard_id}}/transitions", "start; inspector's officer not listed", FIELD.format(200), None
+)
 async def _start_uninvolved(w: World, s: Side) -> Req:
     hazard = await w.fresh_hazard("own", officer_ids=w.own.officers[1:3])
     return Req(ids={"hazard_id": hazard}, json={"action": "start", "on": "2023-05-10"})
@@ -141,8 +152,9 @@ async def _evidence_file(w: World, s: Side) -> Req:
     return Req(ids={"hazard_id": w.region(s).hazards[0], "evidence_id": w.region(s).evidence})
 
 
-@ROWS.row("GET", f"{V1}/hazards/{{hazard_id}}/evidence/{{evidence_id}}", "evidence_id under an own hazard",
-     READ, HIDDEN)
+@ROWS.row(
+    "GET", f"{V1}/hazards/{{hazard_id}}/evidence/{{evidence_id}}", "evidence_id under an own hazard", READ, HIDDEN
+)
 async def _evidence_file_crossed(w: World, s: Side) -> Req:
     return Req(ids={"hazard_id": w.own.hazards[0], "evidence_id": w.region(s).evidence})
 
@@ -170,8 +182,7 @@ async def _csv(w: World, s: Side) -> Req:
 
 @ROWS.row("GET", f"{V1}/exports/hazards.csv", "query institution_id", READ, READ)
 async def _csv_of_institution(w: World, s: Side) -> Req:
-    return Req(params={"institution_id": w.region(s).institution},
-               shows=w.own.institution_name if s == "own" else None)
+    return Req(params={"institution_id": w.region(s).institution}, shows=w.own.institution_name if s == "own" else None)
 
 
 @ROWS.row("GET", f"{V1}/exports/hazards.xlsx", "query region_code", READ, OUTSIDE)
@@ -188,5 +199,3 @@ async def _healthz(w: World, s: Side) -> Req:
 @ROWS.row("GET", "/readyz", "public", PUBLIC, None)
 async def _readyz(w: World, s: Side) -> Req:
     return Req()
-
-

@@ -16,12 +16,15 @@ ROWS = Table()
 # ---- conflicts of interest --------------------------------------------------------------------------------
 @ROWS.row("POST", f"{V1}/officers/{{officer_id}}/conflicts", "path id", MANAGE.format(201), MANAGE.format(404))
 async def _conflict_create(w: World, s: Side) -> Req:
-    return Req(ids={"officer_id": w.region(s).officers[2]},
-               json={"institution_id": await w.fresh_institution("own"), "reason": "近亲属任该院院长"})
+    return Req(
+        ids={"officer_id": w.region(s).officers[2]},
+        json={"institution_id": await w.fresh_institution("own"), "reason": "近亲属任该院院长"},
+    )
 
 
-@ROWS.row("POST", f"{V1}/officers/{{officer_id}}/conflicts", "body institution_id", MANAGE.format(201),
-          MANAGE.format(422))
+@ROWS.row(
+    "POST", f"{V1}/officers/{{officer_id}}/conflicts", "body institution_id", MANAGE.format(201), MANAGE.format(422)
+)
 async def _conflict_create_institution(w: World, s: Side) -> Req:
     institution = await w.fresh_institution("own") if s == "own" else w.other.institution
     return Req(ids={"officer_id": w.own.officers[2]}, json={"institution_id": institution, "reason": "曾任该院院长"})
@@ -35,9 +38,18 @@ async def _conflicts(w: World, s: Side) -> Req:
 # ---- plans and draws --------------------------------------------------------------------------------------
 @ROWS.row("POST", f"{V1}/plans", "body region_code", MANAGE.format(201), OUTSIDE)
 async def _plan_create(w: World, s: Side) -> Req:
-    return Req(json={"year": 2023, "name": f"养老机构专项检查-{hex8()}", "kinds": ["elderly_care"],
-                     "region_code": w.region(s).code, "type": "special", "campaign": "养老院反诈专项行动",
-                     "period_from": "2023-04-01", "period_to": "2023-06-30"})
+    return Req(
+        json={
+            "year": 2023,
+            "name": f"养老机构专项检查-{hex8()}",
+            "kinds": ["elderly_care"],
+            "region_code": w.region(s).code,
+            "type": "special",
+            "campaign": "养老院反诈专项行动",
+            "period_from": "2023-04-01",
+            "period_to": "2023-06-30",
+        }
+    )
 
 
 @ROWS.row("GET", f"{V1}/plans", "query region_code", READ, OUTSIDE)
@@ -62,8 +74,10 @@ async def _coverage(w: World, s: Side) -> Req:
 
 @ROWS.row("POST", f"{V1}/plans/{{plan_id}}/draws", "path id", MANAGE.format(201), MANAGE.format(404))
 async def _draw_create(w: World, s: Side) -> Req:
-    return Req(ids={"plan_id": w.region(s).plan},
-               json={"planned_on": DRAWN_FOR, "count": 1, "reason": "原抽取人员回避，重新抽取"})
+    return Req(
+        ids={"plan_id": w.region(s).plan},
+        json={"planned_on": DRAWN_FOR, "count": 1, "reason": "原抽取人员回避，重新抽取"},
+    )
 
 
 @ROWS.row("GET", f"{V1}/plans/{{plan_id}}/draws", "path id", READ, HIDDEN)
@@ -88,8 +102,16 @@ async def _draw_verify(w: World, s: Side) -> Req:
 
 @ROWS.row("POST", f"{V1}/inspections", "body plan_id", FIELD.format(201), FIELD.format(422))
 async def _inspection_create_plan(w: World, s: Side) -> Req:
-    return Req(json={"institution_id": w.own.institution, "inspected_on": INSPECTED_ON, "type": "routine",
-                     "officer_ids": w.own.officers[:2], "plan_id": w.region(s).plan, "hazards": [HAZARD]})
+    return Req(
+        json={
+            "institution_id": w.own.institution,
+            "inspected_on": INSPECTED_ON,
+            "type": "routine",
+            "officer_ids": w.own.officers[:2],
+            "plan_id": w.region(s).plan,
+            "hazards": [HAZARD],
+        }
+    )
 
 
 # ---- public (一公开): no credentials needed, any region --------------------------------------------------

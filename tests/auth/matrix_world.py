@@ -90,68 +90,105 @@ class World:
 
     async def named_institution(self, side: Side) -> tuple[str, str]:
         name = f"{'石柱' if side == 'own' else '万州'}敬老院-{uuid.uuid4().hex[:8]}"
-        data = await self.post("/institutions", {"name": name, "kind": "elderly_care",
-                                                 "region_code": self.region(side).code, "township": "南宾街道"})
+        data = await self.post(
+            "/institutions",
+            {"name": name, "kind": "elderly_care", "region_code": self.region(side).code, "township": "南宾街道"},
+        )
         self._mark(side, data["id"], name)
         return str(data["id"]), name
 
     async def fresh_officer(self, side: Side) -> str:
         name = f"{'谭' if side == 'own' else '万'}执法员-{uuid.uuid4().hex[:8]}"
-        data = await self.post("/officers", {
-            "name": name, "unit": "社会福利中心", "region_code": self.region(side).code,
-            "certificate_no": f"渝执法{uuid.uuid4().hex[:10]}", "certificate_issued_on": "2020-01-01",
-            "certificate_expires_on": "2030-12-31"})
+        data = await self.post(
+            "/officers",
+            {
+                "name": name,
+                "unit": "社会福利中心",
+                "region_code": self.region(side).code,
+                "certificate_no": f"渝执法{uuid.uuid4().hex[:10]}",
+                "certificate_issued_on": "2020-01-01",
+                "certificate_expires_on": "2030-12-31",
+            },
+        )
         self._mark(side, data["id"], name)
         return str(data["id"])
 
-    async def fresh_inspection(self, side: Side, officer_ids: list[str] | None = None,
-                               hazards: int = 1) -> dict[str, Any]:
+    async def fresh_inspection(
+        self, side: Side, officer_ids: list[str] | None = None, hazards: int = 1
+    ) -> dict[str, Any]:
         region = self.region(side)
-        data = await self.post("/inspections", {
-            "institution_id": region.institution, "inspected_on": INSPECTED_ON, "type": "routine",
-            "officer_ids": officer_ids or region.officers[:2], "hazards": [HAZARD] * hazards})
+        data = await self.post(
+            "/inspections",
+            {
+                "institution_id": region.institution,
+                "inspected_on": INSPECTED_ON,
+                "type": "routine",
+                "officer_ids": officer_ids or region.officers[:2],
+                "hazards": [HAZARD] * hazards,
+            },
+        )
         self._mark(side, data["id"], *(h["id"] for h in data["hazards"]))
         return data
 
     async def fresh_hazard(self, side: Side, state: str = "open", officer_ids: list[str] | None = None) -> str:
         hazard_id = str((await self.fresh_inspection(side, officer_ids))["hazards"][0]["id"])
         if state == "rectified":
-            r = await self.client.post(f"{API}/hazards/{hazard_id}/transitions", headers=self.root,
-                                       json={"action": "rectify", "on": "2023-05-10"})
+            r = await self.client.post(
+                f"{API}/hazards/{hazard_id}/transitions",
+                headers=self.root,
+                json={"action": "rectify", "on": "2023-05-10"},
+            )
             assert r.status_code == 200, r.text
         return hazard_id
 
     async def fresh_evidence(self, hazard_id: str, side: Side) -> str:
-        r = await self.client.post(f"{API}/hazards/{hazard_id}/evidence", headers=self.root,
-                                   files={"file": ("photo.png", png(), "image/png")})
+        r = await self.client.post(
+            f"{API}/hazards/{hazard_id}/evidence", headers=self.root, files={"file": ("photo.png", png(), "image/png")}
+        )
         assert r.status_code == 201, r.text
         self._mark(side, r.json()["id"])
         return str(r.json()["id"])
 
     async def fresh_api_key(self, side: Side) -> str:
-        data = await self.post("/api-keys", {"name": f"key-{uuid.uuid4().hex[:6]}", "role": "viewer",
-                                             "region_code": self.region(side).code})
+        data = await self.post(
+            "/api-keys",
+            {"name": f"key-{uuid.uuid4().hex[:6]}", "role": "viewer", "region_code": self.region(side).code},
+        )
         self._mark(side, data["id"])
         return str(data["id"])
 
     async def fresh_plan(self, side: Side) -> str:
-        data = await self.post("/plans", {
-            "year": 2023, "name": f"2023年执法检查计划-{uuid.uuid4().hex[:6]}", "kinds": ["elderly_care"],
-            "region_code": self.region(side).code, "type": "routine", "period_from": "2023-01-01",
-            "period_to": "2023-12-31"})
+        data = await self.post(
+            "/plans",
+            {
+                "year": 2023,
+                "name": f"2023年执法检查计划-{uuid.uuid4().hex[:6]}",
+                "kinds": ["elderly_care"],
+                "region_code": self.region(side).code,
+                "type": "routine",
+                "period_from": "2023-01-01",
+                "period_to": "2023-12-31",
+            },
+        )
         self._mark(side, data["id"])
         return str(data["id"])
 
     async def fresh_draw(self, plan_id: str, side: Side) -> str:
-        data = await self.post(f"/plans/{plan_id}/draws", {"planned_on": DRAWN_FOR, "count": 1,
-                                                           "reason": "抽取（授权矩阵）"})
+        data = await self.post(
+            f"/plans/{plan_id}/draws", {"planned_on": DRAWN_FOR, "count": 1, "reason": "抽取（授权矩阵）"}
+        )
         self._mark(side, data["id"])
         return str(data["id"])
 
     async def fresh_user(self, side: Side) -> User:
         """A viewer in the region with password TEST_PASSWORD, inserted directly (no argon2 round per cell)."""
-        user = User(username=f"mx-{uuid.uuid4().hex[:10]}", password_hash=CHEAP_HASH, role=Role.viewer,
-                    region_code=self.region(side).code, is_active=True)
+        user = User(
+            username=f"mx-{uuid.uuid4().hex[:10]}",
+            password_hash=CHEAP_HASH,
+            role=Role.viewer,
+            region_code=self.region(side).code,
+            is_active=True,
+        )
         async with self.db.sessionmaker() as s:
             s.add(user)
             await s.commit()
@@ -163,28 +200,34 @@ async def _fill(world: World, side: Side) -> None:
     """One region's records; independent requests go concurrently (the app serializes SQLite writers)."""
     region = world.region(side)
     (region.institution, region.institution_name), region.officers, user, region.api_key = await asyncio.gather(
-        world.named_institution(side), asyncio.gather(*(world.fresh_officer(side) for _ in range(3))),
-        world.fresh_user(side), world.fresh_api_key(side))
+        world.named_institution(side),
+        asyncio.gather(*(world.fresh_officer(side) for _ in range(3))),
+        world.fresh_user(side),
+        world.fresh_api_key(side),
+    )
     region.user, region.username = str(user.id), user.username
     inspection, region.plan = await asyncio.gather(world.fresh_inspection(side, hazards=2), world.fresh_plan(side))
     region.inspection = str(inspection["id"])
     region.hazards = [str(h["id"]) for h in inspection["hazards"]]
-    region.evidence, region.draw = await asyncio.gather(world.fresh_evidence(region.hazards[0], side),
-                                                        world.fresh_draw(region.plan, side))
+    region.evidence, region.draw = await asyncio.gather(
+        world.fresh_evidence(region.hazards[0], side), world.fresh_draw(region.plan, side)
+    )
 
 
 async def _actor(world: World, make_actor: ActorFactory, role: Role) -> None:
     actor = await make_actor(role, OWN_REGION)
     world.headers[role.value] = actor.headers
     if role == Role.inspector:
-        r = await world.client.patch(f"{API}/users/{actor.user_id}", json={"officer_id": world.inspector_officer},
-                                     headers=world.root)
+        r = await world.client.patch(
+            f"{API}/users/{actor.user_id}", json={"officer_id": world.inspector_officer}, headers=world.root
+        )
         assert r.status_code == 200, r.text
 
 
 async def _api_key_actor(world: World) -> None:
-    key = await world.post("/api-keys", {"name": "matrix supervisor key", "role": "supervisor",
-                                         "region_code": OWN_REGION})
+    key = await world.post(
+        "/api-keys", {"name": "matrix supervisor key", "role": "supervisor", "region_code": OWN_REGION}
+    )
     world.headers["api_key"] = {"Authorization": f"Bearer {key['key']}"}
 
 
@@ -199,12 +242,25 @@ async def build_world(client: httpx.AsyncClient, make_actor: ActorFactory, db: D
     await asyncio.gather(_fill(world, "own"), _fill(world, "other"))
     world.inspector_officer = world.own.officers[0]
     world.headers["anonymous"] = {}
-    await asyncio.gather(_uninvolved_inspection(world), _api_key_actor(world),
-                         *(_actor(world, make_actor, role)
-                           for role in (Role.viewer, Role.inspector, Role.supervisor, Role.admin)))
+    await asyncio.gather(
+        _uninvolved_inspection(world),
+        _api_key_actor(world),
+        *(_actor(world, make_actor, role) for role in (Role.viewer, Role.inspector, Role.supervisor, Role.admin)),
+    )
     assert set(world.headers) == set(ACTORS)
     return world
 
 
-__all__ = ["ACTORS", "API", "HAZARD", "INSPECTED_ON", "SIDES", "TEST_PASSWORD", "Region", "Side", "World",
-           "build_world", "png"]
+__all__ = [
+    "ACTORS",
+    "API",
+    "HAZARD",
+    "INSPECTED_ON",
+    "SIDES",
+    "TEST_PASSWORD",
+    "Region",
+    "Side",
+    "World",
+    "build_world",
+    "png",
+]

@@ -29,23 +29,34 @@ SECRET_AT = len("itk_") + 32 + 1  # itk_<key id hex>_<secret>; the secret may it
 KEY_FIELDS = {"id", "name", "role", "region_code", "created_at", "revoked_at"}
 
 
-async def create_key(client: httpx.AsyncClient, actor: Actor, role: str = "viewer", region_code: str = OWN_REGION,
-                     name: str = "大屏 dashboard") -> dict[str, Any]:
-    r = await client.post(KEYS_URL, headers=actor.headers, json={"name": name, "role": role,
-                                                                 "region_code": region_code})
+async def create_key(
+    client: httpx.AsyncClient,
+    actor: Actor,
+    role: str = "viewer",
+    region_code: str = OWN_REGION,
+    name: str = "大屏 dashboard",
+) -> dict[str, Any]:
+    r = await client.post(
+        KEYS_URL, headers=actor.headers, json={"name": name, "role": role, "region_code": region_code}
+    )
     assert r.status_code == 201, r.text
     body: dict[str, Any] = r.json()
     return body
 
 
 async def test_create_key_201_shown_once(client: httpx.AsyncClient, admin: Actor, clean_db: Database) -> None:
-    r = await client.post(KEYS_URL, headers=admin.headers,
-                          json={"name": "大屏 dashboard", "role": "viewer", "region_code": OWN_REGION})
+    r = await client.post(
+        KEYS_URL, headers=admin.headers, json={"name": "大屏 dashboard", "role": "viewer", "region_code": OWN_REGION}
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert set(body) >= KEY_FIELDS | {"key"}
-    assert (body["name"], body["role"], body["region_code"], body["revoked_at"]) == \
-        ("大屏 dashboard", "viewer", OWN_REGION, None)
+    assert (body["name"], body["role"], body["region_code"], body["revoked_at"]) == (
+        "大屏 dashboard",
+        "viewer",
+        OWN_REGION,
+        None,
+    )
     key = body["key"]
     assert key.startswith("itk_") and len(key) > 40
     assert r.headers["location"] == f"/api/v1/api-keys/{body['id']}"
@@ -77,26 +88,29 @@ async def test_two_keys_differ(client: httpx.AsyncClient, admin: Actor) -> None:
     assert a["id"] != b["id"] and a["key"] != b["key"]
 
 
-@pytest.mark.parametrize(("field", "body"), [
-    ("name", {"name": "   ", "role": "viewer"}),
-    ("name", {"name": "x" * 201, "role": "viewer"}),
-    ("name", {"role": "viewer"}),
-    ("role", {"name": "k", "role": "owner"}),
-    ("role", {"name": "k"}),
-    ("region_code", {"name": "k", "role": "viewer", "region_code": "50-02"}),
-    ("region_code", {"name": "k", "role": "viewer", "region_code": "1"}),
-    ("key", {"name": "k", "role": "viewer", "key": "itk_mine"}),
-    ("expires", {"name": "k", "role": "viewer", "expires": "2030-01-01"}),
-])
-async def test_create_key_invalid_422(client: httpx.AsyncClient, admin: Actor, field: str,
-                                      body: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("field", "body"),
+    [
+        ("name", {"name": "   ", "role": "viewer"}),
+        ("name", {"name": "x" * 201, "role": "viewer"}),
+        ("name", {"role": "viewer"}),
+        ("role", {"name": "k", "role": "owner"}),
+        ("role", {"name": "k"}),
+        ("region_code", {"name": "k", "role": "viewer", "region_code": "50-02"}),
+        ("region_code", {"name": "k", "role": "viewer", "region_code": "1"}),
+        ("key", {"name": "k", "role": "viewer", "key": "itk_mine"}),
+        ("expires", {"name": "k", "role": "viewer", "expires": "2030-01-01"}),
+    ],
+)
+async def test_create_key_invalid_422(
+    client: httpx.AsyncClient, admin: Actor, field: str, body: dict[str, Any]
+) -> None:
     assert_problem(await client.post(KEYS_URL, headers=admin.headers, json=body), 422, field)
     assert (await client.get(KEYS_URL, headers=admin.headers)).json()["items"] == []
 
 
 @pytest.mark.parametrize("role", [Role.viewer, Role.inspector, Role.supervisor])
-async def test_keys_need_admin(client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory,
-                               role: Role) -> None:
+async def test_keys_need_admin(client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory, role: Role) -> None:
     existing = await create_key(client, admin)
     actor = await make_actor(role, "")
     assert_problem(await client.post(KEYS_URL, headers=actor.headers, json={"name": "k", "role": "viewer"}), 403)
@@ -107,11 +121,13 @@ async def test_keys_need_admin(client: httpx.AsyncClient, admin: Actor, make_act
 
 
 @pytest.mark.parametrize("region", [OTHER_REGION, "", "50"])
-async def test_regional_admin_cannot_create_wider_key(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                                      region: str) -> None:
+async def test_regional_admin_cannot_create_wider_key(
+    client: httpx.AsyncClient, make_actor: ActorFactory, region: str
+) -> None:
     regional = await make_actor(Role.admin, OWN_REGION)
-    r = await client.post(KEYS_URL, headers=regional.headers, json={"name": "k", "role": "admin",
-                                                                    "region_code": region})
+    r = await client.post(
+        KEYS_URL, headers=regional.headers, json={"name": "k", "role": "admin", "region_code": region}
+    )
     assert_problem(r, 403)
     assert (await client.get(KEYS_URL, headers=regional.headers)).json()["items"] == []
 
@@ -141,8 +157,9 @@ async def test_viewer_key_reads_but_cannot_write(client: httpx.AsyncClient, admi
 
 async def test_key_region_scopes_what_it_sees(client: httpx.AsyncClient, admin: Actor) -> None:
     own = await client.post(INSTITUTIONS_URL, headers=admin.headers, json=institution_body(OWN_REGION))
-    other = await client.post(INSTITUTIONS_URL, headers=admin.headers,
-                              json=institution_body(OTHER_REGION, name="万州区社会福利院"))
+    other = await client.post(
+        INSTITUTIONS_URL, headers=admin.headers, json=institution_body(OTHER_REGION, name="万州区社会福利院")
+    )
     assert own.status_code == other.status_code == 201, (own.text, other.text)
     key = bearer((await create_key(client, admin, role="viewer", region_code=OWN_REGION))["key"])
 
@@ -158,13 +175,14 @@ async def test_supervisor_key_writes_only_in_its_region(client: httpx.AsyncClien
     key = bearer((await create_key(client, admin, role="supervisor", region_code=OWN_REGION))["key"])
     r = await client.post(INSTITUTIONS_URL, headers=key, json=institution_body(OWN_REGION))
     assert r.status_code == 201, r.text
-    assert_problem(await client.post(INSTITUTIONS_URL, headers=key,
-                                     json=institution_body(OTHER_REGION, name="万州区社会福利院")), 403)
+    assert_problem(
+        await client.post(INSTITUTIONS_URL, headers=key, json=institution_body(OTHER_REGION, name="万州区社会福利院")),
+        403,
+    )
     assert_problem(await client.post(KEYS_URL, headers=key, json={"name": "k", "role": "viewer"}), 403)
 
 
-async def test_admin_key_manages_users_and_keys(client: httpx.AsyncClient, admin: Actor,
-                                                clean_db: Database) -> None:
+async def test_admin_key_manages_users_and_keys(client: httpx.AsyncClient, admin: Actor, clean_db: Database) -> None:
     key = bearer((await create_key(client, admin, role="admin", region_code=OWN_REGION))["key"])
     r = await client.post(USERS_URL, headers=key, json=new_user_body(region_code="500240001"))
     assert r.status_code == 201, r.text
@@ -237,9 +255,9 @@ async def test_revoke_unknown_404_not_uuid_422(client: httpx.AsyncClient, admin:
 
 
 @pytest.mark.parametrize("region", [OTHER_REGION, ""])
-async def test_regional_admin_cannot_touch_other_region_key(client: httpx.AsyncClient, admin: Actor,
-                                                            make_actor: ActorFactory, clean_db: Database,
-                                                            region: str) -> None:
+async def test_regional_admin_cannot_touch_other_region_key(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory, clean_db: Database, region: str
+) -> None:
     regional = await make_actor(Role.admin, OWN_REGION)
     other = await create_key(client, admin, role="viewer", region_code=region)
     mine = await create_key(client, regional, role="viewer", region_code=OWN_REGION)
@@ -276,10 +294,16 @@ async def test_list_keys_pages_even_with_equal_timestamps(client: httpx.AsyncCli
     assert [k["id"] for k in full.json()["items"]] == seen  # pages concatenate to the full, stable order
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"limit": 501}, "limit"), ({"limit": -1}, "limit"), ({"cursor": "garbage"}, "cursor"),
-    ({"cursor": "WyJ4IiwieSJd"}, "cursor"),  # ["x","y"]: right shape, wrong types
-])
-async def test_list_keys_bad_query_422(client: httpx.AsyncClient, admin: Actor, params: dict[str, Any],
-                                       field: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": 501}, "limit"),
+        ({"limit": -1}, "limit"),
+        ({"cursor": "garbage"}, "cursor"),
+        ({"cursor": "WyJ4IiwieSJd"}, "cursor"),  # ["x","y"]: right shape, wrong types
+    ],
+)
+async def test_list_keys_bad_query_422(
+    client: httpx.AsyncClient, admin: Actor, params: dict[str, Any], field: str
+) -> None:
     assert_problem(await client.get(KEYS_URL, headers=admin.headers, params=params), 422, field)

@@ -41,12 +41,17 @@ def needs_no_credentials(path: str) -> bool:
 
 async def send(world: World, row: Row, req: Req, actor: str) -> httpx.Response:
     return await world.client.request(
-        row.method, row.path.format(**req.ids), params=req.params, json=req.json, data=req.data,
-        files=req.files, headers=world.headers[actor])
+        row.method,
+        row.path.format(**req.ids),
+        params=req.params,
+        json=req.json,
+        data=req.data,
+        files=req.files,
+        headers=world.headers[actor],
+    )
 
 
-def problems(world: World, row: Row, side: Side, actor: str, req: Req, r: httpx.Response,
-             expected: int) -> list[str]:
+def problems(world: World, row: Row, side: Side, actor: str, req: Req, r: httpx.Response, expected: int) -> list[str]:
     """What is wrong with one cell's answer (empty when it is right)."""
     where = f"{actor:<10} {side:<5} {row.method} {r.request.url.path}"
     if r.status_code != expected:
@@ -79,8 +84,9 @@ async def matrix_client(app: FastAPI, clean_db: Database) -> AsyncIterator[httpx
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
-async def test_matrix_row(row: Row, matrix_client: httpx.AsyncClient, make_actor: ActorFactory,
-                          clean_db: Database) -> None:
+async def test_matrix_row(
+    row: Row, matrix_client: httpx.AsyncClient, make_actor: ActorFactory, clean_db: Database
+) -> None:
     world = await build_world(matrix_client, make_actor, clean_db)
     wrong: list[str] = []
     for side in SIDES:
@@ -122,7 +128,8 @@ def test_every_route_has_a_row(app: FastAPI) -> None:
     assert not missing and not stale, (
         "authorization matrix out of date (add rows in tests/auth/matrix_rows_*.py):\n"
         + "".join(f"  no row for route  {m} {p}\n" for m, p in missing)
-        + "".join(f"  row without route {m} {p}\n" for m, p in stale))
+        + "".join(f"  row without route {m} {p}\n" for m, p in stale)
+    )
 
 
 def test_table_shape() -> None:
@@ -143,5 +150,6 @@ def test_cell_count(record_property: Callable[[str, object], None]) -> None:
     assert count_cells(ROWS) == CELLS
     record_property("authorization_matrix_rows", len(ROWS))
     record_property("authorization_matrix_cells", CELLS)
-    print(f"authorization matrix: {len(ROWS)} rows over {len({(r.method, r.path) for r in ROWS})} routes, "
-          f"{CELLS} cells")
+    print(
+        f"authorization matrix: {len(ROWS)} rows over {len({(r.method, r.path) for r in ROWS})} routes, {CELLS} cells"
+    )

@@ -22,11 +22,15 @@ def _all_text(record: logging.LogRecord) -> str:
     return "\n".join(parts)
 
 
-async def test_no_password_token_or_key_is_logged(app: FastAPI, client: httpx.AsyncClient, admin: Actor,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_password_token_or_key_is_logged(
+    app: FastAPI, client: httpx.AsyncClient, admin: Actor, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)  # everything, from every logger
-    r = await client.post(USERS_URL, headers=admin.headers,
-                          json={"username": "log.test", "password": PASSWORD, "role": "admin", "region_code": ""})
+    r = await client.post(
+        USERS_URL,
+        headers=admin.headers,
+        json={"username": "log.test", "password": PASSWORD, "role": "admin", "region_code": ""},
+    )
     assert r.status_code == 201, r.text
     # failures up to the lock (the lock itself is logged) and one past it
     for _ in range(5):
@@ -37,15 +41,15 @@ async def test_no_password_token_or_key_is_logged(app: FastAPI, client: httpx.As
     assert r.status_code == 200, r.text
     token = r.json()["access_token"]
     assert (await client.get(ME_URL, headers=bearer(token))).status_code == 200
-    r = await client.post(KEYS_URL, headers=bearer(token), json={"name": "dashboard", "role": "viewer",
-                                                                  "region_code": ""})
+    r = await client.post(
+        KEYS_URL, headers=bearer(token), json={"name": "dashboard", "role": "viewer", "region_code": ""}
+    )
     assert r.status_code == 201, r.text
     key, key_id = r.json()["key"], r.json()["id"]
     key_secret = key.rsplit("_", 1)[1]
     assert (await client.get("/api/v1/institutions", headers=bearer(key))).status_code == 200
     # a secret put in the query string: the access log writes the path only
-    r = await client.get("/api/v1/institutions", params={"access_token": token},
-                         headers=bearer(key))
+    r = await client.get("/api/v1/institutions", params={"access_token": token}, headers=bearer(key))
     assert r.status_code == 200
     # a broken token and a revoked key are refused without echoing them
     assert (await client.get(ME_URL, headers=bearer(token[:-4] + "AAAA"))).status_code == 401
@@ -57,9 +61,15 @@ async def test_no_password_token_or_key_is_logged(app: FastAPI, client: httpx.As
     access = [rec for rec in records if rec.name == "app.access"]
     assert len(access) >= 12, "the capture saw the requests"
     assert any(rec.name == "app.auth" and "locked" in rec.getMessage() for rec in records)
-    secrets = {"password": PASSWORD, "wrong password": WRONG_PASSWORD, "token": token,
-               "token signature": token.rsplit(".", 1)[1], "API key": key, "API key secret": key_secret,
-               "admin token": admin.headers["Authorization"].removeprefix("Bearer ")}
+    secrets = {
+        "password": PASSWORD,
+        "wrong password": WRONG_PASSWORD,
+        "token": token,
+        "token signature": token.rsplit(".", 1)[1],
+        "API key": key,
+        "API key secret": key_secret,
+        "admin token": admin.headers["Authorization"].removeprefix("Bearer "),
+    }
     for record in records:
         text = _all_text(record)
         for what, secret in secrets.items():

@@ -62,8 +62,11 @@ def real_argon2(monkeypatch: pytest.MonkeyPatch, count_verifications: list[str])
 @pytest.fixture
 async def limited_app(settings: Settings, clean_db: Database) -> AsyncIterator[FastAPI]:
     """A second app on the fixture database: 3 failures per IP, 5 per user, 60 s window."""
-    application = create_app(settings.model_copy(update={
-        "LOGIN_MAX_FAILURES_PER_IP": 3, "LOGIN_MAX_FAILURES_PER_USER": 5, "LOGIN_WINDOW_SECONDS": 60}))
+    application = create_app(
+        settings.model_copy(
+            update={"LOGIN_MAX_FAILURES_PER_IP": 3, "LOGIN_MAX_FAILURES_PER_USER": 5, "LOGIN_WINDOW_SECONDS": 60}
+        )
+    )
     yield application
     await application.state.db.dispose()
 
@@ -90,8 +93,9 @@ async def _fail(client: httpx.AsyncClient, username: str, times: int) -> None:
 
 
 @pytest.mark.usefixtures("real_argon2")
-async def test_username_locked_after_max_failures(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                                  settings: Settings) -> None:
+async def test_username_locked_after_max_failures(
+    client: httpx.AsyncClient, make_actor: ActorFactory, settings: Settings
+) -> None:
     actor = await make_actor(Role.viewer, OWN_REGION)
     await _fail(client, actor.username, settings.LOGIN_MAX_FAILURES_PER_USER)
     assert_throttled(await login(client, actor.username, WRONG), at_most=settings.LOGIN_WINDOW_SECONDS)
@@ -104,8 +108,9 @@ async def test_username_locked_after_max_failures(client: httpx.AsyncClient, mak
     assert (await login(client, other.username, TEST_PASSWORD)).status_code == 200
 
 
-async def test_locked_login_does_no_argon2_work(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                                settings: Settings, count_verifications: list[str]) -> None:
+async def test_locked_login_does_no_argon2_work(
+    client: httpx.AsyncClient, make_actor: ActorFactory, settings: Settings, count_verifications: list[str]
+) -> None:
     actor = await make_actor(Role.viewer, OWN_REGION)
     limit = settings.LOGIN_MAX_FAILURES_PER_USER
     await _fail(client, actor.username, limit)
@@ -115,20 +120,23 @@ async def test_locked_login_does_no_argon2_work(client: httpx.AsyncClient, make_
     assert len(count_verifications) == limit
 
 
-async def test_unknown_username_is_locked_like_a_known_one(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                                           settings: Settings) -> None:
+async def test_unknown_username_is_locked_like_a_known_one(
+    client: httpx.AsyncClient, make_actor: ActorFactory, settings: Settings
+) -> None:
     # Same answers for both: the lock reveals nothing about which accounts exist.
     known = await make_actor(Role.viewer, OWN_REGION)
     answers: dict[str, list[int]] = {}
     for username in (known.username, "no-such-user"):
-        answers[username] = [(await login(client, username, WRONG)).status_code
-                             for _ in range(settings.LOGIN_MAX_FAILURES_PER_USER + 1)]
+        answers[username] = [
+            (await login(client, username, WRONG)).status_code for _ in range(settings.LOGIN_MAX_FAILURES_PER_USER + 1)
+        ]
     assert answers[known.username] == answers["no-such-user"] == [401] * settings.LOGIN_MAX_FAILURES_PER_USER + [429]
     assert_throttled(await login(client, "no-such-user", WRONG))
 
 
-async def test_success_clears_the_username_failures(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                                    settings: Settings) -> None:
+async def test_success_clears_the_username_failures(
+    client: httpx.AsyncClient, make_actor: ActorFactory, settings: Settings
+) -> None:
     actor = await make_actor(Role.inspector, OWN_REGION)
     below = settings.LOGIN_MAX_FAILURES_PER_USER - 1
     await _fail(client, actor.username, below)
@@ -139,16 +147,18 @@ async def test_success_clears_the_username_failures(client: httpx.AsyncClient, m
     assert (await client.get(ME_URL, headers=bearer(r.json()["access_token"]))).status_code == 200
 
 
-async def test_disabled_user_failures_count(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                            settings: Settings) -> None:
+async def test_disabled_user_failures_count(
+    client: httpx.AsyncClient, make_actor: ActorFactory, settings: Settings
+) -> None:
     actor = await make_actor(Role.admin, "", is_active=False)
     for _ in range(settings.LOGIN_MAX_FAILURES_PER_USER):
         assert_problem(await login(client, actor.username, TEST_PASSWORD), 401)
     assert_throttled(await login(client, actor.username, TEST_PASSWORD))
 
 
-async def test_malformed_login_is_not_counted(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                              settings: Settings) -> None:
+async def test_malformed_login_is_not_counted(
+    client: httpx.AsyncClient, make_actor: ActorFactory, settings: Settings
+) -> None:
     actor = await make_actor(Role.viewer, OWN_REGION)
     for _ in range(settings.LOGIN_MAX_FAILURES_PER_USER + 1):
         assert_problem(await client.post(TOKEN_URL, data={"username": actor.username}), 422)
@@ -158,8 +168,9 @@ async def test_malformed_login_is_not_counted(client: httpx.AsyncClient, make_ac
 # --- the sliding window on the service clock -------------------------------------------------------------------
 
 
-async def test_lock_ends_when_the_window_passes(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                               settings: Settings) -> None:
+async def test_lock_ends_when_the_window_passes(
+    client: httpx.AsyncClient, make_actor: ActorFactory, settings: Settings
+) -> None:
     actor = await make_actor(Role.viewer, OWN_REGION)
     window = timedelta(seconds=settings.LOGIN_WINDOW_SECONDS)
     with frozen_clock(T0):
@@ -194,8 +205,9 @@ async def test_window_slides(client: httpx.AsyncClient, make_actor: ActorFactory
 # --- per client IP ------------------------------------------------------------------------------------------------
 
 
-async def test_client_ip_locked_after_max_failures(client_from: ClientFor, make_actor: ActorFactory,
-                                                   count_verifications: list[str]) -> None:
+async def test_client_ip_locked_after_max_failures(
+    client_from: ClientFor, make_actor: ActorFactory, count_verifications: list[str]
+) -> None:
     victim = await make_actor(Role.viewer, OWN_REGION)
     async with client_from("203.0.113.7") as attacker:
         with frozen_clock(T0):
@@ -206,8 +218,11 @@ async def test_client_ip_locked_after_max_failures(client_from: ClientFor, make_
             assert "ip" in r.json()["detail"]
             assert len(count_verifications) == 3
             # X-Forwarded-For is not trusted: it does not make the caller someone else
-            r = await attacker.post(TOKEN_URL, data={"username": victim.username, "password": TEST_PASSWORD},
-                                    headers={"X-Forwarded-For": "198.51.100.9", "X-Real-IP": "198.51.100.9"})
+            r = await attacker.post(
+                TOKEN_URL,
+                data={"username": victim.username, "password": TEST_PASSWORD},
+                headers={"X-Forwarded-For": "198.51.100.9", "X-Real-IP": "198.51.100.9"},
+            )
             assert_throttled(r)
     async with client_from("198.51.100.9") as someone_else:
         with frozen_clock(T0):
@@ -235,8 +250,9 @@ async def test_ip_lock_ends_with_the_window(client_from: ClientFor, make_actor: 
             assert (await login(c, actor.username, TEST_PASSWORD)).status_code == 200
 
 
-async def test_each_app_has_its_own_throttle(client_from: ClientFor, limited_app: FastAPI, app: FastAPI,
-                                             make_actor: ActorFactory) -> None:
+async def test_each_app_has_its_own_throttle(
+    client_from: ClientFor, limited_app: FastAPI, app: FastAPI, make_actor: ActorFactory
+) -> None:
     actor = await make_actor(Role.viewer, OWN_REGION)
     async with client_from("203.0.113.10") as c:
         for i in range(3):
@@ -314,4 +330,3 @@ def test_reset_forgets_everything() -> None:
     throttle.reset()
     assert throttle.check("bob", "192.0.2.1") is None
     assert throttle.tracked() == (0, 0)
-

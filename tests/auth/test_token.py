@@ -46,8 +46,9 @@ def _b64(obj: dict[str, Any]) -> str:
 # --- logging in ---------------------------------------------------------------------------------------------
 
 
-async def test_login_returns_bearer_token_that_works(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                                     settings: Settings) -> None:
+async def test_login_returns_bearer_token_that_works(
+    client: httpx.AsyncClient, make_actor: ActorFactory, settings: Settings
+) -> None:
     actor = await make_actor(Role.inspector, OWN_REGION)
     r = await login(client, actor.username, TEST_PASSWORD)
     assert r.status_code == 200, r.text
@@ -70,8 +71,11 @@ async def test_login_returns_bearer_token_that_works(client: httpx.AsyncClient, 
 
 
 async def test_login_with_a_chinese_password(client: httpx.AsyncClient, admin: Actor) -> None:
-    r = await client.post(USERS_URL, headers=admin.headers,
-                          json={"username": "zhang.san", "password": "民政执法检查密码", "role": "viewer"})
+    r = await client.post(
+        USERS_URL,
+        headers=admin.headers,
+        json={"username": "zhang.san", "password": "民政执法检查密码", "role": "viewer"},
+    )
     assert r.status_code == 201, r.text
     assert (await login(client, "zhang.san", "民政执法检查密码")).status_code == 200
     assert_problem(await login(client, "zhang.san", "民政执法检查"), 401)
@@ -94,14 +98,18 @@ async def test_login_refused_with_same_401(client: httpx.AsyncClient, make_actor
     assert body["detail"] == "Incorrect username or password"
 
 
-@pytest.mark.parametrize(("form", "missing"), [
-    ({}, ["username", "password"]),
-    ({"username": "someone"}, ["password"]),
-    ({"password": TEST_PASSWORD}, ["username"]),
-    ({"username": "someone", "password": ""}, ["password"]),  # an empty form value counts as missing
-])
-async def test_login_missing_form_fields_422(client: httpx.AsyncClient, form: dict[str, str],
-                                             missing: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("form", "missing"),
+    [
+        ({}, ["username", "password"]),
+        ({"username": "someone"}, ["password"]),
+        ({"password": TEST_PASSWORD}, ["username"]),
+        ({"username": "someone", "password": ""}, ["password"]),  # an empty form value counts as missing
+    ],
+)
+async def test_login_missing_form_fields_422(
+    client: httpx.AsyncClient, form: dict[str, str], missing: list[str]
+) -> None:
     body = assert_problem(await client.post(TOKEN_URL, data=form), 422)
     locs = [e["loc"] for e in body["errors"]]
     for field in missing:
@@ -118,22 +126,46 @@ async def test_login_with_json_instead_of_form_is_422(client: httpx.AsyncClient,
 # --- presenting a token ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("authorization", [
-    None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token abc", "bearer-token", "Bearer garbage",
-    "Bearer a.b.c", "Bearer itk_", "Bearer itk_" + "0" * 32 + "_x", "Bearer itk_nothex_secret",
-])
-async def test_bad_authorization_header_401(client: httpx.AsyncClient, clean_db: Database,
-                                            authorization: str | None) -> None:
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Token abc",
+        "bearer-token",
+        "Bearer garbage",
+        "Bearer a.b.c",
+        "Bearer itk_",
+        "Bearer itk_" + "0" * 32 + "_x",
+        "Bearer itk_nothex_secret",
+    ],
+)
+async def test_bad_authorization_header_401(
+    client: httpx.AsyncClient, clean_db: Database, authorization: str | None
+) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
     assert_problem(await client.get(ME_URL, headers=headers), 401)
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", ME_URL), ("GET", USERS_URL), ("POST", USERS_URL), ("GET", f"{USERS_URL}/{NIL}"),
-    ("PATCH", f"{USERS_URL}/{NIL}"), ("POST", KEYS_URL), ("GET", KEYS_URL), ("DELETE", f"{KEYS_URL}/{NIL}"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", ME_URL),
+        ("GET", USERS_URL),
+        ("POST", USERS_URL),
+        ("GET", f"{USERS_URL}/{NIL}"),
+        ("PATCH", f"{USERS_URL}/{NIL}"),
+        ("POST", KEYS_URL),
+        ("GET", KEYS_URL),
+        ("DELETE", f"{KEYS_URL}/{NIL}"),
+    ],
+)
 async def test_every_auth_route_needs_credentials_before_anything_else(
-        client: httpx.AsyncClient, clean_db: Database, method: str, path: str) -> None:
+    client: httpx.AsyncClient, clean_db: Database, method: str, path: str
+) -> None:
     # an invalid body and an unknown id must not leak a 422 or 404 to an anonymous caller
     kwargs: dict[str, Any] = {"json": {}} if method in ("POST", "PATCH") else {}
     assert_problem(await client.request(method, path, **kwargs), 401)
@@ -160,8 +192,9 @@ async def test_tampered_payload_401(client: httpx.AsyncClient, make_actor: Actor
     assert_problem(await client.get(ME_URL, headers=bearer(swapped)), 401)
 
 
-@pytest.mark.parametrize("case", ["alg_none", "hs512", "no_exp", "exp_not_number", "no_sub", "sub_not_uuid",
-                                  "unknown_sub"])
+@pytest.mark.parametrize(
+    "case", ["alg_none", "hs512", "no_exp", "exp_not_number", "no_sub", "sub_not_uuid", "unknown_sub"]
+)
 async def test_malformed_claims_401(client: httpx.AsyncClient, make_actor: ActorFactory, case: str) -> None:
     actor = await make_actor(Role.admin, "")
     now = _now_ts()
@@ -194,8 +227,9 @@ async def test_expired_token_401(client: httpx.AsyncClient, make_actor: ActorFac
     assert "expired" in body["detail"]
 
 
-async def test_token_expires_on_the_service_clock(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                                  settings: Settings) -> None:
+async def test_token_expires_on_the_service_clock(
+    client: httpx.AsyncClient, make_actor: ActorFactory, settings: Settings
+) -> None:
     actor = await make_actor(Role.viewer, OWN_REGION)
     issued = datetime.now(UTC).replace(microsecond=0)
     with frozen_clock(issued):
@@ -207,8 +241,9 @@ async def test_token_expires_on_the_service_clock(client: httpx.AsyncClient, mak
         assert_problem(await client.get(ME_URL, headers=bearer(token)), 401)
 
 
-async def test_token_issued_under_a_past_frozen_clock_works_there(client: httpx.AsyncClient,
-                                                                  make_actor: ActorFactory) -> None:
+async def test_token_issued_under_a_past_frozen_clock_works_there(
+    client: httpx.AsyncClient, make_actor: ActorFactory
+) -> None:
     # Tests replay history (e.g. the 2023 Shizhu data) with the clock pinned in the past: a token issued
     # and used on that clock is valid, although its `exp` lies before the wall-clock time.
     with frozen_clock(datetime(2023, 5, 4, 10, 0, tzinfo=UTC)):
@@ -224,8 +259,9 @@ async def test_token_issued_under_a_past_frozen_clock_works_there(client: httpx.
 # --- the user behind the token changes ---------------------------------------------------------------------------
 
 
-async def test_token_of_user_disabled_after_issue_401(client: httpx.AsyncClient, admin: Actor,
-                                                      make_actor: ActorFactory, clean_db: Database) -> None:
+async def test_token_of_user_disabled_after_issue_401(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory, clean_db: Database
+) -> None:
     actor = await make_actor(Role.supervisor, OWN_REGION)
     assert (await client.get(ME_URL, headers=actor.headers)).status_code == 200
     r = await client.patch(f"{USERS_URL}/{actor.user_id}", headers=admin.headers, json={"is_active": False})
@@ -241,8 +277,9 @@ async def test_token_of_user_disabled_after_issue_401(client: httpx.AsyncClient,
     assert (await client.get(ME_URL, headers=actor.headers)).status_code == 200
 
 
-async def test_token_of_deleted_user_401(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                         clean_db: Database) -> None:
+async def test_token_of_deleted_user_401(
+    client: httpx.AsyncClient, make_actor: ActorFactory, clean_db: Database
+) -> None:
     actor = await make_actor(Role.admin, "")
     async with clean_db.sessionmaker() as s:
         await s.execute(delete(User).where(User.id == actor.user_id))
@@ -256,8 +293,9 @@ async def test_admin_disabling_itself_locks_itself_out(client: httpx.AsyncClient
     assert_problem(await client.get(USERS_URL, headers=admin.headers), 401)
 
 
-async def test_role_change_applies_to_existing_token(client: httpx.AsyncClient, admin: Actor,
-                                                     make_actor: ActorFactory) -> None:
+async def test_role_change_applies_to_existing_token(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory
+) -> None:
     demoted = await make_actor(Role.admin, "")
     assert (await client.get(USERS_URL, headers=demoted.headers)).status_code == 200
     r = await client.patch(f"{USERS_URL}/{demoted.user_id}", headers=admin.headers, json={"role": "viewer"})

@@ -38,8 +38,12 @@ async def test_create_user_201(client: httpx.AsyncClient, admin: Actor, clean_db
     assert set(body) >= USER_FIELDS
     assert not any("password" in k for k in body), body
     assert data["password"] not in r.text
-    assert (body["username"], body["role"], body["region_code"], body["is_active"]) == \
-        ("li.si", "supervisor", OWN_REGION, True)
+    assert (body["username"], body["role"], body["region_code"], body["is_active"]) == (
+        "li.si",
+        "supervisor",
+        OWN_REGION,
+        True,
+    )
     assert r.headers["location"] == f"/api/v1/users/{body['id']}"
 
     again = await client.get(r.headers["location"], headers=admin.headers)
@@ -73,8 +77,9 @@ async def test_chinese_username_kept_verbatim(client: httpx.AsyncClient, admin: 
 
 
 @pytest.mark.parametrize("role", [Role.viewer, Role.inspector, Role.supervisor])
-async def test_create_user_needs_admin(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                       clean_db: Database, role: Role) -> None:
+async def test_create_user_needs_admin(
+    client: httpx.AsyncClient, make_actor: ActorFactory, clean_db: Database, role: Role
+) -> None:
     actor = await make_actor(role, "")
     data = new_user_body()
     assert_problem(await client.post(USERS_URL, headers=actor.headers, json=data), 403)
@@ -90,20 +95,23 @@ async def test_create_user_without_credentials_401(client: httpx.AsyncClient, cl
 async def test_duplicate_username_409(client: httpx.AsyncClient, admin: Actor, clean_db: Database) -> None:
     first = await client.post(USERS_URL, headers=admin.headers, json=new_user_body(username="wang.wu"))
     assert first.status_code == 201, first.text
-    r = await client.post(USERS_URL, headers=admin.headers,
-                          json=new_user_body(username="wang.wu", role="viewer", password="another password"))
+    r = await client.post(
+        USERS_URL,
+        headers=admin.headers,
+        json=new_user_body(username="wang.wu", role="viewer", password="another password"),
+    )
     assert_problem(r, 409, "username")
     rows = await user_rows(clean_db, "wang.wu")
     assert [str(u.id) for u in rows] == [first.json()["id"]]
     assert rows[0].role == Role.inspector
 
 
-async def test_concurrent_duplicate_username_one_wins(client: httpx.AsyncClient, admin: Actor,
-                                                      clean_db: Database) -> None:
-    answers = await asyncio.gather(*[
-        client.post(USERS_URL, headers=admin.headers, json=new_user_body(username="zhao.liu"))
-        for _ in range(3)
-    ])
+async def test_concurrent_duplicate_username_one_wins(
+    client: httpx.AsyncClient, admin: Actor, clean_db: Database
+) -> None:
+    answers = await asyncio.gather(
+        *[client.post(USERS_URL, headers=admin.headers, json=new_user_body(username="zhao.liu")) for _ in range(3)]
+    )
     assert sorted(a.status_code for a in answers) == [201, 409, 409], [a.text for a in answers]
     for a in answers:
         if a.status_code == 409:
@@ -111,26 +119,30 @@ async def test_concurrent_duplicate_username_one_wins(client: httpx.AsyncClient,
     assert len(await user_rows(clean_db, "zhao.liu")) == 1
 
 
-@pytest.mark.parametrize(("field", "overrides"), [
-    ("username", {"username": "ab"}),
-    ("username", {"username": "has space"}),
-    ("username", {"username": "x" * 65}),
-    ("username", {"username": "semi;colon"}),
-    ("username", {"username": 12345}),
-    ("username", {"username": None}),
-    ("password", {"password": "short"}),
-    ("password", {"password": "x" * 129}),
-    ("role", {"role": "superuser"}),
-    ("role", {"role": "Admin"}),
-    ("region_code", {"region_code": "abc"}),
-    ("region_code", {"region_code": "5"}),
-    ("region_code", {"region_code": "5002400010011"}),
-    ("region_code", {"region_code": " 500240"}),
-    ("email", {"email": "li@example.org"}),
-    ("is_active", {"is_active": False}),
-])
-async def test_create_user_invalid_422(client: httpx.AsyncClient, admin: Actor, clean_db: Database,
-                                       field: str, overrides: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("field", "overrides"),
+    [
+        ("username", {"username": "ab"}),
+        ("username", {"username": "has space"}),
+        ("username", {"username": "x" * 65}),
+        ("username", {"username": "semi;colon"}),
+        ("username", {"username": 12345}),
+        ("username", {"username": None}),
+        ("password", {"password": "short"}),
+        ("password", {"password": "x" * 129}),
+        ("role", {"role": "superuser"}),
+        ("role", {"role": "Admin"}),
+        ("region_code", {"region_code": "abc"}),
+        ("region_code", {"region_code": "5"}),
+        ("region_code", {"region_code": "5002400010011"}),
+        ("region_code", {"region_code": " 500240"}),
+        ("email", {"email": "li@example.org"}),
+        ("is_active", {"is_active": False}),
+    ],
+)
+async def test_create_user_invalid_422(
+    client: httpx.AsyncClient, admin: Actor, clean_db: Database, field: str, overrides: dict[str, Any]
+) -> None:
     data = new_user_body(**overrides)
     assert_problem(await client.post(USERS_URL, headers=admin.headers, json=data), 422, field)
     if isinstance(data["username"], str):
@@ -145,14 +157,16 @@ async def test_create_user_missing_field_422(client: httpx.AsyncClient, admin: A
 
 
 async def test_create_user_malformed_json_422(client: httpx.AsyncClient, admin: Actor) -> None:
-    r = await client.post(USERS_URL, headers={**admin.headers, "Content-Type": "application/json"},
-                          content=b'{"username": "x",')
+    r = await client.post(
+        USERS_URL, headers={**admin.headers, "Content-Type": "application/json"}, content=b'{"username": "x",'
+    )
     assert_problem(r, 422)
 
 
 @pytest.mark.parametrize("region", [OTHER_REGION, "", "50", "5002"])
-async def test_regional_admin_cannot_create_outside_or_wider(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                                             clean_db: Database, region: str) -> None:
+async def test_regional_admin_cannot_create_outside_or_wider(
+    client: httpx.AsyncClient, make_actor: ActorFactory, clean_db: Database, region: str
+) -> None:
     regional = await make_actor(Role.admin, OWN_REGION)
     data = new_user_body(region_code=region, role="admin")
     body = assert_problem(await client.post(USERS_URL, headers=regional.headers, json=data), 403)
@@ -161,8 +175,7 @@ async def test_regional_admin_cannot_create_outside_or_wider(client: httpx.Async
 
 
 @pytest.mark.parametrize("region", [OWN_REGION, "500240001"])
-async def test_regional_admin_creates_inside(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                             region: str) -> None:
+async def test_regional_admin_creates_inside(client: httpx.AsyncClient, make_actor: ActorFactory, region: str) -> None:
     regional = await make_actor(Role.admin, OWN_REGION)
     r = await client.post(USERS_URL, headers=regional.headers, json=new_user_body(region_code=region))
     assert r.status_code == 201, r.text
@@ -172,8 +185,7 @@ async def test_regional_admin_creates_inside(client: httpx.AsyncClient, make_act
 # --- GET /users, GET /users/{user_id} --------------------------------------------------------------------------
 
 
-async def test_list_users_envelope_and_pages(client: httpx.AsyncClient, admin: Actor,
-                                             make_actor: ActorFactory) -> None:
+async def test_list_users_envelope_and_pages(client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory) -> None:
     others = [await make_actor(role, OWN_REGION) for role in (Role.viewer, Role.inspector, Role.supervisor)]
     expected = sorted([admin.username, *(a.username for a in others)])
 
@@ -203,12 +215,18 @@ async def test_list_users_envelope_and_pages(client: httpx.AsyncClient, admin: A
     assert two.json()["next_cursor"] is not None
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"limit": 501}, "limit"), ({"limit": 0}, "limit"), ({"limit": "many"}, "limit"),
-    ({"cursor": "not-a-cursor"}, "cursor"),
-])
-async def test_list_users_bad_query_422(client: httpx.AsyncClient, admin: Actor, params: dict[str, Any],
-                                        field: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": 501}, "limit"),
+        ({"limit": 0}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+    ],
+)
+async def test_list_users_bad_query_422(
+    client: httpx.AsyncClient, admin: Actor, params: dict[str, Any], field: str
+) -> None:
     assert_problem(await client.get(USERS_URL, headers=admin.headers, params=params), 422, field)
 
 
@@ -217,8 +235,9 @@ async def test_list_users_limit_500_allowed(client: httpx.AsyncClient, admin: Ac
     assert r.status_code == 200, r.text
 
 
-async def test_regional_admin_lists_only_its_region(client: httpx.AsyncClient, admin: Actor,
-                                                    make_actor: ActorFactory) -> None:
+async def test_regional_admin_lists_only_its_region(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory
+) -> None:
     regional = await make_actor(Role.admin, OWN_REGION)
     inside = await make_actor(Role.viewer, OWN_REGION)
     sub = await make_actor(Role.inspector, "500240001")
@@ -232,8 +251,7 @@ async def test_regional_admin_lists_only_its_region(client: httpx.AsyncClient, a
 
 
 @pytest.mark.parametrize("role", [Role.viewer, Role.inspector, Role.supervisor])
-async def test_list_and_read_users_need_admin(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                              role: Role) -> None:
+async def test_list_and_read_users_need_admin(client: httpx.AsyncClient, make_actor: ActorFactory, role: Role) -> None:
     actor = await make_actor(role, "")
     assert_problem(await client.get(USERS_URL, headers=actor.headers), 403)
     assert_problem(await client.get(f"{USERS_URL}/{actor.user_id}", headers=actor.headers), 403)
@@ -248,8 +266,7 @@ async def test_get_user(client: httpx.AsyncClient, make_actor: ActorFactory) -> 
 
 
 @pytest.mark.parametrize("region", [OTHER_REGION, "", "50"])
-async def test_get_user_outside_region_404(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                           region: str) -> None:
+async def test_get_user_outside_region_404(client: httpx.AsyncClient, make_actor: ActorFactory, region: str) -> None:
     regional = await make_actor(Role.admin, OWN_REGION)
     outside = await make_actor(Role.viewer, region)
     assert_problem(await client.get(f"{USERS_URL}/{outside.user_id}", headers=regional.headers), 404)
@@ -263,8 +280,9 @@ async def test_get_unknown_user_404_and_not_uuid_422(client: httpx.AsyncClient, 
 # --- PATCH /users/{user_id} -----------------------------------------------------------------------------------
 
 
-async def test_patch_role(client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory,
-                          clean_db: Database) -> None:
+async def test_patch_role(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory, clean_db: Database
+) -> None:
     target = await make_actor(Role.inspector, OWN_REGION)
     r = await client.patch(f"{USERS_URL}/{target.user_id}", headers=admin.headers, json={"role": "supervisor"})
     assert r.status_code == 200, r.text
@@ -276,16 +294,18 @@ async def test_patch_role(client: httpx.AsyncClient, admin: Actor, make_actor: A
 
 async def test_patch_password_then_login(client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory) -> None:
     target = await make_actor(Role.viewer, OWN_REGION)
-    r = await client.patch(f"{USERS_URL}/{target.user_id}", headers=admin.headers,
-                           json={"password": "a brand new secret"})
+    r = await client.patch(
+        f"{USERS_URL}/{target.user_id}", headers=admin.headers, json={"password": "a brand new secret"}
+    )
     assert r.status_code == 200, r.text
     assert "a brand new secret" not in r.text and not any("password" in k for k in r.json())
     assert_problem(await login(client, target.username, TEST_PASSWORD), 401)
     assert (await login(client, target.username, "a brand new secret")).status_code == 200
 
 
-async def test_patch_disable(client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory,
-                             clean_db: Database) -> None:
+async def test_patch_disable(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory, clean_db: Database
+) -> None:
     target = await make_actor(Role.inspector, OWN_REGION)
     r = await client.patch(f"{USERS_URL}/{target.user_id}", headers=admin.headers, json={"is_active": False})
     assert r.status_code == 200, r.text
@@ -297,8 +317,9 @@ async def test_patch_disable(client: httpx.AsyncClient, admin: Actor, make_actor
     assert {u["username"]: u["is_active"] for u in listed.json()["items"]}[target.username] is False
 
 
-async def test_patch_empty_body_changes_nothing(client: httpx.AsyncClient, admin: Actor,
-                                                make_actor: ActorFactory) -> None:
+async def test_patch_empty_body_changes_nothing(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory
+) -> None:
     target = await make_actor(Role.inspector, OWN_REGION)
     before = (await client.get(f"{USERS_URL}/{target.user_id}", headers=admin.headers)).json()
     r = await client.patch(f"{USERS_URL}/{target.user_id}", headers=admin.headers, json={})
@@ -307,35 +328,50 @@ async def test_patch_empty_body_changes_nothing(client: httpx.AsyncClient, admin
 
 
 @pytest.mark.parametrize("field", ["password", "role", "region_code", "is_active"])
-async def test_patch_null_field_422(client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory,
-                                    clean_db: Database, field: str) -> None:
+async def test_patch_null_field_422(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory, clean_db: Database, field: str
+) -> None:
     target = await make_actor(Role.inspector, OWN_REGION)
     r = await client.patch(f"{USERS_URL}/{target.user_id}", headers=admin.headers, json={field: None})
     assert_problem(r, 422, field)
     stored = await user_row(clean_db, target.user_id)
-    assert stored is not None and (stored.role, stored.region_code, stored.is_active) == \
-        (Role.inspector, OWN_REGION, True)
+    assert stored is not None and (stored.role, stored.region_code, stored.is_active) == (
+        Role.inspector,
+        OWN_REGION,
+        True,
+    )
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("password", "short"), ("role", "root"), ("region_code", "x1"), ("is_active", "maybe"), ("username", "renamed"),
-])
-async def test_patch_invalid_422(client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory,
-                                 field: str, value: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("password", "short"),
+        ("role", "root"),
+        ("region_code", "x1"),
+        ("is_active", "maybe"),
+        ("username", "renamed"),
+    ],
+)
+async def test_patch_invalid_422(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory, field: str, value: str
+) -> None:
     target = await make_actor(Role.inspector, OWN_REGION)
     r = await client.patch(f"{USERS_URL}/{target.user_id}", headers=admin.headers, json={field: value})
     assert_problem(r, 422, field)
 
 
 async def test_patch_unknown_404_not_uuid_422(client: httpx.AsyncClient, admin: Actor) -> None:
-    assert_problem(await client.patch(f"{USERS_URL}/{uuid.uuid4()}", headers=admin.headers,
-                                      json={"role": "viewer"}), 404)
-    assert_problem(await client.patch(f"{USERS_URL}/12", headers=admin.headers, json={"role": "viewer"}),
-                   422, "user_id")
+    assert_problem(
+        await client.patch(f"{USERS_URL}/{uuid.uuid4()}", headers=admin.headers, json={"role": "viewer"}), 404
+    )
+    assert_problem(
+        await client.patch(f"{USERS_URL}/12", headers=admin.headers, json={"role": "viewer"}), 422, "user_id"
+    )
 
 
-async def test_regional_admin_patch_scope(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                          clean_db: Database) -> None:
+async def test_regional_admin_patch_scope(
+    client: httpx.AsyncClient, make_actor: ActorFactory, clean_db: Database
+) -> None:
     regional = await make_actor(Role.admin, OWN_REGION)
     inside = await make_actor(Role.viewer, OWN_REGION)
     outside = await make_actor(Role.viewer, OTHER_REGION)
@@ -353,8 +389,9 @@ async def test_regional_admin_patch_scope(client: httpx.AsyncClient, make_actor:
 
 
 @pytest.mark.parametrize("role", [Role.viewer, Role.inspector, Role.supervisor])
-async def test_patch_needs_admin(client: httpx.AsyncClient, make_actor: ActorFactory, clean_db: Database,
-                                 role: Role) -> None:
+async def test_patch_needs_admin(
+    client: httpx.AsyncClient, make_actor: ActorFactory, clean_db: Database, role: Role
+) -> None:
     actor = await make_actor(role, "")
     r = await client.patch(f"{USERS_URL}/{actor.user_id}", headers=actor.headers, json={"role": "admin"})
     assert_problem(r, 403)
@@ -371,14 +408,20 @@ async def test_me_for_each_role(client: httpx.AsyncClient, make_actor: ActorFact
     r = await client.get(ME_URL, headers=actor.headers)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["id"], body["username"], body["role"], body["region_code"], body["is_active"]) == \
-        (str(actor.user_id), actor.username, role.value, OWN_REGION, True)
+    assert (body["id"], body["username"], body["role"], body["region_code"], body["is_active"]) == (
+        str(actor.user_id),
+        actor.username,
+        role.value,
+        OWN_REGION,
+        True,
+    )
     assert not any("password" in k for k in body)
 
 
 async def test_me_with_api_key_404(client: httpx.AsyncClient, admin: Actor) -> None:
-    created = await client.post("/api/v1/api-keys", headers=admin.headers,
-                                json={"name": "dashboard", "role": "admin", "region_code": ""})
+    created = await client.post(
+        "/api/v1/api-keys", headers=admin.headers, json={"name": "dashboard", "role": "admin", "region_code": ""}
+    )
     assert created.status_code == 201, created.text
     body = assert_problem(await client.get(ME_URL, headers=bearer(created.json()["key"])), 404)
     assert "API key" in body["detail"]

@@ -35,17 +35,20 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 # --- DATABASE_URL ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("given_url", "expected"), [
-    ("sqlite:///x", "sqlite+aiosqlite:///x"),
-    ("sqlite:////var/lib/it/db.sqlite3", "sqlite+aiosqlite:////var/lib/it/db.sqlite3"),
-    ("sqlite+pysqlite:///x", "sqlite+aiosqlite:///x"),
-    ("sqlite+aiosqlite:///x", "sqlite+aiosqlite:///x"),
-    ("SQLite:///x", "sqlite+aiosqlite:///x"),
-    ("postgresql://it@db:5432/it", "postgresql+asyncpg://it@db:5432/it"),
-    ("postgres://it:pw@db/it", "postgresql+asyncpg://it:pw@db/it"),
-    ("postgresql+psycopg2://it@db/it", "postgresql+asyncpg://it@db/it"),
-    ("postgresql+asyncpg://it@db/it?ssl=require", "postgresql+asyncpg://it@db/it?ssl=require"),
-])
+@pytest.mark.parametrize(
+    ("given_url", "expected"),
+    [
+        ("sqlite:///x", "sqlite+aiosqlite:///x"),
+        ("sqlite:////var/lib/it/db.sqlite3", "sqlite+aiosqlite:////var/lib/it/db.sqlite3"),
+        ("sqlite+pysqlite:///x", "sqlite+aiosqlite:///x"),
+        ("sqlite+aiosqlite:///x", "sqlite+aiosqlite:///x"),
+        ("SQLite:///x", "sqlite+aiosqlite:///x"),
+        ("postgresql://it@db:5432/it", "postgresql+asyncpg://it@db:5432/it"),
+        ("postgres://it:pw@db/it", "postgresql+asyncpg://it:pw@db/it"),
+        ("postgresql+psycopg2://it@db/it", "postgresql+asyncpg://it@db/it"),
+        ("postgresql+asyncpg://it@db/it?ssl=require", "postgresql+asyncpg://it@db/it?ssl=require"),
+    ],
+)
 def test_database_url_is_normalised(given_url: str, expected: str) -> None:
     assert normalize_database_url(given_url) == expected
 
@@ -74,16 +77,16 @@ def test_settings_read_and_normalise_environment(clean_env: Path, monkeypatch: p
 
 
 def test_settings_read_dotenv(clean_env: Path) -> None:
-    (clean_env / ".env").write_text(f"DATABASE_URL=sqlite:///{clean_env}/x.db\nSECRET_KEY={SECRET}\n",
-                                    encoding="utf-8")
+    (clean_env / ".env").write_text(f"DATABASE_URL=sqlite:///{clean_env}/x.db\nSECRET_KEY={SECRET}\n", encoding="utf-8")
     settings = Settings()
     assert settings.database_url == f"sqlite+aiosqlite:///{clean_env}/x.db"
     assert settings.is_sqlite
     assert settings.secret_key == SECRET
 
 
-@pytest.mark.parametrize("bad", [{"MAX_BODY_BYTES": 0}, {"MAX_BODY_BYTES": -1}, {"SECRET_KEY": "short"},
-                                 {"SECRET_KEY": "s" * 31}])
+@pytest.mark.parametrize(
+    "bad", [{"MAX_BODY_BYTES": 0}, {"MAX_BODY_BYTES": -1}, {"SECRET_KEY": "short"}, {"SECRET_KEY": "s" * 31}]
+)
 def test_settings_ranges(clean_env: Path, bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         Settings(**{"DATABASE_URL": "sqlite:///x.db", "SECRET_KEY": SECRET, **bad})  # type: ignore[arg-type]
@@ -157,25 +160,28 @@ def test_every_single_substitution_is_caught(code: str) -> None:
         for char in CREDIT_CODE_CHARSET:
             if char == code[position]:
                 continue
-            changed = code[:position] + char + code[position + 1:]
+            changed = code[:position] + char + code[position + 1 :]
             with pytest.raises(ValueError, match="unified social credit code"):
                 validate_credit_code(changed)
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    ("91350100M000100Y4", "18 characters"),
-    ("91350100M000100Y433", "18 characters"),
-    ("", "18 characters"),
-    ("91350100I000100Y43", "without I, O, S, V, Z"),
-    ("91350100O000100Y43", "without I, O, S, V, Z"),
-    ("91350100S000100Y43", "without I, O, S, V, Z"),
-    ("91350100V000100Y43", "without I, O, S, V, Z"),
-    ("91350100Z000100Y43", "without I, O, S, V, Z"),
-    ("91350100M000100Y4-", "without I, O, S, V, Z"),
-    ("9135010０M000100Y43", "without I, O, S, V, Z"),
-    ("91A50100M000100Y43", "region code"),
-    ("91350100M000100Y44", "check character"),
-])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("91350100M000100Y4", "18 characters"),
+        ("91350100M000100Y433", "18 characters"),
+        ("", "18 characters"),
+        ("91350100I000100Y43", "without I, O, S, V, Z"),
+        ("91350100O000100Y43", "without I, O, S, V, Z"),
+        ("91350100S000100Y43", "without I, O, S, V, Z"),
+        ("91350100V000100Y43", "without I, O, S, V, Z"),
+        ("91350100Z000100Y43", "without I, O, S, V, Z"),
+        ("91350100M000100Y4-", "without I, O, S, V, Z"),
+        ("9135010０M000100Y43", "without I, O, S, V, Z"),
+        ("91A50100M000100Y43", "region code"),
+        ("91350100M000100Y44", "check character"),
+    ],
+)
 def test_bad_credit_codes(code: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         validate_credit_code(code)
@@ -184,8 +190,11 @@ def test_bad_credit_codes(code: str, message: str) -> None:
 _BODY_CHAR = st.sampled_from(CREDIT_CODE_CHARSET)
 
 
-@given(head=st.text(_BODY_CHAR, min_size=2, max_size=2), region=st.text("0123456789", min_size=6, max_size=6),
-       org=st.text(_BODY_CHAR, min_size=9, max_size=9))
+@given(
+    head=st.text(_BODY_CHAR, min_size=2, max_size=2),
+    region=st.text("0123456789", min_size=6, max_size=6),
+    org=st.text(_BODY_CHAR, min_size=9, max_size=9),
+)
 def test_computed_check_character_always_validates(head: str, region: str, org: str) -> None:
     first17 = head + region + org
     code = first17 + credit_code_check_char(first17)
@@ -201,7 +210,13 @@ def test_cursor_round_trip() -> None:
     cursor = encode_cursor(values)
     assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), cursor
     assert decode_cursor(cursor, len(values)) == [
-        "石柱县殡仪馆", str(some_id), 42, None, "2023-05-04", "2023-05-04T01:02:03+00:00"]
+        "石柱县殡仪馆",
+        str(some_id),
+        42,
+        None,
+        "2023-05-04",
+        "2023-05-04T01:02:03+00:00",
+    ]
 
 
 def test_cursor_refuses_unsupported_values() -> None:
@@ -209,14 +224,17 @@ def test_cursor_refuses_unsupported_values() -> None:
         encode_cursor([1.5])
 
 
-@pytest.mark.parametrize(("cursor", "size"), [
-    ("garbage!!", 2),
-    ("", 1),
-    (encode_cursor(["a", "b"]), 1),
-    (encode_cursor(["a", "b"]), 3),
-    ("eyJhIjogMX0", 1),  # {"a": 1}: not a list
-    ("_-8", 1),  # bytes that are not UTF-8
-])
+@pytest.mark.parametrize(
+    ("cursor", "size"),
+    [
+        ("garbage!!", 2),
+        ("", 1),
+        (encode_cursor(["a", "b"]), 1),
+        (encode_cursor(["a", "b"]), 3),
+        ("eyJhIjogMX0", 1),  # {"a": 1}: not a list
+        ("_-8", 1),  # bytes that are not UTF-8
+    ],
+)
 def test_foreign_cursor_is_validation_error_on_cursor(cursor: str, size: int) -> None:
     with pytest.raises(ValidationFailed) as info:
         decode_cursor(cursor, size)
@@ -229,8 +247,9 @@ def test_foreign_cursor_is_validation_error_on_cursor(cursor: str, size: int) ->
 @pytest.mark.parametrize("values", [["石柱", "not-a-uuid"], ["石柱", None], [None, str(uuid.uuid4())]])
 def test_paginate_refuses_cursor_with_wrong_key_types(values: list[object]) -> None:
     with pytest.raises(ValidationFailed, match="cursor"):
-        paginate(select(Institution), [Institution.name, Institution.id], encode_cursor(values), 10,
-                 parse=[str, uuid.UUID])
+        paginate(
+            select(Institution), [Institution.name, Institution.id], encode_cursor(values), 10, parse=[str, uuid.UUID]
+        )
 
 
 def test_paginate_fetches_one_extra_row() -> None:

@@ -24,8 +24,9 @@ def cors_headers(r: httpx.Response) -> dict[str, str]:
     return {k: v for k, v in r.headers.items() if k.startswith("access-control-")}
 
 
-def preflight_headers(origin: str, method: str = "POST",
-                      headers: str = "authorization, content-type") -> dict[str, str]:
+def preflight_headers(
+    origin: str, method: str = "POST", headers: str = "authorization, content-type"
+) -> dict[str, str]:
     return {"Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": headers}
 
 
@@ -64,8 +65,9 @@ async def test_preflight_is_not_answered_by_default(client: httpx.AsyncClient) -
 
 @pytest.mark.parametrize("origin", [DASHBOARD, LOCAL_DEV])
 async def test_preflight_for_a_configured_origin(cors_client: httpx.AsyncClient, origin: str) -> None:
-    r = await cors_client.options(URL, headers=preflight_headers(origin, "PATCH",
-                                                                 "authorization, content-type, if-match, x-request-id"))
+    r = await cors_client.options(
+        URL, headers=preflight_headers(origin, "PATCH", "authorization, content-type, if-match, x-request-id")
+    )
     assert r.status_code == 200, r.text
     assert r.headers["access-control-allow-origin"] == origin
     methods = {m.strip() for m in r.headers["access-control-allow-methods"].split(",")}
@@ -78,8 +80,11 @@ async def test_preflight_for_a_configured_origin(cors_client: httpx.AsyncClient,
 
 
 async def test_simple_request_from_a_configured_origin(cors_client: httpx.AsyncClient, admin: Actor) -> None:
-    r = await cors_client.post(URL, headers={**admin.headers, "Origin": DASHBOARD},
-                               json={"name": "石柱县敬老院", "kind": "elderly_care", "region_code": "500240"})
+    r = await cors_client.post(
+        URL,
+        headers={**admin.headers, "Origin": DASHBOARD},
+        json={"name": "石柱县敬老院", "kind": "elderly_care", "region_code": "500240"},
+    )
     assert r.status_code == 201, r.text
     assert r.headers["access-control-allow-origin"] == DASHBOARD
     exposed = {h.strip().lower() for h in r.headers["access-control-expose-headers"].split(",")}
@@ -126,8 +131,17 @@ def test_cors_origins_setting_is_parsed() -> None:
     assert Settings(SECRET_KEY=TEST_SECRET, _env_file=None).cors_origins == []
 
 
-@pytest.mark.parametrize("bad", [DASHBOARD + "/", DASHBOARD + "/app", "dashboard.example.gov.cn",
-                                 "ftp://files.example", "https://", f"{DASHBOARD} {LOCAL_DEV}"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        DASHBOARD + "/",
+        DASHBOARD + "/app",
+        "dashboard.example.gov.cn",
+        "ftp://files.example",
+        "https://",
+        f"{DASHBOARD} {LOCAL_DEV}",
+    ],
+)
 def test_cors_origins_must_be_origins(bad: str) -> None:
     with pytest.raises(ValidationError, match="CORS_ORIGINS"):
         Settings(SECRET_KEY=TEST_SECRET, CORS_ORIGINS=bad, _env_file=None)

@@ -39,18 +39,21 @@ def _headers(actor: Actor) -> dict[str, str]:
 
 
 @pytest.mark.usefixtures("no_exceptions_logged")
-@pytest.mark.parametrize("raw", [
-    b"{bad",
-    b'{"name": "x",}',
-    b'{"name": "x"',
-    b"{'name': 'x'}",
-    b"[1, 2",
-    b"\x00\x01",
-    b"NaN",
-    b"null",
-    b"",
-], ids=["bad", "trailing-comma", "truncated", "single-quotes", "truncated-array", "binary", "nan", "null",
-        "empty"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{bad",
+        b'{"name": "x",}',
+        b'{"name": "x"',
+        b"{'name': 'x'}",
+        b"[1, 2",
+        b"\x00\x01",
+        b"NaN",
+        b"null",
+        b"",
+    ],
+    ids=["bad", "trailing-comma", "truncated", "single-quotes", "truncated-array", "binary", "nan", "null", "empty"],
+)
 async def test_malformed_json_is_422_never_400(client: httpx.AsyncClient, admin: Actor, raw: bytes) -> None:
     r = await client.post(URL, content=raw, headers=_headers(admin))
     problem = assert_problem(r, 422)
@@ -59,10 +62,14 @@ async def test_malformed_json_is_422_never_400(client: httpx.AsyncClient, admin:
 
 
 @pytest.mark.usefixtures("no_exceptions_logged")
-@pytest.mark.parametrize("raw", [
-    b'{"name": "\xff\xfe", "kind": "funeral", "region_code": "500240"}',
-    '{"name": "殡仪馆", "kind": "funeral", "region_code": "500240"}'.encode("gbk"),
-], ids=["latin", "gbk"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"name": "\xff\xfe", "kind": "funeral", "region_code": "500240"}',
+        '{"name": "殡仪馆", "kind": "funeral", "region_code": "500240"}'.encode("gbk"),
+    ],
+    ids=["latin", "gbk"],
+)
 async def test_non_utf8_body_is_422(client: httpx.AsyncClient, admin: Actor, raw: bytes) -> None:
     r = await client.post(URL, content=raw, headers=_headers(admin))
     problem = assert_problem(r, 422)
@@ -81,8 +88,9 @@ async def test_lone_surrogate_is_422(client: httpx.AsyncClient, admin: Actor, na
 
 @pytest.mark.usefixtures("no_exceptions_logged")
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
-async def test_body_that_is_not_declared_json_is_422(client: httpx.AsyncClient, admin: Actor,
-                                                     content_type: str | None) -> None:
+async def test_body_that_is_not_declared_json_is_422(
+    client: httpx.AsyncClient, admin: Actor, content_type: str | None
+) -> None:
     headers = {**admin.headers, **({"content-type": content_type} if content_type else {})}
     r = await client.post(URL, content=json.dumps(body()).encode(), headers=headers)
     assert_problem(r, 422)
@@ -98,12 +106,15 @@ async def test_wrong_type_and_unknown_field_are_422(client: httpx.AsyncClient, a
 
 
 @pytest.mark.usefixtures("no_exceptions_logged")
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/api/v1/nothing-here"),
-    ("GET", "/nothing-here"),
-    ("POST", "/api/v1/institutions/x/y"),
-    ("GET", "/api/v2/institutions"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/nothing-here"),
+        ("GET", "/nothing-here"),
+        ("POST", "/api/v1/institutions/x/y"),
+        ("GET", "/api/v2/institutions"),
+    ],
+)
 async def test_unknown_route_is_404(client: httpx.AsyncClient, admin: Actor, method: str, path: str) -> None:
     r = await client.request(method, path, headers=admin.headers)
     problem = assert_problem(r, 404)
@@ -111,15 +122,19 @@ async def test_unknown_route_is_404(client: httpx.AsyncClient, admin: Actor, met
 
 
 @pytest.mark.usefixtures("no_exceptions_logged")
-@pytest.mark.parametrize(("method", "path", "allowed"), [
-    ("DELETE", URL, {"GET", "POST"}),
-    ("PUT", URL, {"GET", "POST"}),
-    ("PUT", f"{URL}/{uuid.uuid4()}", {"GET", "PATCH"}),
-    ("DELETE", f"{URL}/{uuid.uuid4()}", {"GET", "PATCH"}),
-    ("POST", "/healthz", {"GET"}),
-])
-async def test_wrong_method_is_405(client: httpx.AsyncClient, admin: Actor, method: str, path: str,
-                                   allowed: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", URL, {"GET", "POST"}),
+        ("PUT", URL, {"GET", "POST"}),
+        ("PUT", f"{URL}/{uuid.uuid4()}", {"GET", "PATCH"}),
+        ("DELETE", f"{URL}/{uuid.uuid4()}", {"GET", "PATCH"}),
+        ("POST", "/healthz", {"GET"}),
+    ],
+)
+async def test_wrong_method_is_405(
+    client: httpx.AsyncClient, admin: Actor, method: str, path: str, allowed: set[str]
+) -> None:
     r = await client.request(method, path, headers=admin.headers)
     problem = assert_problem(r, 405)
     assert method in problem["detail"]
@@ -128,16 +143,16 @@ async def test_wrong_method_is_405(client: httpx.AsyncClient, admin: Actor, meth
 
 @pytest.mark.usefixtures("no_exceptions_logged")
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Token abc"}])
-async def test_missing_or_bad_credentials_is_401_with_challenge(client: httpx.AsyncClient,
-                                                                headers: dict[str, str]) -> None:
+async def test_missing_or_bad_credentials_is_401_with_challenge(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
     for r in (await client.get(URL, headers=headers), await client.post(URL, json=body(), headers=headers)):
         assert_problem(r, 401)
         assert r.headers["www-authenticate"] == "Bearer"
 
 
 @pytest.mark.usefixtures("no_exceptions_logged")
-async def test_forbidden_not_found_conflict(client: httpx.AsyncClient, admin: Actor,
-                                            make_actor: ActorFactory) -> None:
+async def test_forbidden_not_found_conflict(client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory) -> None:
     viewer = await make_actor(Role.viewer)
     assert_problem(await client.post(URL, json=body(), headers=viewer.headers), 403)
     assert_problem(await client.get(f"{URL}/{uuid.uuid4()}", headers=admin.headers), 404)
@@ -196,8 +211,13 @@ async def test_streamed_body_under_limit_is_accepted(client: httpx.AsyncClient, 
 @pytest.fixture
 async def small_limit_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """A second app on the same database, with MAX_BODY_BYTES = 512."""
-    small = Settings(DATABASE_URL=settings.DATABASE_URL, DATA_DIR=settings.DATA_DIR, SECRET_KEY=TEST_SECRET,
-                     MAX_BODY_BYTES=512, _env_file=None)
+    small = Settings(
+        DATABASE_URL=settings.DATABASE_URL,
+        DATA_DIR=settings.DATA_DIR,
+        SECRET_KEY=TEST_SECRET,
+        MAX_BODY_BYTES=512,
+        _env_file=None,
+    )
     application = create_app(small)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test") as c:
@@ -214,8 +234,9 @@ def _padded(size: int, **overrides: object) -> bytes:
 
 
 @pytest.mark.usefixtures("no_exceptions_logged")
-async def test_configured_limit_is_honoured(small_limit_client: httpx.AsyncClient, client: httpx.AsyncClient,
-                                            admin: Actor) -> None:
+async def test_configured_limit_is_honoured(
+    small_limit_client: httpx.AsyncClient, client: httpx.AsyncClient, admin: Actor
+) -> None:
     headers = _headers(admin)
     r = await small_limit_client.post(URL, content=_padded(512, name="刚好"), headers=headers)
     assert r.status_code == 201, r.text
@@ -227,8 +248,9 @@ async def test_configured_limit_is_honoured(small_limit_client: httpx.AsyncClien
     assert r.status_code == 201, r.text
     # A form body (the token endpoint) streamed past the limit, in fields small enough for the form parser.
     form = Stream(b"username=" + b"u" * 291 + b"&", 2)
-    r = await small_limit_client.post("/api/v1/auth/token", content=form(),
-                                      headers={"content-type": "application/x-www-form-urlencoded"})
+    r = await small_limit_client.post(
+        "/api/v1/auth/token", content=form(), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert_problem(r, 413)
     # The default app on the same database still takes the 513-byte body.
     r = await client.post(URL, content=_padded(513, name="大一点"), headers=headers)
@@ -237,8 +259,9 @@ async def test_configured_limit_is_honoured(small_limit_client: httpx.AsyncClien
     assert names == {"刚好", "分块刚好", "大一点"}
 
 
-async def test_unexpected_error_is_500_problem_without_traceback(settings: Settings,
-                                                                 caplog: pytest.LogCaptureFixture) -> None:
+async def test_unexpected_error_is_500_problem_without_traceback(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     application: FastAPI = create_app(settings)
 
     @application.get("/boom")

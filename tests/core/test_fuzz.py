@@ -107,16 +107,20 @@ UNFIT: dict[str, list[CheckFunction]] = {
 # exist, fewer than two certified officers, a date before the inspection), or be throttled (429): valid *shape*
 # must not be refused with anything else (400, 405, 413 …).
 ACCEPTED = ["2xx", "401", "403", "404", "409", "412", "422", "429"]
-CONFIG = SchemathesisConfig.from_dict({
-    "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
-    "operations": [{
-        # Evidence is typed by its first bytes (JPEG, PNG, WebP, PDF), which no schema can express: generated
-        # file contents are refused with the documented 415.
-        "include-path-regex": "/evidence$",
-        "include-method": "POST",
-        "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "415"]}},
-    }],
-})
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
+        "operations": [
+            {
+                # Evidence is typed by its first bytes (JPEG, PNG, WebP, PDF), which no schema can express: generated
+                # file contents are refused with the documented 415.
+                "include-path-regex": "/evidence$",
+                "include-method": "POST",
+                "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "415"]}},
+            }
+        ],
+    }
+)
 
 Send = Callable[[dict[str, Any]], Coroutine[Any, Any, httpx.Response]]
 Operation = APIOperation[Any, Any, Any, Any]
@@ -148,8 +152,11 @@ class Run:
     def _harvest(self, operation: Operation, response: httpx.Response) -> None:
         """Keep the ids of records the fuzzer created or listed, for later path parameters."""
         name = self.collections.get(operation.path)
-        if name is None or response.status_code not in (200, 201) or "json" not in response.headers.get(
-                "content-type", ""):
+        if (
+            name is None
+            or response.status_code not in (200, 201)
+            or "json" not in response.headers.get("content-type", "")
+        ):
             return
         body = response.json()
         records = body.get("items", []) if isinstance(body, dict) and "items" in body else [body]
@@ -172,8 +179,14 @@ def _collections(operations: list[Operation]) -> dict[str, str]:
 def _wire_request(kwargs: dict[str, Any]) -> requests.PreparedRequest:
     """The exact request schemathesis' own transport would send (requests-style kwargs → bytes on the wire)."""
     return requests.Request(
-        method=kwargs["method"], url=kwargs["url"], headers=kwargs.get("headers"), params=kwargs.get("params"),
-        cookies=kwargs.get("cookies"), json=kwargs.get("json"), data=kwargs.get("data"), files=kwargs.get("files"),
+        method=kwargs["method"],
+        url=kwargs["url"],
+        headers=kwargs.get("headers"),
+        params=kwargs.get("params"),
+        cookies=kwargs.get("cookies"),
+        json=kwargs.get("json"),
+        data=kwargs.get("data"),
+        files=kwargs.get("files"),
     ).prepare()
 
 
@@ -185,6 +198,7 @@ def _sender(client: httpx.AsyncClient) -> Send:
         assert body is None or isinstance(body, bytes)
         headers = {k: v if isinstance(v, str) else v.decode("latin-1") for k, v in prepared.headers.items()}
         return await client.request(prepared.method, prepared.url, headers=headers, content=body)
+
     return send
 
 
@@ -193,17 +207,20 @@ async def _seed(client: httpx.AsyncClient, headers: dict[str, str], make_actor: 
     institution = await factories.institution(client, headers)
     o1 = await factories.officer(client, headers, name="谭明")
     o2 = await factories.officer(client, headers, name="冉华")
-    r = await client.post("/api/v1/inspections", headers=headers,
-                          json=factories.inspection_body(institution["id"], [o1["id"], o2["id"]]))
+    r = await client.post(
+        "/api/v1/inspections", headers=headers, json=factories.inspection_body(institution["id"], [o1["id"], o2["id"]])
+    )
     assert r.status_code == 201, r.text
     inspection = r.json()
     hazard_ids = [h["id"] for h in inspection["hazards"]]
-    r = await client.post(f"/api/v1/hazards/{hazard_ids[0]}/evidence", headers=headers,
-                          files={"file": ("photo.png", PNG, "image/png")})
+    r = await client.post(
+        f"/api/v1/hazards/{hazard_ids[0]}/evidence", headers=headers, files={"file": ("photo.png", PNG, "image/png")}
+    )
     assert r.status_code == 201, r.text
     evidence_id = r.json()["id"]
-    r = await client.post("/api/v1/api-keys", json={"name": "fuzz", "role": "viewer", "region_code": ""},
-                          headers=headers)
+    r = await client.post(
+        "/api/v1/api-keys", json={"name": "fuzz", "role": "viewer", "region_code": ""}, headers=headers
+    )
     assert r.status_code == 201, r.text
     key_id = r.json()["id"]
     target = await make_actor(Role.viewer, OWN_REGION)
@@ -228,14 +245,18 @@ def _call(operation: Operation, case: Case, run: Run, send: Send, rnd: random.Ra
     response = anyio.from_thread.run(send, kwargs)
     run.record(operation, response)
     run.generated += 1
-    case.validate_response(response, checks=CHECKS, excluded_checks=UNFIT.get(operation.path), headers=run.auth,
-                           transport_kwargs=kwargs)
+    case.validate_response(
+        response, checks=CHECKS, excluded_checks=UNFIT.get(operation.path), headers=run.auth, transport_kwargs=kwargs
+    )
 
 
 def _cover(operation: Operation, run: Run, send: Send) -> None:
     """Schemathesis' coverage phase: boundary values and one violation at a time, for every parameter."""
     generator = CoverageGenerator(
-        operation=operation, generation_modes=list(GenerationMode), auth_storage=None, feedback=FeedbackSources(),
+        operation=operation,
+        generation_modes=list(GenerationMode),
+        auth_storage=None,
+        feedback=FeedbackSources(),
         generation_config=operation.schema.config.generation_for(operation=operation, phase="coverage"),
         override=Override(headers=run.auth),
     )
@@ -247,8 +268,11 @@ def _cover(operation: Operation, run: Run, send: Send) -> None:
         try:
             _call(operation, case, run, send, rnd)
         except (Exception, FailureGroup) as exc:  # FailureGroup is a BaseExceptionGroup
-            kinds = tuple(sorted(type(e).__name__ for e in exc.exceptions)) if isinstance(exc, FailureGroup) else (
-                type(exc).__name__,)
+            kinds = (
+                tuple(sorted(type(e).__name__ for e in exc.exceptions))
+                if isinstance(exc, FailureGroup)
+                else (type(exc).__name__,)
+            )
             if kinds not in seen:  # one report per kind of failure
                 seen.add(kinds)
                 run.failures.append(f"{operation.label} [coverage]\n{type(exc).__name__}: {exc}")
@@ -258,8 +282,14 @@ def _fuzz(operation: Operation, mode: GenerationMode, run: Run, send: Send) -> N
     """Hypothesis over one operation in one mode; the (shrunk) failure is recorded, not raised."""
 
     @seed(SEED)
-    @settings(max_examples=EXAMPLES[mode], deadline=None, database=None, suppress_health_check=list(HealthCheck),
-              phases=[Phase.explicit, Phase.generate, Phase.shrink], report_multiple_bugs=False)
+    @settings(
+        max_examples=EXAMPLES[mode],
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        report_multiple_bugs=False,
+    )
     @given(case=operation.as_strategy(generation_mode=mode, headers=run.auth), rnd=st.randoms(use_true_random=False))
     def test(case: Case, rnd: random.Random) -> None:
         _call(operation, case, run, send, rnd)
@@ -286,19 +316,30 @@ def _probe(operation: Operation, run: Run, send: Send) -> None:
             run.record(operation, response)
             if response.status_code != 401 or response.headers.get("www-authenticate") != "Bearer":
                 challenge = response.headers.get("www-authenticate")
-                failures.append(f"with {headers or 'no credentials'}: {response.status_code} "
-                                f"(WWW-Authenticate {challenge!r}) {response.text[:200]}")
+                failures.append(
+                    f"with {headers or 'no credentials'}: {response.status_code} "
+                    f"(WWW-Authenticate {challenge!r}) {response.text[:200]}"
+                )
     body = operation.definition.raw.get("requestBody")
     if body:
         media_type = next(iter(body["content"]))
-        oversized = {"method": method, "url": path, "data": b"0" * (run.max_body_bytes + 1),
-                     "headers": {**run.auth, "Content-Type": media_type}}
+        oversized = {
+            "method": method,
+            "url": path,
+            "data": b"0" * (run.max_body_bytes + 1),
+            "headers": {**run.auth, "Content-Type": media_type},
+        }
         response = anyio.from_thread.run(send, oversized)
         run.record(operation, response)
-        if (response.status_code != 413 or response.headers.get("content-type") != "application/problem+json"
-                or "413" not in operation.definition.raw["responses"]):
-            failures.append(f"body over the limit: {response.status_code} {response.headers.get('content-type')} "
-                            f"{response.text[:200]} (documented: {sorted(operation.definition.raw['responses'])})")
+        if (
+            response.status_code != 413
+            or response.headers.get("content-type") != "application/problem+json"
+            or "413" not in operation.definition.raw["responses"]
+        ):
+            failures.append(
+                f"body over the limit: {response.status_code} {response.headers.get('content-type')} "
+                f"{response.text[:200]} (documented: {sorted(operation.definition.raw['responses'])})"
+            )
     run.failures.extend(f"{operation.label} [probe] {failure}" for failure in failures)
 
 
@@ -313,21 +354,30 @@ def test_openapi_documents_problem_responses(app: FastAPI) -> None:
         for method, operation in path_item.items():
             responses = operation["responses"]
             params = operation.get("parameters", [])
-            wanted = {"401": bool(operation.get("security")), "422": bool(params or "requestBody" in operation),
-                      "404": any(p["in"] == "path" for p in params), "413": "requestBody" in operation}
-            missing += [f"{method.upper()} {path}: {status}" for status, needed in wanted.items()
-                        if needed and status not in responses]
+            wanted = {
+                "401": bool(operation.get("security")),
+                "422": bool(params or "requestBody" in operation),
+                "404": any(p["in"] == "path" for p in params),
+                "413": "requestBody" in operation,
+            }
+            missing += [
+                f"{method.upper()} {path}: {status}"
+                for status, needed in wanted.items()
+                if needed and status not in responses
+            ]
             for status, response in responses.items():
                 if status.startswith("4"):
                     content = response.get("content", {})
                     if list(content) != ["application/problem+json"] or content["application/problem+json"][
-                            "schema"] != {"$ref": "#/components/schemas/Problem"}:
+                        "schema"
+                    ] != {"$ref": "#/components/schemas/Problem"}:
                         missing.append(f"{method.upper()} {path}: {status} is not a Problem ({content})")
     assert not missing, missing
 
 
-async def test_schema_fuzz(app: FastAPI, make_actor: ActorFactory, backend: str,
-                           caplog: pytest.LogCaptureFixture) -> None:
+async def test_schema_fuzz(
+    app: FastAPI, make_actor: ActorFactory, backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     admin = await make_actor(Role.admin, "")
     schema = schemathesis.openapi.from_dict(app.openapi(), config=CONFIG)
@@ -338,9 +388,14 @@ async def test_schema_fuzz(app: FastAPI, make_actor: ActorFactory, backend: str,
     # An unhandled error reaches the checks as the 500 a client would get (and its traceback is in the log).
     transport = httpx.ASGITransport(app=app, client=CLIENT, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-        run = Run(deadline=0.0, auth=admin.headers, never={str(admin.user_id)},
-                  ids=await _seed(client, admin.headers, make_actor), collections=_collections(operations),
-                  max_body_bytes=app.state.settings.MAX_BODY_BYTES)
+        run = Run(
+            deadline=0.0,
+            auth=admin.headers,
+            never={str(admin.user_id)},
+            ids=await _seed(client, admin.headers, make_actor),
+            collections=_collections(operations),
+            max_body_bytes=app.state.settings.MAX_BODY_BYTES,
+        )
         send = _sender(client)
 
         def fuzz_all() -> None:
@@ -357,8 +412,10 @@ async def test_schema_fuzz(app: FastAPI, make_actor: ActorFactory, backend: str,
 
         await anyio.to_thread.run_sync(fuzz_all)
     elapsed = time.monotonic() - started
-    print(f"\nfuzz[{backend}] seed {SEED}: {run.generated} generated requests ({run.requests} with the probes) over "
-          f"{len(operations)} operations in {elapsed:.1f}s; statuses {dict(sorted(run.by_status.items()))}")
+    print(
+        f"\nfuzz[{backend}] seed {SEED}: {run.generated} generated requests ({run.requests} with the probes) over "
+        f"{len(operations)} operations in {elapsed:.1f}s; statuses {dict(sorted(run.by_status.items()))}"
+    )
     assert not run.failures, f"{len(run.failures)} failure(s):\n\n" + "\n\n".join(run.failures)
     # Bad input is the client's problem: nothing logged as an error or with a traceback; and one request is one
     # log line, whatever its path holds.

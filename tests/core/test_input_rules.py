@@ -14,10 +14,18 @@ from tests.institutions.helpers import assert_problem
 
 
 @pytest.mark.parametrize("value", ["0", "0.0", "86400", "2023-05-04T00:00:00", "20230504", "2023-5-4"])
-@pytest.mark.parametrize("url", ["/api/v1/reports/summary?as_of=", "/api/v1/hazards?found_from=",
-                                 "/api/v1/inspections?from=", "/api/v1/officers?certified_on="])
-async def test_date_query_parameters_take_iso_dates_only(client: httpx.AsyncClient, admin: Actor, url: str,
-                                                         value: str) -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/reports/summary?as_of=",
+        "/api/v1/hazards?found_from=",
+        "/api/v1/inspections?from=",
+        "/api/v1/officers?certified_on=",
+    ],
+)
+async def test_date_query_parameters_take_iso_dates_only(
+    client: httpx.AsyncClient, admin: Actor, url: str, value: str
+) -> None:
     # Pydantic's lax mode read 0 and midnight Unix timestamps as dates (0 → 1970-01-01) and answered 200.
     field = url.rsplit("?", 1)[1].removesuffix("=")
     problem = assert_problem(await client.get(url + value, headers=admin.headers), 422, field)
@@ -25,15 +33,15 @@ async def test_date_query_parameters_take_iso_dates_only(client: httpx.AsyncClie
 
 
 async def test_iso_date_query_parameter_is_taken(client: httpx.AsyncClient, admin: Actor) -> None:
-    r = await client.get("/api/v1/reports/summary?from=2023-01-01&to=2023-12-31&as_of=2023-06-30",
-                         headers=admin.headers)
+    r = await client.get(
+        "/api/v1/reports/summary?from=2023-01-01&to=2023-12-31&as_of=2023-06-30", headers=admin.headers
+    )
     assert r.status_code == 200, r.text
     assert r.json()["as_of"] == "2023-06-30"
 
 
 @pytest.mark.parametrize("value", [0, 86400, "0", "2023-05-04T00:00:00", 20230504.0])
-async def test_date_body_fields_take_iso_dates_only(client: httpx.AsyncClient, admin: Actor,
-                                                    value: object) -> None:
+async def test_date_body_fields_take_iso_dates_only(client: httpx.AsyncClient, admin: Actor, value: object) -> None:
     body = {"name": "谭明", "unit": "社会福利中心", "region_code": "500240", "certificate_issued_on": value}
     r = await client.post("/api/v1/officers", json=body, headers=admin.headers)
     assert_problem(r, 422, "certificate_issued_on")
@@ -51,20 +59,32 @@ async def test_nested_date_body_field_takes_iso_dates_only(client: httpx.AsyncCl
     assert problem["errors"][0]["loc"] == ["body", "hazards", 0, "due_on"]
 
 
-@pytest.mark.parametrize("body", [
-    {"name": "敬老院\x00", "kind": "elderly_care", "region_code": "500240"},
-    {"name": "敬老院", "kind": "elderly_care", "region_code": "500240", "address": "\x00"},
-], ids=["name", "address"])
-async def test_nul_in_a_body_field_is_422_naming_it(client: httpx.AsyncClient, admin: Actor,
-                                                     body: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "敬老院\x00", "kind": "elderly_care", "region_code": "500240"},
+        {"name": "敬老院", "kind": "elderly_care", "region_code": "500240", "address": "\x00"},
+    ],
+    ids=["name", "address"],
+)
+async def test_nul_in_a_body_field_is_422_naming_it(
+    client: httpx.AsyncClient, admin: Actor, body: dict[str, str]
+) -> None:
     field = next(k for k, v in body.items() if "\x00" in v)
     r = await client.post("/api/v1/institutions", json=body, headers=admin.headers)
     problem = assert_problem(r, 422, field)
     assert "NUL" in problem["detail"]
 
 
-@pytest.mark.parametrize("url", ["/api/v1/institutions?q=%00", "/api/v1/institutions?township=a%00b",
-                                 "/api/v1/officers?unit=%00", "/api/v1/officers?q=x%00"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/institutions?q=%00",
+        "/api/v1/institutions?township=a%00b",
+        "/api/v1/officers?unit=%00",
+        "/api/v1/officers?q=x%00",
+    ],
+)
 async def test_nul_in_a_query_filter_is_422(client: httpx.AsyncClient, admin: Actor, url: str) -> None:
     # On PostgreSQL this was the driver's "invalid byte sequence for encoding UTF8: 0x00", a 500.
     problem = assert_problem(await client.get(url, headers=admin.headers), 422)
@@ -76,8 +96,9 @@ async def test_nul_in_a_login_form_is_422(client: httpx.AsyncClient) -> None:
     assert_problem(r, 422)
 
 
-async def test_a_path_cannot_forge_access_log_lines(client: httpx.AsyncClient, admin: Actor,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_path_cannot_forge_access_log_lines(
+    client: httpx.AsyncClient, admin: Actor, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="app.access")
     await client.get("/api/v1/institutions/x%0D%0AGET%20/api/v1/users%20200", headers=admin.headers)
     lines = [r.getMessage() for r in caplog.records if r.name == "app.access"]

@@ -46,8 +46,9 @@ def app_client(settings: Settings, clean_db: Database) -> AppClient:
     """A client on another app built on the fixture database with some settings changed (and extra routes)."""
 
     @asynccontextmanager
-    async def make(setup: Callable[[FastAPI], None] | None = None, **overrides: Any
-                   ) -> AsyncIterator[httpx.AsyncClient]:
+    async def make(
+        setup: Callable[[FastAPI], None] | None = None, **overrides: Any
+    ) -> AsyncIterator[httpx.AsyncClient]:
         application = create_app(settings.model_copy(update=overrides))
         if setup is not None:
             setup(application)
@@ -73,16 +74,20 @@ async def test_ok_answers_are_secured(client: httpx.AsyncClient, admin: Actor) -
     assert_secured(r, api=False)  # operational answers are not under /api/v1: no Cache-Control forced
 
 
-@pytest.mark.parametrize(("method", "path", "kwargs", "status"), [
-    ("GET", "/api/v1/users/me", {}, 401),
-    ("GET", "/api/v1/no-such-thing", {}, 404),
-    ("PUT", "/api/v1/institutions", {}, 405),
-    ("POST", "/api/v1/institutions", {"json": {"name": ""}}, 422),
-    ("POST", "/api/v1/institutions", {"content": b"{bad", "headers": {"content-type": "application/json"}}, 422),
-    ("POST", "/api/v1/auth/token", {"data": {"username": "x"}}, 422),
-])
-async def test_error_answers_are_secured(client: httpx.AsyncClient, admin: Actor, method: str, path: str,
-                                         kwargs: dict[str, Any], status: int) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status"),
+    [
+        ("GET", "/api/v1/users/me", {}, 401),
+        ("GET", "/api/v1/no-such-thing", {}, 404),
+        ("PUT", "/api/v1/institutions", {}, 405),
+        ("POST", "/api/v1/institutions", {"json": {"name": ""}}, 422),
+        ("POST", "/api/v1/institutions", {"content": b"{bad", "headers": {"content-type": "application/json"}}, 422),
+        ("POST", "/api/v1/auth/token", {"data": {"username": "x"}}, 422),
+    ],
+)
+async def test_error_answers_are_secured(
+    client: httpx.AsyncClient, admin: Actor, method: str, path: str, kwargs: dict[str, Any], status: int
+) -> None:
     headers = {**kwargs.pop("headers", {}), **(admin.headers if status != 401 else {})}
     r = await client.request(method, path, headers=headers, **kwargs)
     assert r.status_code == status, r.text
@@ -134,8 +139,11 @@ async def test_docs_work_with_a_relaxed_csp(client: httpx.AsyncClient) -> None:
 
 async def test_body_limit_413_is_secured(app_client: AppClient, admin: Actor) -> None:
     async with app_client(MAX_BODY_BYTES=64) as c:
-        r = await c.post("/api/v1/institutions", content=b"{" + b" " * 100 + b"}",
-                         headers={**admin.headers, "content-type": "application/json"})
+        r = await c.post(
+            "/api/v1/institutions",
+            content=b"{" + b" " * 100 + b"}",
+            headers={**admin.headers, "content-type": "application/json"},
+        )
     assert r.status_code == 413
     assert_secured(r)
 

@@ -32,13 +32,18 @@ def _diff(conn: Connection, metadata: MetaData) -> list[Any]:
 
 def _check_constraints(conn: Connection) -> dict[str, set[str]]:
     inspector = inspect(conn)
-    return {table: {str(c["name"]) for c in inspector.get_check_constraints(table)}
-            for table in inspector.get_table_names() if table != "alembic_version"}
+    return {
+        table: {str(c["name"]) for c in inspector.get_check_constraints(table)}
+        for table in inspector.get_table_names()
+        if table != "alembic_version"
+    }
 
 
 def _model_check_constraints() -> dict[str, set[str]]:
-    return {table.name: {str(c.name) for c in table.constraints if isinstance(c, CheckConstraint)}
-            for table in Base.metadata.sorted_tables}
+    return {
+        table.name: {str(c.name) for c in table.constraints if isinstance(c, CheckConstraint)}
+        for table in Base.metadata.sorted_tables
+    }
 
 
 async def test_database_is_at_head(db: Database) -> None:
@@ -88,8 +93,12 @@ async def test_drift_check_sees_drift(db: Database) -> None:
 async def scratch_engine(backend: str, tmp_path: Any) -> AsyncIterator[AsyncEngine]:
     """An empty database of the same backend: a new SQLite file, or a throwaway PostgreSQL schema."""
     if backend == "sqlite":
-        settings = Settings(DATABASE_URL=f"sqlite:///{tmp_path / 'scratch.sqlite3'}", DATA_DIR=tmp_path,
-                            SECRET_KEY=TEST_SECRET, _env_file=None)
+        settings = Settings(
+            DATABASE_URL=f"sqlite:///{tmp_path / 'scratch.sqlite3'}",
+            DATA_DIR=tmp_path,
+            SECRET_KEY=TEST_SECRET,
+            _env_file=None,
+        )
         engine = make_engine(settings)
         yield engine
         await engine.dispose()
@@ -138,16 +147,22 @@ async def test_upgrade_downgrade_upgrade_round_trip(scratch_engine: AsyncEngine)
 
 def _included(conn: Connection) -> dict[str, list[str]]:
     inspector = inspect(conn)
-    return {str(ix["name"]): list(ix.get("dialect_options", {}).get("postgresql_include") or [])
-            for table in inspector.get_table_names() for ix in inspector.get_indexes(table)}
+    return {
+        str(ix["name"]): list(ix.get("dialect_options", {}).get("postgresql_include") or [])
+        for table in inspector.get_table_names()
+        for ix in inspector.get_indexes(table)
+    }
 
 
 async def test_postgresql_indexes_carry_the_declared_include_columns(db: Database) -> None:
     """Alembic's comparison ignores INCLUDE; the covering indexes the reports rely on are checked here."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("INCLUDE columns exist on PostgreSQL only")
-    declared = {str(ix.name): list(ix.dialect_options["postgresql"]["include"] or [])
-                for table in Base.metadata.sorted_tables for ix in table.indexes}
+    declared = {
+        str(ix.name): list(ix.dialect_options["postgresql"]["include"] or [])
+        for table in Base.metadata.sorted_tables
+        for ix in table.indexes
+    }
     async with db.engine.connect() as conn:
         actual = await conn.run_sync(_included)
     assert {name: actual[name] for name in declared} == declared

@@ -19,16 +19,20 @@ async def _terminate_other_backends(url: str) -> int:
     engine = create_async_engine(normalize_database_url(url))
     try:
         async with engine.connect() as conn:
-            result = await conn.execute(text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"))
+            result = await conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                )
+            )
             return int(result.scalar_one())
     finally:
         await engine.dispose()
 
 
 async def test_requests_after_the_server_closed_pooled_connections_succeed(
-        client: httpx.AsyncClient, admin: Actor, db: Database) -> None:
+    client: httpx.AsyncClient, admin: Actor, db: Database
+) -> None:
     if db.is_sqlite:
         pytest.skip("PostgreSQL only: SQLite has no server to close connections")
     for _ in range(3):  # fill the pool with a few connections
@@ -38,8 +42,11 @@ async def test_requests_after_the_server_closed_pooled_connections_succeed(
     for _ in range(5):
         r = await client.get("/api/v1/institutions", headers=admin.headers)
         assert r.status_code == 200, r.text
-    r = await client.post("/api/v1/institutions", headers=admin.headers,
-                          json={"name": "敬老院", "kind": "elderly_care", "region_code": "500240"})
+    r = await client.post(
+        "/api/v1/institutions",
+        headers=admin.headers,
+        json={"name": "敬老院", "kind": "elderly_care", "region_code": "500240"},
+    )
     assert r.status_code == 201, r.text
 
 

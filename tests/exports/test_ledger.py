@@ -17,8 +17,22 @@ from tests.reports.conftest import Crafted
 
 CSV_URL = "/api/v1/exports/hazards.csv"
 XLSX_URL = "/api/v1/exports/hazards.xlsx"
-EXPECTED_HEADINGS = ["序号", "机构名称", "机构类型", "乡镇", "检查日期", "检查人员", "隐患类别", "隐患等级", "隐患描述",
-                     "整改期限", "整改状态", "整改日期", "验收日期", "是否逾期"]
+EXPECTED_HEADINGS = [
+    "序号",
+    "机构名称",
+    "机构类型",
+    "乡镇",
+    "检查日期",
+    "检查人员",
+    "隐患类别",
+    "隐患等级",
+    "隐患描述",
+    "整改期限",
+    "整改状态",
+    "整改日期",
+    "验收日期",
+    "是否逾期",
+]
 
 
 def parse_csv(body: bytes) -> list[dict[str, str]]:
@@ -40,9 +54,14 @@ async def test_csv_has_one_row_per_hazard_including_voided(client: httpx.AsyncCl
     by_status = [row["整改状态"] for row in rows]
     assert by_status.count("已作废") == 1 and by_status.count("已销号") == 1
     first_2023 = next(row for row in rows if row["检查日期"] == "2023-03-01" and row["隐患等级"] == "一般")
-    assert (first_2023["机构名称"], first_2023["机构类型"], first_2023["整改期限"], first_2023["整改日期"],
-            first_2023["验收日期"], first_2023["是否逾期"]) == ("F1", "殡葬机构", "2023-03-15", "2023-03-10",
-                                                             "2023-03-12", "否")
+    assert (
+        first_2023["机构名称"],
+        first_2023["机构类型"],
+        first_2023["整改期限"],
+        first_2023["整改日期"],
+        first_2023["验收日期"],
+        first_2023["是否逾期"],
+    ) == ("F1", "殡葬机构", "2023-03-15", "2023-03-10", "2023-03-12", "否")
     assert first_2023["检查人员"].count("、") == 1  # two officers, in the order submitted
     h3 = next(row for row in rows if row["机构名称"] == "F2")
     assert (h3["整改状态"], h3["是否逾期"]) == ("待整改", "是")
@@ -51,9 +70,16 @@ async def test_csv_has_one_row_per_hazard_including_voided(client: httpx.AsyncCl
 async def test_csv_takes_the_hazard_list_filters(client: httpx.AsyncClient, crafted: Crafted) -> None:
     r = await client.get(CSV_URL, params={"status": "voided"}, headers=crafted.admin.headers)
     assert [row["隐患等级"] for row in parse_csv(r.content)] == ["重大"]
-    r = await client.get(CSV_URL, params={"found_from": "2023-01-01", "found_to": "2023-12-31",
-                                          "region_code": OWN_REGION, "kind": "elderly_care"},
-                         headers=crafted.admin.headers)
+    r = await client.get(
+        CSV_URL,
+        params={
+            "found_from": "2023-01-01",
+            "found_to": "2023-12-31",
+            "region_code": OWN_REGION,
+            "kind": "elderly_care",
+        },
+        headers=crafted.admin.headers,
+    )
     assert len(parse_csv(r.content)) == 3  # h4 h5 h6
 
 
@@ -95,19 +121,22 @@ async def test_xlsx_opens_with_headings_rows_and_dates(client: httpx.AsyncClient
     assert sheet.column_dimensions["I"].width >= 40  # the description column fits Chinese text
 
 
-async def test_csv_defuses_cells_a_spreadsheet_would_run_as_formulas(client: httpx.AsyncClient,
-                                                                    make_actor: ActorFactory) -> None:
+async def test_csv_defuses_cells_a_spreadsheet_would_run_as_formulas(
+    client: httpx.AsyncClient, make_actor: ActorFactory
+) -> None:
     admin = await make_actor(Role.admin, "")
     inst = await factories.institution(client, admin.headers, name='=HYPERLINK("http://x","点击")', township="-南宾")
     o1 = await factories.officer(client, admin.headers, name="@谭明")
     o2 = await factories.officer(client, admin.headers, name="冉华")
-    hazards = [{"category": "fire_safety", "severity": "general", "description": "+1+1 消防通道堆放杂物"},
-               {"category": "food", "severity": "general", "description": "食品留样 =记录缺失"}]
+    hazards = [
+        {"category": "fire_safety", "severity": "general", "description": "+1+1 消防通道堆放杂物"},
+        {"category": "food", "severity": "general", "description": "食品留样 =记录缺失"},
+    ]
     await factories.inspect(client, admin.headers, inst["id"], [o1["id"], o2["id"]], "2023-05-04", hazards)
     rows = parse_csv((await client.get(CSV_URL, headers=admin.headers)).content)
     assert [(r["机构名称"], r["乡镇"], r["检查人员"], r["隐患描述"]) for r in rows] == [
-        ("'=HYPERLINK(\"http://x\",\"点击\")", "'-南宾", "'@谭明、冉华", "'+1+1 消防通道堆放杂物"),
-        ("'=HYPERLINK(\"http://x\",\"点击\")", "'-南宾", "'@谭明、冉华", "食品留样 =记录缺失"),  # only a leading sign
+        ('\'=HYPERLINK("http://x","点击")', "'-南宾", "'@谭明、冉华", "'+1+1 消防通道堆放杂物"),
+        ('\'=HYPERLINK("http://x","点击")', "'-南宾", "'@谭明、冉华", "食品留样 =记录缺失"),  # only a leading sign
     ]
     book = openpyxl.load_workbook(io.BytesIO((await client.get(XLSX_URL, headers=admin.headers)).content))
     sheet = book.worksheets[0]

@@ -39,23 +39,38 @@ def hazard_url(hazard_id: str, suffix: str = "") -> str:
     return f"{API}/hazards/{hazard_id}{suffix}"
 
 
-async def new_inspection(client: httpx.AsyncClient, headers: dict[str, str], *, region_code: str | None = None,
-                         officer_ids: list[str] | None = None, **overrides: Any) -> dict[str, Any]:
+async def new_inspection(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    *,
+    region_code: str | None = None,
+    officer_ids: list[str] | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
     """An institution (in `region_code` when given), two officers and an inspection with two hazards."""
     extra = {"region_code": region_code} if region_code else {}
     inst = await factories.institution(client, headers, **extra)
     if officer_ids is None:
-        officer_ids = [(await factories.officer(client, headers))["id"],
-                       (await factories.officer(client, headers, name="冉华"))["id"]]
-    r = await client.post(f"{API}/inspections", json=factories.inspection_body(inst["id"], officer_ids, **overrides),
-                          headers=headers)
+        officer_ids = [
+            (await factories.officer(client, headers))["id"],
+            (await factories.officer(client, headers, name="冉华"))["id"],
+        ]
+    r = await client.post(
+        f"{API}/inspections", json=factories.inspection_body(inst["id"], officer_ids, **overrides), headers=headers
+    )
     assert r.status_code == 201, r.text
     data: dict[str, Any] = r.json()
     return data
 
 
-async def inspect(client: httpx.AsyncClient, headers: dict[str, str], institution_id: str, officer_ids: list[str],
-                  on: str, hazards: list[dict[str, Any]]) -> list[str]:
+async def inspect(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    institution_id: str,
+    officer_ids: list[str],
+    on: str,
+    hazards: list[dict[str, Any]],
+) -> list[str]:
     """Post an inspection of an existing institution on `on` with `hazards`; the hazard ids in order."""
     body = factories.inspection_body(institution_id, officer_ids, inspected_on=on, hazards=hazards)
     r = await client.post(f"{API}/inspections", json=body, headers=headers)
@@ -78,24 +93,45 @@ async def seed_hazard(db: Database, region_code: str = OWN_REGION) -> str:
     found_on = date.fromisoformat(FOUND_ON)
     seeder = Principal(PrincipalKind.user, uuid.uuid4(), "seed", Role.admin, "")
     async with db.sessionmaker() as s:
-        inst = Institution(name=f"敬老院-{uuid.uuid4().hex[:6]}", kind=InstitutionKind.elderly_care,
-                           region_code=region_code, create_fingerprint="seed")
+        inst = Institution(
+            name=f"敬老院-{uuid.uuid4().hex[:6]}",
+            kind=InstitutionKind.elderly_care,
+            region_code=region_code,
+            create_fingerprint="seed",
+        )
         s.add(inst)
         await s.flush()
-        insp = Inspection(institution_id=inst.id, inspected_on=found_on, type=InspectionType.routine,
-                          created_by_id=seeder.id, created_by_name=seeder.name, create_fingerprint="seed")
+        insp = Inspection(
+            institution_id=inst.id,
+            inspected_on=found_on,
+            type=InspectionType.routine,
+            created_by_id=seeder.id,
+            created_by_name=seeder.name,
+            create_fingerprint="seed",
+        )
         s.add(insp)
         await s.flush()
-        data = HazardCreate(category=HazardCategory.fire_safety, severity=Severity.general,
-                            description="消防通道堆放杂物", due_on=date(2023, 5, 20))
+        data = HazardCreate(
+            category=HazardCategory.fire_safety,
+            severity=Severity.general,
+            description="消防通道堆放杂物",
+            due_on=date(2023, 5, 20),
+        )
         [hazard] = await add_hazards(s, insp.id, found_on, [data], 0, seeder)
         await s.commit()
         return str(hazard.id)
 
 
-async def move(client: httpx.AsyncClient, headers: dict[str, str], hazard_id: str, action: str,
-               on: str | None = None, note: str | None = None, if_match: str | None = None,
-               **extra: Any) -> httpx.Response:
+async def move(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    hazard_id: str,
+    action: str,
+    on: str | None = None,
+    note: str | None = None,
+    if_match: str | None = None,
+    **extra: Any,
+) -> httpx.Response:
     body: dict[str, Any] = {"action": action, **extra}
     if on is not None:
         body["on"] = on
@@ -105,8 +141,9 @@ async def move(client: httpx.AsyncClient, headers: dict[str, str], hazard_id: st
     return await client.post(hazard_url(hazard_id, "/transitions"), json=body, headers=h)
 
 
-async def moved(client: httpx.AsyncClient, headers: dict[str, str], hazard_id: str, action: str, on: str,
-                note: str | None = None) -> dict[str, Any]:
+async def moved(
+    client: httpx.AsyncClient, headers: dict[str, str], hazard_id: str, action: str, on: str, note: str | None = None
+) -> dict[str, Any]:
     """A move that must succeed; the hazard after it."""
     r = await move(client, headers, hazard_id, action, on, note=note)
     assert r.status_code == 200, r.text
@@ -147,8 +184,7 @@ def assert_problem(r: httpx.Response, status: int, loc: Sequence[str | int] | No
     return body
 
 
-async def link_officer(client: httpx.AsyncClient, admin_headers: dict[str, str], user_id: str,
-                       officer_id: str) -> None:
+async def link_officer(client: httpx.AsyncClient, admin_headers: dict[str, str], user_id: str, officer_id: str) -> None:
     """Make a user (e.g. an inspector from make_actor) be the given officer."""
     r = await client.patch(f"{API}/users/{user_id}", json={"officer_id": officer_id}, headers=admin_headers)
     assert r.status_code == 200, r.text

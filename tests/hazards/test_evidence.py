@@ -42,10 +42,17 @@ def pdf() -> bytes:
     return b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n" + _unique() + b"\n%%EOF\n"
 
 
-async def upload(client: httpx.AsyncClient, headers: dict[str, str], hazard_id: str, content: bytes,
-                 filename: str = "photo.png", declared: str = "application/octet-stream") -> httpx.Response:
-    return await client.post(hazard_url(hazard_id, "/evidence"), headers=headers,
-                             files={"file": (filename, content, declared)})
+async def upload(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    hazard_id: str,
+    content: bytes,
+    filename: str = "photo.png",
+    declared: str = "application/octet-stream",
+) -> httpx.Response:
+    return await client.post(
+        hazard_url(hazard_id, "/evidence"), headers=headers, files={"file": (filename, content, declared)}
+    )
 
 
 def stored_copies(settings: Settings, sha256: str) -> list[Path]:
@@ -57,15 +64,19 @@ def temp_leftovers(settings: Settings) -> list[Path]:
     return list(tmp.iterdir()) if tmp.exists() else []
 
 
-@pytest.mark.parametrize(("make", "filename", "content_type"), [
-    (jpeg, "现场照片.jpg", "image/jpeg"),
-    (png, "整改后 (1).png", "image/png"),
-    (webp, "photo.webp", "image/webp"),
-    (pdf, "整改通知书.pdf", "application/pdf"),
-    (png, "named-wrong.pdf", "image/png"),  # the name and declared type do not matter, the bytes do
-])
-async def test_upload_and_download(client: httpx.AsyncClient, admin: Actor, settings: Settings, make: Any,
-                                   filename: str, content_type: str) -> None:
+@pytest.mark.parametrize(
+    ("make", "filename", "content_type"),
+    [
+        (jpeg, "现场照片.jpg", "image/jpeg"),
+        (png, "整改后 (1).png", "image/png"),
+        (webp, "photo.webp", "image/webp"),
+        (pdf, "整改通知书.pdf", "application/pdf"),
+        (png, "named-wrong.pdf", "image/png"),  # the name and declared type do not matter, the bytes do
+    ],
+)
+async def test_upload_and_download(
+    client: httpx.AsyncClient, admin: Actor, settings: Settings, make: Any, filename: str, content_type: str
+) -> None:
     hazard_id = await new_hazard(client, admin.headers)
     content: bytes = make()
     r = await upload(client, admin.headers, hazard_id, content, filename, declared="text/plain")
@@ -73,8 +84,13 @@ async def test_upload_and_download(client: httpx.AsyncClient, admin: Actor, sett
     item = r.json()
     sha = hashlib.sha256(content).hexdigest()
     assert {k: item[k] for k in ("hazard_id", "filename", "content_type", "size", "sha256", "uploaded_by")} == {
-        "hazard_id": hazard_id, "filename": filename, "content_type": content_type, "size": len(content),
-        "sha256": sha, "uploaded_by": admin.username}
+        "hazard_id": hazard_id,
+        "filename": filename,
+        "content_type": content_type,
+        "size": len(content),
+        "sha256": sha,
+        "uploaded_by": admin.username,
+    }
     assert r.headers["location"] == f"/api/v1/hazards/{hazard_id}/evidence/{item['id']}"
     [path] = stored_copies(settings, sha)
     assert path.read_bytes() == content
@@ -111,16 +127,20 @@ async def test_same_bytes_are_stored_once(client: httpx.AsyncClient, admin: Acto
         assert [i["filename"] for i in listing["items"]] == [name]
 
 
-@pytest.mark.parametrize(("content", "filename"), [
-    (b"just some notes\n", "notes.txt"),
-    (b"plain text pretending to be a photo", "photo.jpg"),
-    (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 64, "setup.exe"),
-    (b"", "empty.png"),
-    (b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 32, "sound.webp"),
-    (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image.svg"),
-])
-async def test_unsupported_content_is_415(client: httpx.AsyncClient, admin: Actor, settings: Settings,
-                                          content: bytes, filename: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "filename"),
+    [
+        (b"just some notes\n", "notes.txt"),
+        (b"plain text pretending to be a photo", "photo.jpg"),
+        (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 64, "setup.exe"),
+        (b"", "empty.png"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 32, "sound.webp"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image.svg"),
+    ],
+)
+async def test_unsupported_content_is_415(
+    client: httpx.AsyncClient, admin: Actor, settings: Settings, content: bytes, filename: str
+) -> None:
     hazard_id = await new_hazard(client, admin.headers)
     r = await upload(client, admin.headers, hazard_id, content, filename, declared="image/png")
     assert_problem(r, 415)
@@ -141,8 +161,9 @@ async def small_client(settings: Settings, clean_db: Database) -> AsyncIterator[
         await small.state.db.dispose()
 
 
-async def test_file_over_the_limit_is_413(client: httpx.AsyncClient, small_client: httpx.AsyncClient,
-                                          admin: Actor, settings: Settings) -> None:
+async def test_file_over_the_limit_is_413(
+    client: httpx.AsyncClient, small_client: httpx.AsyncClient, admin: Actor, settings: Settings
+) -> None:
     hazard_id = await new_hazard(client, admin.headers)
     big = b"%PDF-1.4\n" + _unique(1001 - 9)
     assert len(big) == 1001
@@ -162,8 +183,11 @@ async def test_file_over_the_limit_is_413(client: httpx.AsyncClient, small_clien
 async def test_listed_oldest_first(client: httpx.AsyncClient, admin: Actor) -> None:
     hazard_id = await new_hazard(client, admin.headers)
     # uploaded in the order x, y, z but dated so that the oldest is y, then z, then x
-    dated = [("x.png", datetime(2023, 5, 9, tzinfo=UTC)), ("y.png", datetime(2023, 5, 5, tzinfo=UTC)),
-             ("z.png", datetime(2023, 5, 7, tzinfo=UTC))]
+    dated = [
+        ("x.png", datetime(2023, 5, 9, tzinfo=UTC)),
+        ("y.png", datetime(2023, 5, 5, tzinfo=UTC)),
+        ("z.png", datetime(2023, 5, 7, tzinfo=UTC)),
+    ]
     for name, at in dated:
         with frozen_clock(at):
             r = await upload(client, admin.headers, hazard_id, png(), name)
@@ -184,8 +208,9 @@ async def test_listed_oldest_first(client: httpx.AsyncClient, admin: Actor) -> N
     assert walked == ["y.png", "z.png", "x.png"]
 
 
-async def test_viewer_lists_and_downloads_but_cannot_upload(client: httpx.AsyncClient, admin: Actor,
-                                                            make_actor: ActorFactory) -> None:
+async def test_viewer_lists_and_downloads_but_cannot_upload(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory
+) -> None:
     hazard_id = await new_hazard(client, admin.headers)
     content = jpeg()
     item = (await upload(client, admin.headers, hazard_id, content, "现场.jpg")).json()
@@ -215,19 +240,23 @@ async def test_evidence_of_another_hazard_or_unknown_is_404(client: httpx.AsyncC
 
 async def test_missing_file_field_is_422(client: httpx.AsyncClient, admin: Actor) -> None:
     hazard_id = await new_hazard(client, admin.headers)
-    r = await client.post(hazard_url(hazard_id, "/evidence"), headers=admin.headers,
-                          files={"photo": ("a.png", png(), "image/png")})
+    r = await client.post(
+        hazard_url(hazard_id, "/evidence"), headers=admin.headers, files={"photo": ("a.png", png(), "image/png")}
+    )
     assert_problem(r, 422, ["body", "file"])
     r = await client.post(hazard_url(hazard_id, "/evidence"), headers=admin.headers, data={"file": "not a file"})
     assert_problem(r, 422)
     assert (await client.get(hazard_url(hazard_id, "/evidence"), headers=admin.headers)).json()["items"] == []
 
 
-@pytest.mark.parametrize(("sent", "kept"), [
-    ("../../etc/passwd.png", "passwd.png"),
-    ("C:\\Users\\张三\\照片.png", "照片.png"),
-    ("照片/", "evidence"),  # nothing left of the name
-])
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../etc/passwd.png", "passwd.png"),
+        ("C:\\Users\\张三\\照片.png", "照片.png"),
+        ("照片/", "evidence"),  # nothing left of the name
+    ],
+)
 async def test_file_name_is_cleaned(client: httpx.AsyncClient, admin: Actor, sent: str, kept: str) -> None:
     hazard_id = await new_hazard(client, admin.headers)
     r = await upload(client, admin.headers, hazard_id, png(), sent)

@@ -24,8 +24,13 @@ from tests.hazards.helpers import (
     read,
 )
 
-NEW = {"category": "electrical", "severity": "major", "description": "配电箱未上锁",
-       "legal_basis": "《养老机构管理办法》第三十一条", "due_on": "2023-05-31"}
+NEW = {
+    "category": "electrical",
+    "severity": "major",
+    "description": "配电箱未上锁",
+    "legal_basis": "《养老机构管理办法》第三十一条",
+    "due_on": "2023-05-31",
+}
 
 
 def url(inspection_id: str) -> str:
@@ -57,11 +62,18 @@ async def test_add_hazard_201_with_location_and_etag(client: httpx.AsyncClient, 
 async def test_minimal_body_and_client_id(client: httpx.AsyncClient, admin: Actor) -> None:
     inspection = await new_inspection(client, admin.headers)
     chosen = str(uuid.uuid4())
-    r = await client.post(url(inspection["id"]), headers=admin.headers,
-                          json={"id": chosen, "category": "other", "severity": "general", "description": " 其他 "})
+    r = await client.post(
+        url(inspection["id"]),
+        headers=admin.headers,
+        json={"id": chosen, "category": "other", "severity": "general", "description": " 其他 "},
+    )
     assert r.status_code == 201, r.text
     assert (r.json()["id"], r.json()["description"], r.json()["due_on"], r.json()["legal_basis"]) == (
-        chosen, "其他", None, None)
+        chosen,
+        "其他",
+        None,
+        None,
+    )
     assert r.json()["overdue"] is False
 
 
@@ -76,16 +88,18 @@ async def test_due_on_before_the_inspection_date_is_422(client: httpx.AsyncClien
     assert len(stored["hazards"]) == 3
 
 
-@pytest.mark.parametrize(("patch", "loc"), [
-    ({"category": "fire"}, ["body", "category"]),
-    ({"severity": "minor"}, ["body", "severity"]),
-    ({"description": "   "}, ["body", "description"]),
-    ({"due_on": "2023-02-30"}, ["body", "due_on"]),
-    ({"status": "verified"}, ["body", "status"]),
-    ({"found_on": "2023-01-01"}, ["body", "found_on"]),
-])
-async def test_bad_body_is_422(client: httpx.AsyncClient, admin: Actor, patch: dict[str, Any],
-                               loc: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("patch", "loc"),
+    [
+        ({"category": "fire"}, ["body", "category"]),
+        ({"severity": "minor"}, ["body", "severity"]),
+        ({"description": "   "}, ["body", "description"]),
+        ({"due_on": "2023-02-30"}, ["body", "due_on"]),
+        ({"status": "verified"}, ["body", "status"]),
+        ({"found_on": "2023-01-01"}, ["body", "found_on"]),
+    ],
+)
+async def test_bad_body_is_422(client: httpx.AsyncClient, admin: Actor, patch: dict[str, Any], loc: list[str]) -> None:
     inspection = await new_inspection(client, admin.headers)
     assert_problem(await client.post(url(inspection["id"]), json={**NEW, **patch}, headers=admin.headers), 422, loc)
 
@@ -102,12 +116,17 @@ async def test_replay_by_id(client: httpx.AsyncClient, admin: Actor) -> None:
     assert again.json()["status"] == "rectifying"  # the record as it is now
     assert again.headers["location"] == first.headers["location"]
     assert again.headers["etag"] == (await read(client, admin.headers, body["id"]))[1] != first.headers["etag"]
-    changed = await client.post(url(inspection["id"]), json={**body, "description": "配电箱未上锁!"},
-                                headers=admin.headers)
+    changed = await client.post(
+        url(inspection["id"]), json={**body, "description": "配电箱未上锁!"}, headers=admin.headers
+    )
     assert_problem(changed, 409, ["body", "id"])
     # omitting legal_basis means null, which is other content than the first request's
-    assert_problem(await client.post(url(inspection["id"]), json={k: v for k, v in body.items() if k != "legal_basis"},
-                                     headers=admin.headers), 409)
+    assert_problem(
+        await client.post(
+            url(inspection["id"]), json={k: v for k, v in body.items() if k != "legal_basis"}, headers=admin.headers
+        ),
+        409,
+    )
     other = await new_inspection(client, admin.headers)
     assert_problem(await client.post(url(other["id"]), json=body, headers=admin.headers), 409)
     stored = (await client.get(f"{API}/inspections/{inspection['id']}", headers=admin.headers)).json()
@@ -118,20 +137,30 @@ async def test_replay_by_id(client: httpx.AsyncClient, admin: Actor) -> None:
 async def test_nested_hazard_reposted_here(client: httpx.AsyncClient, admin: Actor) -> None:
     inst = await factories.institution(client, admin.headers)
     officers = [(await factories.officer(client, admin.headers))["id"] for _ in range(2)]
-    nested = {"id": str(uuid.uuid4()), "category": "fire_safety", "severity": "general",
-              "description": "消防通道堆放杂物", "due_on": "2023-05-20"}
-    r = await client.post(f"{API}/inspections", headers=admin.headers,
-                          json=factories.inspection_body(inst["id"], officers, hazards=[nested]))
+    nested = {
+        "id": str(uuid.uuid4()),
+        "category": "fire_safety",
+        "severity": "general",
+        "description": "消防通道堆放杂物",
+        "due_on": "2023-05-20",
+    }
+    r = await client.post(
+        f"{API}/inspections",
+        headers=admin.headers,
+        json=factories.inspection_body(inst["id"], officers, hazards=[nested]),
+    )
     assert r.status_code == 201, r.text
     inspection_id = r.json()["id"]
     same = await client.post(url(inspection_id), json=nested, headers=admin.headers)
     assert same.status_code == 200, same.text
     assert same.json()["id"] == nested["id"] and same.headers["etag"]
     # "the validated request, defaults filled in": an explicit null legal_basis is the same content
-    assert (await client.post(url(inspection_id), json={**nested, "legal_basis": None},
-                              headers=admin.headers)).status_code == 200
-    assert_problem(await client.post(url(inspection_id), json={**nested, "severity": "major"},
-                                     headers=admin.headers), 409)
+    assert (
+        await client.post(url(inspection_id), json={**nested, "legal_basis": None}, headers=admin.headers)
+    ).status_code == 200
+    assert_problem(
+        await client.post(url(inspection_id), json={**nested, "severity": "major"}, headers=admin.headers), 409
+    )
     stored = (await client.get(f"{API}/inspections/{inspection_id}", headers=admin.headers)).json()
     assert [h["id"] for h in stored["hazards"]] == [nested["id"]]
 
@@ -163,8 +192,9 @@ async def test_viewer_cannot_add(client: httpx.AsyncClient, admin: Actor, make_a
     assert len(stored["hazards"]) == 2
 
 
-async def test_other_region_inspection_is_404(client: httpx.AsyncClient, admin: Actor,
-                                              make_actor: ActorFactory) -> None:
+async def test_other_region_inspection_is_404(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory
+) -> None:
     inspection = await new_inspection(client, admin.headers, region_code=OTHER_REGION)
     supervisor = await make_actor("supervisor", OWN_REGION)
     body = {**NEW, "id": str(uuid.uuid4())}

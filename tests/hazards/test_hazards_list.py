@@ -52,13 +52,17 @@ async def world(client: httpx.AsyncClient, admin: Actor) -> World:
         "D": (await factories.institution(client, h))["id"],
     }
     officers = [(await factories.officer(client, h))["id"] for _ in range(2)]
-    a1, a2 = await inspect(client, h, inst["A"], officers, "2023-03-01",
-                                     [_hazard("fire_safety", "general", "2023-03-10"), _hazard("food", "major")])
+    a1, a2 = await inspect(
+        client,
+        h,
+        inst["A"],
+        officers,
+        "2023-03-01",
+        [_hazard("fire_safety", "general", "2023-03-10"), _hazard("food", "major")],
+    )
     [b] = await inspect(client, h, inst["B"], officers, "2023-04-01", [_hazard("gas", "major", "2023-05-01")])
-    [c] = await inspect(client, h, inst["C"], officers, "2023-05-01",
-                                  [_hazard("other", "general", "2023-05-02")])
-    [d] = await inspect(client, h, inst["D"], officers, "2023-04-20",
-                                  [_hazard("building", "general", "2023-04-25")])
+    [c] = await inspect(client, h, inst["C"], officers, "2023-05-01", [_hazard("other", "general", "2023-05-02")])
+    [d] = await inspect(client, h, inst["D"], officers, "2023-04-20", [_hazard("building", "general", "2023-04-25")])
     await moved(client, h, a1, "rectify", "2023-03-05")
     await moved(client, h, b, "start", "2023-04-02")
     await moved(client, h, d, "void", "2023-04-21", note="重复登记")
@@ -79,14 +83,17 @@ def _ordered(world: World, *names: str) -> list[str]:
     return sorted(names, key=lambda n: (found[n], uuid.UUID(world.ids[n])), reverse=True)
 
 
-async def test_newest_found_first_with_the_institution(client: httpx.AsyncClient, admin: Actor,
-                                                       world: World) -> None:
+async def test_newest_found_first_with_the_institution(client: httpx.AsyncClient, admin: Actor, world: World) -> None:
     items = await _list(client, admin.headers)
     assert world.names(items) == _ordered(world, "a1", "a2", "b", "c", "d")
     assert world.names(items)[:3] == ["c", "d", "b"]
     b = next(i for i in items if i["id"] == world.ids["b"])
     assert (b["institution_id"], b["kind"], b["region_code"], b["township"]) == (
-        world.institutions["B"], "funeral", SUB_REGION, "南宾街道")
+        world.institutions["B"],
+        "funeral",
+        SUB_REGION,
+        "南宾街道",
+    )
     assert b["institution_name"].startswith("敬老院-")
     assert (b["status"], b["found_on"], b["category"], b["severity"]) == ("rectifying", "2023-04-01", "gas", "major")
     detail, _ = await read(client, admin.headers, world.ids["b"])
@@ -135,8 +142,7 @@ async def test_overdue_filter_and_field(client: httpx.AsyncClient, admin: Actor,
     # a1 (rectified) and d (voided) are past due but closed; a2 has no due date.
     with frozen_clock(datetime(2023, 5, 2, 8, 0, tzinfo=UTC)):
         assert world.names(await _list(client, admin.headers, overdue="true")) == ["b"]
-        assert world.names(await _list(client, admin.headers, overdue="false")) == _ordered(
-            world, "a1", "a2", "c", "d")
+        assert world.names(await _list(client, admin.headers, overdue="false")) == _ordered(world, "a1", "a2", "c", "d")
         flags = {world.names([i])[0]: i["overdue"] for i in await _list(client, admin.headers)}
         assert flags == {"a1": False, "a2": False, "b": True, "c": False, "d": False}
         assert world.names(await _list(client, admin.headers, overdue="true", kind="elderly_care")) == []
@@ -152,22 +158,35 @@ async def test_region_scoped_caller(client: httpx.AsyncClient, world: World, mak
     assert world.names(await _list(client, county.headers)) == _ordered(world, "a1", "a2", "b", "d")
     assert world.names(await _list(client, county.headers, region_code=SUB_REGION)) == ["b"]
     assert world.names(await _list(client, county.headers, region_code=OWN_REGION)) == _ordered(
-        world, "a1", "a2", "b", "d")
+        world, "a1", "a2", "b", "d"
+    )
     assert await _list(client, county.headers, institution_id=world.institutions["C"]) == []
     for outside in (OTHER_REGION, "50", "5002"):
-        assert_problem(await client.get(f"{API}/hazards", params={"region_code": outside}, headers=county.headers),
-                       403)
+        assert_problem(await client.get(f"{API}/hazards", params={"region_code": outside}, headers=county.headers), 403)
     township = await make_actor("inspector", SUB_REGION)
     assert world.names(await _list(client, township.headers)) == ["b"]
-    assert_problem(await client.get(f"{API}/hazards", params={"region_code": OWN_REGION},
-                                    headers=township.headers), 403)
+    assert_problem(
+        await client.get(f"{API}/hazards", params={"region_code": OWN_REGION}, headers=township.headers), 403
+    )
 
 
-@pytest.mark.parametrize("params", [
-    {"status": "closed"}, {"overdue": "maybe"}, {"severity": "minor"}, {"category": "fire"}, {"kind": "school"},
-    {"region_code": "50a"}, {"institution_id": "x"}, {"found_from": "2023-02-30"}, {"found_to": "yesterday"},
-    {"limit": "0"}, {"limit": "501"}, {"cursor": "not-a-cursor"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status": "closed"},
+        {"overdue": "maybe"},
+        {"severity": "minor"},
+        {"category": "fire"},
+        {"kind": "school"},
+        {"region_code": "50a"},
+        {"institution_id": "x"},
+        {"found_from": "2023-02-30"},
+        {"found_to": "yesterday"},
+        {"limit": "0"},
+        {"limit": "501"},
+        {"cursor": "not-a-cursor"},
+    ],
+)
 async def test_bad_filter_is_422(client: httpx.AsyncClient, admin: Actor, params: dict[str, str]) -> None:
     r = await client.get(f"{API}/hazards", params=params, headers=admin.headers)
     body = assert_problem(r, 422)
@@ -195,8 +214,11 @@ async def test_cursor_walk(client: httpx.AsyncClient, admin: Actor, world: World
         assert pages == {"1": 5, "2": 3}[limit]
     # a cursor keeps the filters it is used with
     first = await client.get(f"{API}/hazards", params={"limit": "1", "severity": "general"}, headers=admin.headers)
-    second = await client.get(f"{API}/hazards", headers=admin.headers,
-                              params={"limit": "5", "severity": "general", "cursor": first.json()["next_cursor"]})
+    second = await client.get(
+        f"{API}/hazards",
+        headers=admin.headers,
+        params={"limit": "5", "severity": "general", "cursor": first.json()["next_cursor"]},
+    )
     assert world.names(first.json()["items"] + second.json()["items"]) == _ordered(world, "a1", "c", "d")
 
 

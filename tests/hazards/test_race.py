@@ -28,15 +28,23 @@ from tests.hazards.helpers import (
 NOTE = "并发测试"
 
 
-async def _race(client: httpx.AsyncClient, headers: dict[str, str], hazard_id: str, actions: list[str],
-                if_match: str | None) -> list[httpx.Response]:
-    return list(await asyncio.gather(*[
-        move(client, headers, hazard_id, action, "2023-05-09", note=NOTE, if_match=if_match) for action in actions]))
+async def _race(
+    client: httpx.AsyncClient, headers: dict[str, str], hazard_id: str, actions: list[str], if_match: str | None
+) -> list[httpx.Response]:
+    return list(
+        await asyncio.gather(
+            *[
+                move(client, headers, hazard_id, action, "2023-05-09", note=NOTE, if_match=if_match)
+                for action in actions
+            ]
+        )
+    )
 
 
 @pytest.mark.parametrize("actions", [["verify", "reject"], ["reject", "verify"], ["verify", "void"]])
-async def test_two_moves_with_the_same_if_match(client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory,
-                                                actions: list[str]) -> None:
+async def test_two_moves_with_the_same_if_match(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory, actions: list[str]
+) -> None:
     supervisor = await make_actor("supervisor", OWN_REGION)
     hazard_id = await new_hazard(client, admin.headers)
     await drive(client, admin.headers, hazard_id, "rectified")
@@ -52,8 +60,11 @@ async def test_two_moves_with_the_same_if_match(client: httpx.AsyncClient, admin
     winner = next(r for r in responses if r.status_code == 200)
     won = actions[responses.index(winner)]
     stored, stored_etag = await read(client, admin.headers, hazard_id)
-    assert stored["status"] == winner.json()["status"] == {"verify": "verified", "reject": "rectifying",
-                                                           "void": "voided"}[won]
+    assert (
+        stored["status"]
+        == winner.json()["status"]
+        == {"verify": "verified", "reject": "rectifying", "void": "voided"}[won]
+    )
     assert stored_etag == winner.headers["etag"] != etag
     after = await history(client, admin.headers, hazard_id)
     assert after[:-1] == before and len(after) == len(before) + 1
@@ -121,8 +132,12 @@ async def test_eight_moves_without_if_match_form_one_chain(client: httpx.AsyncCl
 
 async def test_concurrent_replays_of_one_new_hazard_create_it_once(client: httpx.AsyncClient, admin: Actor) -> None:
     inspection = await new_inspection(client, admin.headers)
-    body: dict[str, Any] = {"id": str(uuid.uuid4()), "category": "gas", "severity": "major",
-                            "description": "燃气报警器失效"}
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "category": "gas",
+        "severity": "major",
+        "description": "燃气报警器失效",
+    }
     url = f"{API}/inspections/{inspection['id']}/hazards"
     responses = await asyncio.gather(*[client.post(url, json=body, headers=admin.headers) for _ in range(4)])
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 201], [r.text for r in responses]
@@ -148,9 +163,16 @@ async def test_concurrent_additions_keep_every_hazard(client: httpx.AsyncClient,
 async def test_concurrent_uploads_of_the_same_file(client: httpx.AsyncClient, admin: Actor) -> None:
     hazard_id = await new_hazard(client, admin.headers)
     png = b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes * 8
-    responses = await asyncio.gather(*[
-        client.post(hazard_url(hazard_id, "/evidence"), headers=admin.headers,
-                    files={"file": (f"{i}.png", png, "image/png")}) for i in range(4)])
+    responses = await asyncio.gather(
+        *[
+            client.post(
+                hazard_url(hazard_id, "/evidence"),
+                headers=admin.headers,
+                files={"file": (f"{i}.png", png, "image/png")},
+            )
+            for i in range(4)
+        ]
+    )
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 201], [r.text for r in responses]
     assert len({r.json()["id"] for r in responses}) == 1
     listing = await client.get(hazard_url(hazard_id, "/evidence"), headers=admin.headers)

@@ -33,9 +33,14 @@ from tests.hazards.helpers import (
 
 # Written out from API.md independently of app.hazards.workflow: (from, action) -> to.
 MOVES = {
-    ("open", "start"): "rectifying", ("open", "rectify"): "rectified", ("rectifying", "rectify"): "rectified",
-    ("rectified", "verify"): "verified", ("rectified", "reject"): "rectifying",
-    ("open", "void"): "voided", ("rectifying", "void"): "voided", ("rectified", "void"): "voided",
+    ("open", "start"): "rectifying",
+    ("open", "rectify"): "rectified",
+    ("rectifying", "rectify"): "rectified",
+    ("rectified", "verify"): "verified",
+    ("rectified", "reject"): "rectifying",
+    ("open", "void"): "voided",
+    ("rectifying", "void"): "voided",
+    ("rectified", "void"): "voided",
 }
 FIELD_ACTIONS = {"start", "rectify"}  # inspector, supervisor, admin
 MANAGER_ACTIONS = {"verify", "reject", "void"}  # supervisor, admin
@@ -45,8 +50,11 @@ ROLES = ["admin", "supervisor", "inspector", "viewer"]
 
 # What each state looks like after SETUP_MOVES (rectified_on, verified_on).
 SETUP_DATES: dict[str, tuple[str | None, str | None]] = {
-    "open": (None, None), "rectifying": (None, None), "rectified": ("2023-05-06", None),
-    "verified": ("2023-05-06", "2023-05-07"), "voided": (None, None),
+    "open": (None, None),
+    "rectifying": (None, None),
+    "rectified": ("2023-05-06", None),
+    "verified": ("2023-05-06", "2023-05-07"),
+    "voided": (None, None),
 }
 
 
@@ -88,8 +96,15 @@ def _setup_entries(state: str) -> list[tuple[str, str | None, str, str | None]]:
 
 
 @pytest.mark.parametrize(("state", "action", "role"), list(itertools.product(STATES, ACTIONS, ROLES)))
-async def test_transition_matrix(client: httpx.AsyncClient, clean_db: Database, admin: Actor,
-                                 make_actor: ActorFactory, state: str, action: str, role: str) -> None:
+async def test_transition_matrix(
+    client: httpx.AsyncClient,
+    clean_db: Database,
+    admin: Actor,
+    make_actor: ActorFactory,
+    state: str,
+    action: str,
+    role: str,
+) -> None:
     hazard_id = await seed_hazard(clean_db)
     await drive(client, admin.headers, hazard_id, state)
     before, etag = await read(client, admin.headers, hazard_id)
@@ -139,8 +154,15 @@ INVALID = [
 
 @pytest.mark.parametrize(("state", "action", "on", "note", "loc"), INVALID)
 async def test_invalid_date_or_note_is_422_and_changes_nothing(
-        client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory,
-        state: str, action: str, on: str, note: str | None, loc: list[str]) -> None:
+    client: httpx.AsyncClient,
+    admin: Actor,
+    make_actor: ActorFactory,
+    state: str,
+    action: str,
+    on: str,
+    note: str | None,
+    loc: list[str],
+) -> None:
     hazard_id = await new_hazard(client, admin.headers)
     await drive(client, admin.headers, hazard_id, state)
     before, etag = await read(client, admin.headers, hazard_id)
@@ -175,11 +197,15 @@ async def test_rectified_on_the_spot(client: httpx.AsyncClient, admin: Actor, ma
     assert (r.json()["status"], r.json()["rectified_on"], r.json()["verified_on"]) == ("verified", FOUND_ON, FOUND_ON)
     hist = await history(client, admin.headers, hazard_id)
     assert [(h["action"], h["on"], h["actor_role"]) for h in hist] == [
-        ("create", FOUND_ON, "admin"), ("rectify", FOUND_ON, "inspector"), ("verify", FOUND_ON, "supervisor")]
+        ("create", FOUND_ON, "admin"),
+        ("rectify", FOUND_ON, "inspector"),
+        ("verify", FOUND_ON, "supervisor"),
+    ]
 
 
-async def test_checks_run_role_then_state_then_dates(client: httpx.AsyncClient, admin: Actor,
-                                                     make_actor: ActorFactory) -> None:
+async def test_checks_run_role_then_state_then_dates(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory
+) -> None:
     inspector = await make_actor("inspector", OWN_REGION)
     hazard_id = await new_hazard(client, admin.headers)
     await drive(client, admin.headers, hazard_id, "verified")
@@ -200,8 +226,9 @@ BAD_BODIES = [
 
 
 @pytest.mark.parametrize(("body", "loc"), BAD_BODIES)
-async def test_malformed_transition_is_422(client: httpx.AsyncClient, admin: Actor,
-                                           body: dict[str, Any], loc: list[str | int]) -> None:
+async def test_malformed_transition_is_422(
+    client: httpx.AsyncClient, admin: Actor, body: dict[str, Any], loc: list[str | int]
+) -> None:
     hazard_id = await new_hazard(client, admin.headers)
     r = await client.post(f"/api/v1/hazards/{hazard_id}/transitions", json=body, headers=admin.headers)
     assert_problem(r, 422, loc)

@@ -41,8 +41,9 @@ async def test_if_match_current_etag_succeeds_with_a_new_etag(client: httpx.Asyn
     assert r.status_code == 200, r.text
 
 
-async def test_stale_if_match_is_412_and_changes_nothing(client: httpx.AsyncClient, admin: Actor,
-                                                         make_actor: ActorFactory) -> None:
+async def test_stale_if_match_is_412_and_changes_nothing(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory
+) -> None:
     supervisor = await make_actor("supervisor", OWN_REGION)
     hazard_id = await new_hazard(client, admin.headers)
     _, first = await read(client, admin.headers, hazard_id)
@@ -76,8 +77,13 @@ async def test_etag_changes_after_every_move(client: httpx.AsyncClient, admin: A
     hazard_id = await new_hazard(client, admin.headers)
     _, etag = await read(client, admin.headers, hazard_id)
     seen = [etag]
-    moves = [("start", "2023-05-05"), ("rectify", "2023-05-06"), ("reject", "2023-05-07"),
-             ("rectify", "2023-05-08"), ("verify", "2023-05-09")]
+    moves = [
+        ("start", "2023-05-05"),
+        ("rectify", "2023-05-06"),
+        ("reject", "2023-05-07"),
+        ("rectify", "2023-05-08"),
+        ("verify", "2023-05-09"),
+    ]
     for action, on in moves:
         r = await move(client, admin.headers, hazard_id, action, on, if_match=seen[-1])
         assert r.status_code == 200, r.text
@@ -92,10 +98,12 @@ async def test_etag_changes_after_every_move(client: httpx.AsyncClient, admin: A
 async def test_evidence_of_another_hazard_is_422(client: httpx.AsyncClient, admin: Actor) -> None:
     inspection = await new_inspection(client, admin.headers)
     mine, other = (h["id"] for h in inspection["hazards"])
-    up_mine = await client.post(hazard_url(mine, "/evidence"), headers=admin.headers,
-                                files={"file": ("a.png", PNG, "image/png")})
-    up_other = await client.post(hazard_url(other, "/evidence"), headers=admin.headers,
-                                 files={"file": ("b.png", PNG + b"b", "image/png")})
+    up_mine = await client.post(
+        hazard_url(mine, "/evidence"), headers=admin.headers, files={"file": ("a.png", PNG, "image/png")}
+    )
+    up_other = await client.post(
+        hazard_url(other, "/evidence"), headers=admin.headers, files={"file": ("b.png", PNG + b"b", "image/png")}
+    )
     assert up_mine.status_code == up_other.status_code == 201
     mine_ev, other_ev = up_mine.json()["id"], up_other.json()["id"]
 
@@ -113,11 +121,13 @@ async def test_evidence_of_another_hazard_is_422(client: httpx.AsyncClient, admi
 
 
 @pytest.mark.parametrize("role", ["admin", "supervisor", "inspector", "viewer"])
-async def test_other_region_hazard_is_404(client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory,
-                                          role: str) -> None:
+async def test_other_region_hazard_is_404(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory, role: str
+) -> None:
     hazard_id = await new_hazard(client, admin.headers)  # in OWN_REGION
-    up = await client.post(hazard_url(hazard_id, "/evidence"), headers=admin.headers,
-                           files={"file": ("a.png", PNG, "image/png")})
+    up = await client.post(
+        hazard_url(hazard_id, "/evidence"), headers=admin.headers, files={"file": ("a.png", PNG, "image/png")}
+    )
     evidence_id = up.json()["id"]
     outsider = await make_actor(role, OTHER_REGION)
     h = outsider.headers
@@ -127,8 +137,12 @@ async def test_other_region_hazard_is_404(client: httpx.AsyncClient, admin: Acto
     assert_problem(await client.get(hazard_url(hazard_id, f"/evidence/{evidence_id}"), headers=h), 404)
     if role != "viewer":  # a viewer is refused any write before the hazard is looked up (403, see the matrix)
         assert_problem(await move(client, h, hazard_id, "start", "2023-05-05", if_match="*"), 404)
-        assert_problem(await client.post(hazard_url(hazard_id, "/evidence"), headers=h,
-                                         files={"file": ("b.png", PNG + b"b", "image/png")}), 404)
+        assert_problem(
+            await client.post(
+                hazard_url(hazard_id, "/evidence"), headers=h, files={"file": ("b.png", PNG + b"b", "image/png")}
+            ),
+            404,
+        )
     listing = await client.get(f"{API}/hazards", headers=h)
     assert listing.status_code == 200 and listing.json()["items"] == []
     assert (await read(client, admin.headers, hazard_id))[0]["status"] == "open"
@@ -137,8 +151,9 @@ async def test_other_region_hazard_is_404(client: httpx.AsyncClient, admin: Acto
     assert (await client.get(hazard_url(hazard_id), headers=inside.headers)).status_code == 200
 
 
-async def test_hazard_in_a_sibling_region_is_404_for_a_county_user(client: httpx.AsyncClient, admin: Actor,
-                                                                   make_actor: ActorFactory) -> None:
+async def test_hazard_in_a_sibling_region_is_404_for_a_county_user(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory
+) -> None:
     hazard_id = await new_hazard(client, admin.headers, region_code=OTHER_REGION)
     supervisor = await make_actor("supervisor", OWN_REGION)
     assert_problem(await move(client, supervisor.headers, hazard_id, "void", "2023-05-05", note="x"), 404)
@@ -155,29 +170,39 @@ async def test_unknown_hazard_is_404(client: httpx.AsyncClient, admin: Actor) ->
     assert_problem(await client.get(hazard_url("not-a-uuid"), headers=admin.headers), 422)
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic eDp5"}],
-                         ids=["none", "bad-token", "basic"])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic eDp5"}],
+    ids=["none", "bad-token", "basic"],
+)
 async def test_no_credentials_is_401(client: httpx.AsyncClient, admin: Actor, headers: dict[str, str]) -> None:
     hazard_id = await new_hazard(client, admin.headers)
-    for r in (await client.get(hazard_url(hazard_id), headers=headers),
-              await move(client, headers, hazard_id, "start", "2023-05-05"),
-              await client.get(hazard_url(hazard_id, "/history"), headers=headers),
-              await client.get(f"{API}/hazards", headers=headers),
-              await client.get(hazard_url(hazard_id, "/evidence"), headers=headers),
-              await client.post(hazard_url(hazard_id, "/evidence"), headers=headers,
-                                files={"file": ("a.png", PNG, "image/png")})):
+    for r in (
+        await client.get(hazard_url(hazard_id), headers=headers),
+        await move(client, headers, hazard_id, "start", "2023-05-05"),
+        await client.get(hazard_url(hazard_id, "/history"), headers=headers),
+        await client.get(f"{API}/hazards", headers=headers),
+        await client.get(hazard_url(hazard_id, "/evidence"), headers=headers),
+        await client.post(
+            hazard_url(hazard_id, "/evidence"), headers=headers, files={"file": ("a.png", PNG, "image/png")}
+        ),
+    ):
         assert_problem(r, 401)
         assert r.headers["www-authenticate"] == "Bearer"
     assert (await read(client, admin.headers, hazard_id))[0]["status"] == "open"
     assert len(await history(client, admin.headers, hazard_id)) == 1
 
 
-@pytest.mark.parametrize(("at", "today"), [
-    (datetime(2023, 5, 15, 2, 0, tzinfo=UTC), "2023-05-15"),
-    (datetime(2023, 5, 15, 20, 0, tzinfo=UTC), "2023-05-16"),  # already the 16th in Asia/Shanghai
-])
-async def test_on_omitted_defaults_to_today(client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory,
-                                            at: datetime, today: str) -> None:
+@pytest.mark.parametrize(
+    ("at", "today"),
+    [
+        (datetime(2023, 5, 15, 2, 0, tzinfo=UTC), "2023-05-15"),
+        (datetime(2023, 5, 15, 20, 0, tzinfo=UTC), "2023-05-16"),  # already the 16th in Asia/Shanghai
+    ],
+)
+async def test_on_omitted_defaults_to_today(
+    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory, at: datetime, today: str
+) -> None:
     inspector = await make_actor("inspector", OWN_REGION)
     hazard_id = await new_hazard(client, admin.headers)
     with frozen_clock(at):
@@ -202,8 +227,10 @@ async def test_history_pages_oldest_first(client: httpx.AsyncClient, admin: Acto
     await drive(client, admin.headers, hazard_id, "verified")
     full = await history(client, supervisor.headers, hazard_id)
     assert [(h["seq"], h["action"], h["from"], h["to"], h["on"]) for h in full] == [
-        (1, "create", None, "open", FOUND_ON), (2, "rectify", "open", "rectified", "2023-05-06"),
-        (3, "verify", "rectified", "verified", "2023-05-07")]
+        (1, "create", None, "open", FOUND_ON),
+        (2, "rectify", "open", "rectified", "2023-05-06"),
+        (3, "verify", "rectified", "verified", "2023-05-07"),
+    ]
     assert full[0]["actor_name"] == admin.username and full[0]["actor_role"] == "admin"
     pages, cursor = [], None
     while True:
@@ -215,5 +242,6 @@ async def test_history_pages_oldest_first(client: httpx.AsyncClient, admin: Acto
         if cursor is None:
             break
     assert pages == full
-    assert_problem(await client.get(hazard_url(hazard_id, "/history"), params={"limit": "501"},
-                                    headers=admin.headers), 422)
+    assert_problem(
+        await client.get(hazard_url(hazard_id, "/history"), params={"limit": "501"}, headers=admin.headers), 422
+    )

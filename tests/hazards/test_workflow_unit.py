@@ -219,11 +219,17 @@ def test_date_is_checked_before_note() -> None:
 DAYS = st.integers(min_value=-30, max_value=30)
 
 
-@given(status=st.sampled_from(STATUSES), action=st.sampled_from(ACTIONS), role=st.sampled_from(ROLES),
-       on_offset=DAYS, today_offset=st.integers(min_value=0, max_value=60),
-       note=st.one_of(st.none(), st.text(max_size=5)))
-def test_apply_matches_the_model(status: str, action: str, role: str, on_offset: int, today_offset: int,
-                                 note: str | None) -> None:
+@given(
+    status=st.sampled_from(STATUSES),
+    action=st.sampled_from(ACTIONS),
+    role=st.sampled_from(ROLES),
+    on_offset=DAYS,
+    today_offset=st.integers(min_value=0, max_value=60),
+    note=st.one_of(st.none(), st.text(max_size=5)),
+)
+def test_apply_matches_the_model(
+    status: str, action: str, role: str, on_offset: int, today_offset: int, note: str | None
+) -> None:
     """For any dates and note: the first broken rule wins (role, state, dates, note), else the model's result."""
     before = state_in(status)
     on = FOUND + timedelta(days=on_offset)
@@ -245,8 +251,11 @@ def test_apply_matches_the_model(status: str, action: str, role: str, on_offset:
     assert after == want.as_state()
 
 
-@given(moves=st.lists(st.tuples(st.sampled_from(ACTIONS), st.sampled_from(["admin", "supervisor", "inspector"])),
-                      max_size=12))
+@given(
+    moves=st.lists(
+        st.tuples(st.sampled_from(ACTIONS), st.sampled_from(["admin", "supervisor", "inspector"])), max_size=12
+    )
+)
 def test_random_walks_keep_dates_consistent(moves: list[tuple[str, str]]) -> None:
     """Whatever sequence is tried, an accepted move lands where the table says and the dates stay coherent."""
     state = HazardState(HazardStatus.open, FOUND)

@@ -54,8 +54,13 @@ async def create(client: httpx.AsyncClient, actor: Actor, body: dict[str, Any]) 
     return record
 
 
-async def linked_inspector(client: httpx.AsyncClient, make_actor: ActorFactory, admin: Actor,
-                           officer_id: str | None, region_code: str = OWN_REGION) -> Actor:
+async def linked_inspector(
+    client: httpx.AsyncClient,
+    make_actor: ActorFactory,
+    admin: Actor,
+    officer_id: str | None,
+    region_code: str = OWN_REGION,
+) -> Actor:
     """An inspector account, linked to `officer_id` through PATCH /users/{user_id} (None: not linked)."""
     inspector = await make_actor(Role.inspector, region_code)
     if officer_id is not None:
@@ -66,8 +71,12 @@ async def linked_inspector(client: httpx.AsyncClient, make_actor: ActorFactory, 
 async def counts(session: AsyncSession) -> dict[str, int]:
     """How many inspections, officer links, hazards and history rows are stored."""
     out: dict[str, int] = {}
-    for name, model in (("inspections", Inspection), ("officers", InspectionOfficer), ("hazards", Hazard),
-                        ("history", HazardHistory)):
+    for name, model in (
+        ("inspections", Inspection),
+        ("officers", InspectionOfficer),
+        ("hazards", Hazard),
+        ("history", HazardHistory),
+    ):
         rows = await fetch_all(session, select(func.count()).select_from(model))
         out[name] = int(rows[0][0])
     return out
@@ -75,12 +84,23 @@ async def counts(session: AsyncSession) -> dict[str, int]:
 
 async def history_rows(session: AsyncSession, inspection_id: str) -> list[Any]:
     """History rows of the inspection's hazards, with the hazard's position."""
-    return await fetch_all(session, select(
-        HazardHistory.hazard_id, HazardHistory.seq, HazardHistory.action, HazardHistory.from_status,
-        HazardHistory.to_status, HazardHistory.actor_id, HazardHistory.actor_role, HazardHistory.on,
-        Hazard.position,
-    ).join(Hazard, Hazard.id == HazardHistory.hazard_id).where(Hazard.inspection_id == uuid.UUID(inspection_id))
-     .order_by(Hazard.position, HazardHistory.seq))
+    return await fetch_all(
+        session,
+        select(
+            HazardHistory.hazard_id,
+            HazardHistory.seq,
+            HazardHistory.action,
+            HazardHistory.from_status,
+            HazardHistory.to_status,
+            HazardHistory.actor_id,
+            HazardHistory.actor_role,
+            HazardHistory.on,
+            Hazard.position,
+        )
+        .join(Hazard, Hazard.id == HazardHistory.hazard_id)
+        .where(Hazard.inspection_id == uuid.UUID(inspection_id))
+        .order_by(Hazard.position, HazardHistory.seq),
+    )
 
 
 def hazard(description: str, **fields: Any) -> dict[str, Any]:

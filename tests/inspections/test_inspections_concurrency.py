@@ -35,8 +35,9 @@ def _body(world: World, hazard_ids: bool) -> dict[str, Any]:
     return world.body(id=str(uuid.uuid4()), hazards=hazards)
 
 
-async def _assert_stored_once(session: AsyncSession, body: dict[str, Any], responses: list[httpx.Response],
-                              actor: Actor) -> None:
+async def _assert_stored_once(
+    session: AsyncSession, body: dict[str, Any], responses: list[httpx.Response], actor: Actor
+) -> None:
     assert all(r.status_code < 500 for r in responses), [r.text for r in responses if r.status_code >= 500]
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] * (len(responses) - 1) + [201], [r.text for r in responses if r.status_code > 201]
@@ -46,36 +47,42 @@ async def _assert_stored_once(session: AsyncSession, body: dict[str, Any], respo
     assert len(hazard_ids) == len(body["hazards"])
     assert all([h["id"] for h in r["hazards"]] == hazard_ids for r in records)
     assert [h["description"] for h in records[0]["hazards"]] == [h["description"] for h in body["hazards"]]
-    assert await counts(session) == {"inspections": 1, "officers": 2, "hazards": len(body["hazards"]),
-                                     "history": len(body["hazards"])}
+    assert await counts(session) == {
+        "inspections": 1,
+        "officers": 2,
+        "hazards": len(body["hazards"]),
+        "history": len(body["hazards"]),
+    }
     stored = await fetch_all(session, select(Inspection.id))
     assert [str(row.id) for row in stored] == [body["id"]]
     rows = await fetch_all(session, select(Hazard.id).order_by(Hazard.position))
     assert [str(row.id) for row in rows] == hazard_ids
     history = await history_rows(session, body["id"])
     assert [(str(h.hazard_id), h.action, h.from_status, h.to_status) for h in history] == [
-        (hid, "create", None, "open") for hid in hazard_ids]
+        (hid, "create", None, "open") for hid in hazard_ids
+    ]
     assert {h.actor_id for h in history} == {actor.user_id}
 
 
 @pytest.mark.parametrize("hazard_ids", [True, False], ids=["client-hazard-ids", "server-hazard-ids"])
-async def test_simultaneous_identical_posts_store_once(client: httpx.AsyncClient, world: World,
-                                                       session: AsyncSession, hazard_ids: bool) -> None:
+async def test_simultaneous_identical_posts_store_once(
+    client: httpx.AsyncClient, world: World, session: AsyncSession, hazard_ids: bool
+) -> None:
     body = _body(world, hazard_ids)
     responses = await _storm(client, world.admin, [body] * DUPLICATES)
     await _assert_stored_once(session, body, responses, world.admin)
 
 
-async def test_simultaneous_posts_by_a_linked_inspector(client: httpx.AsyncClient, world: World,
-                                                        make_actor: ActorFactory, session: AsyncSession) -> None:
+async def test_simultaneous_posts_by_a_linked_inspector(
+    client: httpx.AsyncClient, world: World, make_actor: ActorFactory, session: AsyncSession
+) -> None:
     inspector = await linked_inspector(client, make_actor, world.admin, world.o1["id"])
     body = _body(world, hazard_ids=True)
     responses = await _storm(client, inspector, [body] * DUPLICATES)
     await _assert_stored_once(session, body, responses, inspector)
 
 
-async def test_simultaneous_conflicting_posts(client: httpx.AsyncClient, world: World,
-                                              session: AsyncSession) -> None:
+async def test_simultaneous_conflicting_posts(client: httpx.AsyncClient, world: World, session: AsyncSession) -> None:
     """Half the duplicates carry another summary: one version wins (201), its twins are 200, the others 409."""
     body = _body(world, hazard_ids=True)
     other = {**body, "summary": "另一版本"}
@@ -91,8 +98,9 @@ async def test_simultaneous_conflicting_posts(client: httpx.AsyncClient, world: 
     assert got.json()["summary"] == winner["summary"]
 
 
-async def test_simultaneous_posts_of_different_inspections_all_succeed(client: httpx.AsyncClient, world: World,
-                                                                       session: AsyncSession) -> None:
+async def test_simultaneous_posts_of_different_inspections_all_succeed(
+    client: httpx.AsyncClient, world: World, session: AsyncSession
+) -> None:
     bodies = [_body(world, hazard_ids=i % 2 == 0) for i in range(16)]
     responses = await _storm(client, world.admin, bodies)
     assert [r.status_code for r in responses] == [201] * 16, [r.text for r in responses if r.status_code != 201]

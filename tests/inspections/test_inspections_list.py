@@ -58,8 +58,9 @@ async def register(client: httpx.AsyncClient, admin: Actor) -> Register:
     }
     records: dict[str, dict[str, Any]] = {}
     for handle, (inst, day, kind, who) in plan.items():
-        body = factories.inspection_body(institutions[inst]["id"], [officers[o]["id"] for o in who],
-                                         inspected_on=day, type=kind, hazards=[])
+        body = factories.inspection_body(
+            institutions[inst]["id"], [officers[o]["id"] for o in who], inspected_on=day, type=kind, hazards=[]
+        )
         if kind == "special":
             body["campaign"] = "安全生产月"
         records[handle] = await create(client, admin, body)
@@ -85,8 +86,14 @@ async def test_newest_first(client: httpx.AsyncClient, admin: Actor, register: R
     assert {i["id"] for i in items} == register.ids(*OWN, "x")
     keys = [(i["inspected_on"], i["id"]) for i in items]
     assert keys == sorted(keys, reverse=True)
-    assert [i["inspected_on"] for i in items] == ["2023-09-30", "2023-07-01", "2023-06-15", "2023-06-15",
-                                                  "2023-03-01", "2023-01-10"]
+    assert [i["inspected_on"] for i in items] == [
+        "2023-09-30",
+        "2023-07-01",
+        "2023-06-15",
+        "2023-06-15",
+        "2023-03-01",
+        "2023-01-10",
+    ]
     assert await _ids(client, admin) == [i["id"] for i in items]  # stable
 
 
@@ -101,30 +108,33 @@ async def test_list_item_fields(client: httpx.AsyncClient, admin: Actor, registe
     assert "hazards" not in d
 
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({"kind": "funeral"}, ("c", "d")),
-    ({"kind": "elderly_care"}, ("a", "b", "e", "x")),
-    ({"region_code": TOWN}, ("c", "d")),
-    ({"region_code": OWN_REGION}, OWN),
-    ({"region_code": "50"}, (*OWN, "x")),
-    ({"region_code": OTHER_REGION}, ("x",)),
-    ({"region_code": "500241"}, ()),
-    ({"type": "special"}, ("b", "d")),
-    ({"type": "routine"}, ("a", "c", "e", "x")),
-    ({"from": "2023-06-15"}, ("b", "c", "d", "x")),
-    ({"to": "2023-06-15"}, ("a", "b", "c", "e")),
-    ({"from": "2023-03-01", "to": "2023-07-01"}, ("a", "b", "c", "x")),
-    ({"from": "2023-06-16", "to": "2023-06-14"}, ()),
-    ({"kind": "elderly_care", "type": "routine", "region_code": OWN_REGION}, ("a", "e")),
-    ({"unknown_param": "ignored"}, (*OWN, "x")),
-])
-async def test_filters(client: httpx.AsyncClient, admin: Actor, register: Register, params: dict[str, Any],
-                       expected: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"kind": "funeral"}, ("c", "d")),
+        ({"kind": "elderly_care"}, ("a", "b", "e", "x")),
+        ({"region_code": TOWN}, ("c", "d")),
+        ({"region_code": OWN_REGION}, OWN),
+        ({"region_code": "50"}, (*OWN, "x")),
+        ({"region_code": OTHER_REGION}, ("x",)),
+        ({"region_code": "500241"}, ()),
+        ({"type": "special"}, ("b", "d")),
+        ({"type": "routine"}, ("a", "c", "e", "x")),
+        ({"from": "2023-06-15"}, ("b", "c", "d", "x")),
+        ({"to": "2023-06-15"}, ("a", "b", "c", "e")),
+        ({"from": "2023-03-01", "to": "2023-07-01"}, ("a", "b", "c", "x")),
+        ({"from": "2023-06-16", "to": "2023-06-14"}, ()),
+        ({"kind": "elderly_care", "type": "routine", "region_code": OWN_REGION}, ("a", "e")),
+        ({"unknown_param": "ignored"}, (*OWN, "x")),
+    ],
+)
+async def test_filters(
+    client: httpx.AsyncClient, admin: Actor, register: Register, params: dict[str, Any], expected: tuple[str, ...]
+) -> None:
     assert set(await _ids(client, admin, **params)) == register.ids(*expected)
 
 
-async def test_filter_by_institution_and_officer(client: httpx.AsyncClient, admin: Actor,
-                                                 register: Register) -> None:
+async def test_filter_by_institution_and_officer(client: httpx.AsyncClient, admin: Actor, register: Register) -> None:
     care = register.institutions["care"]["id"]
     assert set(await _ids(client, admin, institution_id=care)) == register.ids("a", "b", "e")
     ma = register.officers["ma"]["id"]
@@ -138,24 +148,25 @@ async def test_filter_by_institution_and_officer(client: httpx.AsyncClient, admi
     assert await _ids(client, admin, institution_id=idle["id"]) == []
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"type": "surprise"}, "type"),
-    ({"kind": "school"}, "kind"),
-    ({"from": "2023-02-30"}, "from"),
-    ({"institution_id": "nope"}, "institution_id"),
-    ({"officer_id": "nope"}, "officer_id"),
-    ({"region_code": "50x"}, "region_code"),
-    ({"limit": 0}, "limit"),
-    ({"limit": 501}, "limit"),
-])
-async def test_bad_query_is_422(client: httpx.AsyncClient, admin: Actor, params: dict[str, Any],
-                                field: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"type": "surprise"}, "type"),
+        ({"kind": "school"}, "kind"),
+        ({"from": "2023-02-30"}, "from"),
+        ({"institution_id": "nope"}, "institution_id"),
+        ({"officer_id": "nope"}, "officer_id"),
+        ({"region_code": "50x"}, "region_code"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 501}, "limit"),
+    ],
+)
+async def test_bad_query_is_422(client: httpx.AsyncClient, admin: Actor, params: dict[str, Any], field: str) -> None:
     r = await client.get(URL, params=params, headers=admin.headers)
     assert_problem(r, 422, ["query", field])
 
 
-async def test_limit_one_walks_everything_once(client: httpx.AsyncClient, admin: Actor,
-                                               register: Register) -> None:
+async def test_limit_one_walks_everything_once(client: httpx.AsyncClient, admin: Actor, register: Register) -> None:
     expected = await _ids(client, admin)
     seen: list[str] = []
     cursor: str | None = None
@@ -182,8 +193,9 @@ async def test_pagination_keeps_the_filters(client: httpx.AsyncClient, admin: Ac
 
 
 @pytest.mark.parametrize("role", [Role.viewer, Role.inspector, Role.supervisor, Role.admin])
-async def test_other_region_is_never_visible(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                             register: Register, role: Role) -> None:
+async def test_other_region_is_never_visible(
+    client: httpx.AsyncClient, make_actor: ActorFactory, register: Register, role: Role
+) -> None:
     actor = await make_actor(role, OWN_REGION)
     assert set(await _ids(client, actor)) == register.ids(*OWN)
     # Filters cannot reach across: officers and institutions of 500101 find nothing.
@@ -202,17 +214,18 @@ async def test_other_region_is_never_visible(client: httpx.AsyncClient, make_act
     assert (await client.get(f"{URL}/{register.records['a']['id']}", headers=actor.headers)).status_code == 200
 
 
-async def test_town_scope_sees_only_its_town(client: httpx.AsyncClient, make_actor: ActorFactory,
-                                             register: Register) -> None:
+async def test_town_scope_sees_only_its_town(
+    client: httpx.AsyncClient, make_actor: ActorFactory, register: Register
+) -> None:
     town_viewer = await make_actor(Role.viewer, TOWN)
     assert set(await _ids(client, town_viewer)) == register.ids("c", "d")
     assert_problem(await client.get(URL, params={"region_code": OWN_REGION}, headers=town_viewer.headers), 403)
 
 
 @pytest.mark.parametrize("region_code", [OTHER_REGION, "50", "5002"])
-async def test_region_filter_outside_the_callers_region_is_403(client: httpx.AsyncClient,
-                                                               make_actor: ActorFactory, register: Register,
-                                                               region_code: str) -> None:
+async def test_region_filter_outside_the_callers_region_is_403(
+    client: httpx.AsyncClient, make_actor: ActorFactory, register: Register, region_code: str
+) -> None:
     supervisor = await make_actor(Role.supervisor, OWN_REGION)
     r = await client.get(URL, params={"region_code": region_code}, headers=supervisor.headers)
     problem = assert_problem(r, 403)

@@ -16,6 +16,7 @@ URL = "/api/v1/institutions"
 CREDIT_A = "91350100M000100Y43"
 CREDIT_B = "91110000802100433B"
 
+
 def body(**overrides: Any) -> dict[str, Any]:
     """A minimal valid create body; `overrides` replace or add fields (a value of `...` removes one)."""
     data: dict[str, Any] = {"name": "石柱县南宾街道敬老院", "kind": "elderly_care", "region_code": OWN_REGION}

@@ -52,8 +52,16 @@ async def test_create_returns_201_location_and_stored_record(client: httpx.Async
 async def test_create_minimal_fills_defaults(client: httpx.AsyncClient, admin: Actor) -> None:
     record = await create(client, admin.headers)
     assert record["status"] == "active"
-    for optional in ("category", "township", "credit_code", "address", "contact_person", "contact_phone",
-                     "operator_type", "beds"):
+    for optional in (
+        "category",
+        "township",
+        "credit_code",
+        "address",
+        "contact_person",
+        "contact_phone",
+        "operator_type",
+        "beds",
+    ):
         assert record[optional] is None, optional
 
 
@@ -91,8 +99,11 @@ async def test_replay_compares_the_validated_request(client: httpx.AsyncClient, 
     chosen = str(uuid.uuid4())
     first = await create(client, admin.headers, id=chosen, credit_code=CREDIT_A)
     # Same request once validated: default spelled out, code in lower case with spaces, name untrimmed.
-    r = await client.post(URL, json=body(id=chosen, status="active", credit_code=f" {CREDIT_A.lower()} ",
-                                         name=f" {first['name']} "), headers=admin.headers)
+    r = await client.post(
+        URL,
+        json=body(id=chosen, status="active", credit_code=f" {CREDIT_A.lower()} ", name=f" {first['name']} "),
+        headers=admin.headers,
+    )
     assert r.status_code == 200, r.text
     assert r.json() == first
 
@@ -142,21 +153,24 @@ async def test_credit_code_is_normalised(client: httpx.AsyncClient, admin: Actor
     assert fetched["credit_code"] == CREDIT_A
 
 
-@pytest.mark.parametrize("code", [
-    CREDIT_A[:17] + "4",  # check character off by one
-    "91110000802100433C",
-    CREDIT_A[:17],  # 17 characters
-    CREDIT_A + "0",  # 19 characters
-    "",
-    "91350100I000100Y43",  # I, O, S, V, Z are not in the alphabet
-    "91350100O000100Y43",
-    "91350100S000100Y43",
-    "91350100V000100Y43",
-    "91350100Z000100Y43",
-    "913501-0M000100Y43",
-    "91A50100M000100Y43",  # characters 3-8 are a division code
-    "９１３５０１００Ｍ０００１００Ｙ４３",  # full-width digits
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        CREDIT_A[:17] + "4",  # check character off by one
+        "91110000802100433C",
+        CREDIT_A[:17],  # 17 characters
+        CREDIT_A + "0",  # 19 characters
+        "",
+        "91350100I000100Y43",  # I, O, S, V, Z are not in the alphabet
+        "91350100O000100Y43",
+        "91350100S000100Y43",
+        "91350100V000100Y43",
+        "91350100Z000100Y43",
+        "913501-0M000100Y43",
+        "91A50100M000100Y43",  # characters 3-8 are a division code
+        "９１３５０１００Ｍ０００１００Ｙ４３",  # full-width digits
+    ],
+)
 async def test_bad_credit_code_is_422(client: httpx.AsyncClient, admin: Actor, code: str) -> None:
     r = await client.post(URL, json=body(credit_code=code), headers=admin.headers)
     assert_problem(r, 422, "credit_code")
@@ -168,8 +182,9 @@ async def test_duplicate_credit_code_on_create_is_409(client: httpx.AsyncClient,
     r = await client.post(URL, json=body(name="另一家", credit_code=CREDIT_A.lower()), headers=admin.headers)
     assert_problem(r, 409, "credit_code")
     # With a client id too (not a replay: the id is new).
-    r = await client.post(URL, json=body(id=str(uuid.uuid4()), name="又一家", credit_code=CREDIT_A),
-                          headers=admin.headers)
+    r = await client.post(
+        URL, json=body(id=str(uuid.uuid4()), name="又一家", credit_code=CREDIT_A), headers=admin.headers
+    )
     assert_problem(r, 409, "credit_code")
     items = (await client.get(URL, headers=admin.headers)).json()["items"]
     assert [i["id"] for i in items] == [first["id"]]
@@ -182,35 +197,39 @@ async def test_institutions_without_credit_code_do_not_collide(client: httpx.Asy
     assert len(items) == 2
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"name": ...}, "name"),
-    ({"name": ""}, "name"),
-    ({"name": "   "}, "name"),
-    ({"name": "养" * 201}, "name"),
-    ({"name": None}, "name"),
-    ({"name": 5}, "name"),
-    ({"kind": ...}, "kind"),
-    ({"kind": "hospital"}, "kind"),
-    ({"kind": "Funeral"}, "kind"),
-    ({"region_code": ...}, "region_code"),
-    ({"region_code": "5"}, "region_code"),
-    ({"region_code": "abc"}, "region_code"),
-    ({"region_code": "5002401234567"}, "region_code"),
-    ({"region_code": 500240}, "region_code"),
-    ({"beds": -1}, "beds"),
-    ({"beds": "many"}, "beds"),
-    ({"beds": 1.5}, "beds"),
-    ({"status": "open"}, "status"),
-    ({"status": None}, "status"),
-    ({"operator_type": "state"}, "operator_type"),
-    ({"contact_phone": "call me"}, "contact_phone"),
-    ({"township": "镇" * 101}, "township"),
-    ({"id": "not-a-uuid"}, "id"),
-    ({"nickname": "养老院"}, "nickname"),
-    ({"creditCode": CREDIT_A}, "creditCode"),
-])
-async def test_invalid_body_is_422_naming_the_field(client: httpx.AsyncClient, admin: Actor,
-                                                    overrides: dict[str, Any], field: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"name": ...}, "name"),
+        ({"name": ""}, "name"),
+        ({"name": "   "}, "name"),
+        ({"name": "养" * 201}, "name"),
+        ({"name": None}, "name"),
+        ({"name": 5}, "name"),
+        ({"kind": ...}, "kind"),
+        ({"kind": "hospital"}, "kind"),
+        ({"kind": "Funeral"}, "kind"),
+        ({"region_code": ...}, "region_code"),
+        ({"region_code": "5"}, "region_code"),
+        ({"region_code": "abc"}, "region_code"),
+        ({"region_code": "5002401234567"}, "region_code"),
+        ({"region_code": 500240}, "region_code"),
+        ({"beds": -1}, "beds"),
+        ({"beds": "many"}, "beds"),
+        ({"beds": 1.5}, "beds"),
+        ({"status": "open"}, "status"),
+        ({"status": None}, "status"),
+        ({"operator_type": "state"}, "operator_type"),
+        ({"contact_phone": "call me"}, "contact_phone"),
+        ({"township": "镇" * 101}, "township"),
+        ({"id": "not-a-uuid"}, "id"),
+        ({"nickname": "养老院"}, "nickname"),
+        ({"creditCode": CREDIT_A}, "creditCode"),
+    ],
+)
+async def test_invalid_body_is_422_naming_the_field(
+    client: httpx.AsyncClient, admin: Actor, overrides: dict[str, Any], field: str
+) -> None:
     r = await client.post(URL, json=body(**overrides), headers=admin.headers)
     problem = assert_problem(r, 422, field)
     assert problem["errors"], problem
@@ -246,8 +265,9 @@ async def test_simultaneous_replays_create_one_record(client: httpx.AsyncClient,
 
 
 async def test_simultaneous_creates_with_one_credit_code(client: httpx.AsyncClient, admin: Actor) -> None:
-    answers = await asyncio.gather(*(
-        client.post(URL, json=body(name=f"第{n}家", credit_code=CREDIT_A), headers=admin.headers) for n in range(6)))
+    answers = await asyncio.gather(
+        *(client.post(URL, json=body(name=f"第{n}家", credit_code=CREDIT_A), headers=admin.headers) for n in range(6))
+    )
     assert sorted(r.status_code for r in answers) == [201] + [409] * 5, [r.text for r in answers]
     for r in answers:
         if r.status_code == 409:

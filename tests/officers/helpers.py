@@ -24,9 +24,14 @@ NOON = datetime(2024, 6, 15, 4, 0, tzinfo=UTC)
 
 def officer_body(**overrides: Any) -> dict[str, Any]:
     """A valid create body (certified 2020–2030); an override of `...` removes the field."""
-    data: dict[str, Any] = {"name": "谭明", "unit": "社会福利中心", "region_code": OWN_REGION,
-                            "certificate_no": f"渝执法{uuid.uuid4().hex[:8]}",
-                            "certificate_issued_on": "2020-01-01", "certificate_expires_on": "2030-12-31"}
+    data: dict[str, Any] = {
+        "name": "谭明",
+        "unit": "社会福利中心",
+        "region_code": OWN_REGION,
+        "certificate_no": f"渝执法{uuid.uuid4().hex[:8]}",
+        "certificate_issued_on": "2020-01-01",
+        "certificate_expires_on": "2030-12-31",
+    }
     return factories.overridden(data, overrides)
 
 
@@ -48,8 +53,9 @@ def assert_problem(r: httpx.Response, status: int, *locs: list[str | int], named
     return problem
 
 
-async def link_officer(client: httpx.AsyncClient, admin_headers: dict[str, str], user_id: uuid.UUID,
-                       officer_id: str | None) -> None:
+async def link_officer(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], user_id: uuid.UUID, officer_id: str | None
+) -> None:
     """Link (or unlink) a user to an officer through the users API."""
     r = await client.patch(f"{USERS_URL}/{user_id}", json={"officer_id": officer_id}, headers=admin_headers)
     assert r.status_code == 200, r.text

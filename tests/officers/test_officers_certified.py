@@ -16,8 +16,10 @@ from tests.officers.helpers import NOON, OFFICERS_URL, create_officer
 # name → (certificate fields, certified on 2024-06-15?)
 CASES: dict[str, tuple[dict[str, Any], bool]] = {
     "有效": ({"certificate_issued_on": "2020-01-01", "certificate_expires_on": "2030-12-31"}, True),
-    "无证": ({"certificate_no": None, "certificate_issued_on": "2020-01-01",
-             "certificate_expires_on": "2030-12-31"}, False),
+    "无证": (
+        {"certificate_no": None, "certificate_issued_on": "2020-01-01", "certificate_expires_on": "2030-12-31"},
+        False,
+    ),
     "暂扣": ({"certificate_status": "suspended"}, False),
     "吊销": ({"certificate_status": "revoked"}, False),
     "已过期": ({"certificate_issued_on": "2019-01-01", "certificate_expires_on": "2024-06-14"}, False),
@@ -36,8 +38,10 @@ CASES: dict[str, tuple[dict[str, Any], bool]] = {
 async def officers(client: httpx.AsyncClient, admin: Actor) -> dict[str, dict[str, Any]]:
     """One officer per case, created with the clock pinned; keyed by name."""
     with frozen_clock(NOON):
-        return {name: await create_officer(client, admin.headers, name=name, **fields)
-                for name, (fields, _) in CASES.items()}
+        return {
+            name: await create_officer(client, admin.headers, name=name, **fields)
+            for name, (fields, _) in CASES.items()
+        }
 
 
 async def _names(client: httpx.AsyncClient, actor: Actor, **params: Any) -> set[str]:
@@ -48,8 +52,9 @@ async def _names(client: httpx.AsyncClient, actor: Actor, **params: Any) -> set[
 
 
 @pytest.mark.parametrize("name", list(CASES))
-async def test_certified_today_in_create_read_and_list(client: httpx.AsyncClient, admin: Actor,
-                                                       officers: dict[str, dict[str, Any]], name: str) -> None:
+async def test_certified_today_in_create_read_and_list(
+    client: httpx.AsyncClient, admin: Actor, officers: dict[str, dict[str, Any]], name: str
+) -> None:
     expected = CASES[name][1]
     assert officers[name]["certified"] is expected
     with frozen_clock(NOON):
@@ -61,19 +66,27 @@ async def test_certified_today_in_create_read_and_list(client: httpx.AsyncClient
     assert by_name[name]["certified"] is expected
 
 
-async def test_certified_on_filter_matches_each_case(client: httpx.AsyncClient, admin: Actor,
-                                                     officers: dict[str, dict[str, Any]]) -> None:
+async def test_certified_on_filter_matches_each_case(
+    client: httpx.AsyncClient, admin: Actor, officers: dict[str, dict[str, Any]]
+) -> None:
     expected = {name for name, (_, certified) in CASES.items() if certified}
     assert await _names(client, admin, certified_on="2024-06-15") == expected
     assert len(expected) < len(CASES)  # the filter really drops officers
 
 
-async def test_certified_on_uses_the_given_date_not_today(client: httpx.AsyncClient, admin: Actor,
-                                                          officers: dict[str, dict[str, Any]]) -> None:
+async def test_certified_on_uses_the_given_date_not_today(
+    client: httpx.AsyncClient, admin: Actor, officers: dict[str, dict[str, Any]]
+) -> None:
     # On 2024-06-20 the certificate issued on 2024-06-16 has become valid and those that ended on
     # 2024-06-14/15 have lapsed; the one starting 2024-07-01 has not started yet.
     assert await _names(client, admin, certified_on="2024-06-20") == {
-        "有效", "尚未生效", "今日生效", "无期限", "仅发证日", "仅到期日"}
+        "有效",
+        "尚未生效",
+        "今日生效",
+        "无期限",
+        "仅发证日",
+        "仅到期日",
+    }
     # Long before anything was issued only the certificates without a start date count.
     assert await _names(client, admin, certified_on="2010-01-01") == {"无期限", "仅到期日", "仅过去到期日"}
     # After every end date.
@@ -89,8 +102,9 @@ async def test_certified_on_must_be_a_date(client: httpx.AsyncClient, admin: Act
 
 
 async def test_certified_follows_the_shanghai_calendar(client: httpx.AsyncClient, admin: Actor) -> None:
-    officer = await create_officer(client, admin.headers, certificate_issued_on="2024-01-02",
-                                   certificate_expires_on="2024-06-15")
+    officer = await create_officer(
+        client, admin.headers, certificate_issued_on="2024-01-02", certificate_expires_on="2024-06-15"
+    )
     url = f"{OFFICERS_URL}/{officer['id']}"
 
     async def certified_at(at: datetime) -> bool:
@@ -109,8 +123,9 @@ async def test_certified_follows_the_shanghai_calendar(client: httpx.AsyncClient
 
 
 async def test_certified_changes_with_the_certificate(client: httpx.AsyncClient, admin: Actor) -> None:
-    officer = await create_officer(client, admin.headers, certificate_issued_on="2020-01-01",
-                                   certificate_expires_on="2030-12-31")
+    officer = await create_officer(
+        client, admin.headers, certificate_issued_on="2020-01-01", certificate_expires_on="2030-12-31"
+    )
     url = f"{OFFICERS_URL}/{officer['id']}"
     with frozen_clock(NOON):
         steps: list[tuple[dict[str, Any], bool]] = [

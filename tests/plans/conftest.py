@@ -25,9 +25,17 @@ class County:
 
 
 def plan_body(**overrides: Any) -> dict[str, Any]:
-    return {"year": 2023, "name": "2023年养老机构常规检查计划", "kinds": ["elderly_care"], "region_code": OWN_REGION,
-            "type": "routine", "period_from": "2023-01-01", "period_to": "2023-12-31", "required_inspections": 2,
-            **overrides}
+    return {
+        "year": 2023,
+        "name": "2023年养老机构常规检查计划",
+        "kinds": ["elderly_care"],
+        "region_code": OWN_REGION,
+        "type": "routine",
+        "period_from": "2023-01-01",
+        "period_to": "2023-12-31",
+        "required_inspections": 2,
+        **overrides,
+    }
 
 
 @pytest.fixture

@@ -18,10 +18,12 @@ def _candidates(n_inst: int, n_off: int, conflict_pairs: list[tuple[int, int]]) 
     inst = [str(uuid.UUID(int=i + 1)) for i in range(n_inst)]
     off = [str(uuid.UUID(int=1000 + j)) for j in range(n_off)]
     return {
-        "institutions": [{"id": i, "name": f"机构{k}", "township": None, "region_code": "500240"}
-                         for k, i in enumerate(inst)],
-        "officers": [{"id": o, "name": f"执法员{k}", "unit": "u", "certificate_no": f"C{k}"}
-                     for k, o in enumerate(off)],
+        "institutions": [
+            {"id": i, "name": f"机构{k}", "township": None, "region_code": "500240"} for k, i in enumerate(inst)
+        ],
+        "officers": [
+            {"id": o, "name": f"执法员{k}", "unit": "u", "certificate_no": f"C{k}"} for k, o in enumerate(off)
+        ],
         "conflicts": [list(p) for p in sorted({(off[b % n_off], inst[a % n_inst]) for a, b in conflict_pairs})],
     }
 
@@ -36,8 +38,9 @@ def _candidates(n_inst: int, n_off: int, conflict_pairs: list[tuple[int, int]]) 
     max_teams=st.integers(1, 4),
     share=st.floats(0.05, 1.0),
 )
-def test_rules_hold_over_many_seeded_draws(seed: str, n_inst: int, n_off: int, conflicts: list[tuple[int, int]],
-                                          team_size: int, max_teams: int, share: float) -> None:
+def test_rules_hold_over_many_seeded_draws(
+    seed: str, n_inst: int, n_off: int, conflicts: list[tuple[int, int]], team_size: int, max_teams: int, share: float
+) -> None:
     candidates = _candidates(n_inst, n_off, conflicts)
     count = max(1, round(share * n_inst))
     params: Parameters = {"count": count, "team_size": team_size, "max_teams_per_officer": max_teams}

@@ -35,8 +35,13 @@ async def test_draw_is_reproducible_and_verifiable(client: httpx.AsyncClient, co
     assert len(officers) == len(set(officers)) == 4  # max one team each
     assert county.expired_officer not in officers
     v = await client.get(f"{PLANS}/{county.plan['id']}/draws/{d['id']}/verify", headers=county.admin.headers)
-    assert v.json() == {"draw_id": d["id"], "algorithm": "sha256-rank-v1", "valid": True, "result_matches": True,
-                        "signature_matches": True}
+    assert v.json() == {
+        "draw_id": d["id"],
+        "algorithm": "sha256-rank-v1",
+        "valid": True,
+        "result_matches": True,
+        "signature_matches": True,
+    }
     again = await _draw(client, county, seed="ab" * 16, reason="复核: 同一种子重抽")
     assert again.status_code == 201
     assert again.json()["teams"] == d["teams"], "the same seed over the same candidates gives the same draw"
@@ -51,21 +56,27 @@ async def test_redraw_needs_a_reason(client: httpx.AsyncClient, county: County) 
     assert len(listing.json()["items"]) == 1
 
 
-async def test_recused_officers_are_never_drawn_for_that_institution(client: httpx.AsyncClient,
-                                                                     county: County) -> None:
+async def test_recused_officers_are_never_drawn_for_that_institution(client: httpx.AsyncClient, county: County) -> None:
     h = county.admin.headers
     for officer in county.officers[:3]:
-        r = await client.post(f"/api/v1/officers/{officer}/conflicts", headers=h,
-                              json={"institution_id": county.institutions["A"], "reason": "近亲属在该院任职"})
+        r = await client.post(
+            f"/api/v1/officers/{officer}/conflicts",
+            headers=h,
+            json={"institution_id": county.institutions["A"], "reason": "近亲属在该院任职"},
+        )
         assert r.status_code == 201, r.text
-    again = await client.post(f"/api/v1/officers/{county.officers[0]}/conflicts", headers=h,
-                              json={"institution_id": county.institutions["A"], "reason": "重复"})
+    again = await client.post(
+        f"/api/v1/officers/{county.officers[0]}/conflicts",
+        headers=h,
+        json={"institution_id": county.institutions["A"], "reason": "重复"},
+    )
     assert again.status_code == 200 and again.json()["reason"] == "近亲属在该院任职"
     listed = await client.get(f"/api/v1/officers/{county.officers[0]}/conflicts", headers=h)
     assert [c["institution_name"] for c in listed.json()["items"]] == ["A敬老院"]
     for i in range(10):
-        r = await _draw(client, county, count=4, max_teams_per_officer=2, seed=f"{i:02x}" * 16,
-                        **({"reason": "测试"} if i else {}))
+        r = await _draw(
+            client, county, count=4, max_teams_per_officer=2, seed=f"{i:02x}" * 16, **({"reason": "测试"} if i else {})
+        )
         assert r.status_code == 201, r.text
         team_a = next(t for t in r.json()["teams"] if t["institution_id"] == county.institutions["A"])
         assert set(team_a["officer_ids"]) == set(county.officers[3:5])
@@ -83,14 +94,17 @@ async def test_impossible_draws_are_422(client: httpx.AsyncClient, county: Count
 
 
 @pytest.mark.parametrize("field", ["result", "candidates", "seed", "parameters"])
-async def test_verify_detects_a_tampered_draw(client: httpx.AsyncClient, county: County, clean_db: Database,
-                                              field: str) -> None:
+async def test_verify_detects_a_tampered_draw(
+    client: httpx.AsyncClient, county: County, clean_db: Database, field: str
+) -> None:
     d = (await _draw(client, county, seed="cd" * 16)).json()
     async with clean_db.sessionmaker() as s:
         draw = (await s.execute(select(Draw).where(Draw.id == uuid.UUID(d["id"])))).scalar_one()
         tampered: dict[str, Any] = {
-            "result": [{**draw.result[0], "officer_ids": list(reversed(draw.result[0]["officer_ids"]))},
-                       *draw.result[1:]],
+            "result": [
+                {**draw.result[0], "officer_ids": list(reversed(draw.result[0]["officer_ids"]))},
+                *draw.result[1:],
+            ],
             "candidates": {**draw.candidates, "conflicts": [[county.officers[0], county.institutions["B"]]]},
             "seed": "ef" * 16,
             "parameters": {**draw.parameters, "max_teams_per_officer": 2},

@@ -27,13 +27,22 @@ async def test_create_read_replay(client: httpx.AsyncClient, admin: Actor) -> No
     assert [p["id"] for p in listing.json()["items"]] == [body["id"]]
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"period_to": "2022-12-31"}, "period_to"), ({"kinds": []}, "kinds"), ({"kinds": ["zoo"]}, "kinds"),
-    ({"required_inspections": 0}, "required_inspections"), ({"region_code": "5"}, "region_code"),
-    ({"type": "weekly"}, "type"), ({"owner": "me"}, "owner"), ({"year": 1999}, "year"),
-])
-async def test_bad_plans_are_422_naming_the_field(client: httpx.AsyncClient, admin: Actor,
-                                                  change: dict[str, object], field: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"period_to": "2022-12-31"}, "period_to"),
+        ({"kinds": []}, "kinds"),
+        ({"kinds": ["zoo"]}, "kinds"),
+        ({"required_inspections": 0}, "required_inspections"),
+        ({"region_code": "5"}, "region_code"),
+        ({"type": "weekly"}, "type"),
+        ({"owner": "me"}, "owner"),
+        ({"year": 1999}, "year"),
+    ],
+)
+async def test_bad_plans_are_422_naming_the_field(
+    client: httpx.AsyncClient, admin: Actor, change: dict[str, object], field: str
+) -> None:
     r = await client.post(PLANS, json=plan_body(**change), headers=admin.headers)
     assert r.status_code == 422, r.text
     assert any(field in e["loc"] for e in r.json()["errors"])
@@ -91,14 +100,19 @@ async def test_coverage(client: httpx.AsyncClient, county: County) -> None:
     assert [(i["name"], i["inspections"]) for i in c["partly_covered_institutions"]] == [("B敬老院", 1)]
     towns = {t["township"]: t for t in c["by_township"]}
     assert (towns["南宾街道"]["covered"], towns["南宾街道"]["partly_covered"], towns["南宾街道"]["coverage_rate"]) == (
-        1, 1, 0.5)
+        1,
+        1,
+        0.5,
+    )
     assert (towns["西沱镇"]["not_visited"], towns["西沱镇"]["coverage_rate"]) == (2, 0.0)
 
 
 async def test_an_inspection_may_only_name_a_plan_that_covers_it(client: httpx.AsyncClient, county: County) -> None:
     h, o = county.admin.headers, county.officers
-    for institution, plan_id in ((county.institutions["funeral"], county.plan["id"]),
-                                 (county.institutions["A"], str(uuid.uuid4()))):
+    for institution, plan_id in (
+        (county.institutions["funeral"], county.plan["id"]),
+        (county.institutions["A"], str(uuid.uuid4())),
+    ):
         body = factories.inspection_body(institution, [o[0], o[1]], plan_id=plan_id)
         r = await client.post("/api/v1/inspections", json=body, headers=h)
         assert r.status_code == 422, r.text
@@ -108,7 +122,10 @@ async def test_an_inspection_may_only_name_a_plan_that_covers_it(client: httpx.A
 async def test_summary_reports_coverage_per_kind(client: httpx.AsyncClient, county: County) -> None:
     h, o = county.admin.headers, county.officers
     await factories.inspect(client, h, county.institutions["A"], [o[0], o[1]], "2023-03-01", [])
-    r = await client.get("/api/v1/reports/summary", params={"from": "2023-01-01", "to": "2023-12-31",
-                                                            "region_code": OWN_REGION}, headers=h)
+    r = await client.get(
+        "/api/v1/reports/summary",
+        params={"from": "2023-01-01", "to": "2023-12-31", "region_code": OWN_REGION},
+        headers=h,
+    )
     elderly = next(k for k in r.json()["kinds"] if k["kind"] == "elderly_care")
     assert elderly["coverage_rate"] == 0.25  # A of A, B, C, D (the closed one is not in the register)

@@ -40,8 +40,18 @@ async def test_public_inspections_show_only_published_fields(client: httpx.Async
     items = r.json()["items"]
     assert len(items) == 1
     item = items[0]
-    assert set(item) == {"id", "institution", "inspected_on", "type", "campaign", "officers", "result",
-                         "hazards_found", "hazards_rectified", "rectification"}
+    assert set(item) == {
+        "id",
+        "institution",
+        "inspected_on",
+        "type",
+        "campaign",
+        "officers",
+        "result",
+        "hazards_found",
+        "hazards_rectified",
+        "rectification",
+    }
     assert set(item["institution"]) == INSTITUTION_FIELDS
     assert all(set(officer) == OFFICER_FIELDS for officer in item["officers"])
     assert (item["hazards_found"], item["hazards_rectified"], item["rectification"]) == (2, 1, "整改中")
@@ -56,16 +66,37 @@ async def test_public_inspections_show_only_published_fields(client: httpx.Async
 
 
 async def test_public_draw(client: httpx.AsyncClient, county: County) -> None:
-    r = await client.post(f"{PLANS}/{county.plan['id']}/draws", headers=county.admin.headers,
-                          json={"planned_on": "2023-06-01", "count": 2})
+    r = await client.post(
+        f"{PLANS}/{county.plan['id']}/draws",
+        headers=county.admin.headers,
+        json={"planned_on": "2023-06-01", "count": 2},
+    )
     draw = r.json()
     p = await client.get(f"{PUBLIC}/draws/{draw['id']}")
     assert p.status_code == 200, p.text
     body = p.json()
     assert _keys_everywhere(body) == {
-        "id", "plan", "name", "year", "region_code", "type", "campaign", "planned_on", "drawn_at", "algorithm",
-        "seed", "candidate_institutions", "candidate_officers", "redraw_reason", "teams", "institution", "kind",
-        "township", "officers", "certificate_no"}
+        "id",
+        "plan",
+        "name",
+        "year",
+        "region_code",
+        "type",
+        "campaign",
+        "planned_on",
+        "drawn_at",
+        "algorithm",
+        "seed",
+        "candidate_institutions",
+        "candidate_officers",
+        "redraw_reason",
+        "teams",
+        "institution",
+        "kind",
+        "township",
+        "officers",
+        "certificate_no",
+    }
     assert [t["institution"]["name"] for t in body["teams"]] == [t["institution_name"] for t in draw["teams"]]
     assert [[o["name"] for o in t["officers"]] for t in body["teams"]] == [t["officer_names"] for t in draw["teams"]]
     assert (await client.get(f"{PUBLIC}/draws/00000000-0000-0000-0000-000000000000")).status_code == 404

@@ -57,27 +57,35 @@ async def crafted(client: httpx.AsyncClient, admin: Actor) -> Crafted:
     o2 = (await factories.officer(client, h, unit=FUNERAL_UNIT))["id"]
     o3 = (await factories.officer(client, h, unit=FUNERAL_UNIT, certificate_expires_on="2023-06-30"))["id"]
     await factories.officer(client, h, unit=ELDERLY_UNIT, certificate_status="revoked")
-    await factories.officer(client, h, unit=ELDERLY_UNIT, certificate_no=None, certificate_issued_on=None,
-                            certificate_expires_on=None)
+    await factories.officer(
+        client, h, unit=ELDERLY_UNIT, certificate_no=None, certificate_issued_on=None, certificate_expires_on=None
+    )
     ob1 = (await factories.officer(client, h, region_code=OTHER_REGION))["id"]
     ob2 = (await factories.officer(client, h, region_code=OTHER_REGION))["id"]
     ids = {k: v["id"] for k, v in inst.items()}
     hz: dict[str, str] = {}
-    hz["h1"], hz["h2"] = await factories.inspect(client, h, ids["F1"], [o1, o2], "2023-03-01",
-                                                 [_h(due_on="2023-03-15"), _h("major")])
+    hz["h1"], hz["h2"] = await factories.inspect(
+        client, h, ids["F1"], [o1, o2], "2023-03-01", [_h(due_on="2023-03-15"), _h("major")]
+    )
     (hz["h3"],) = await factories.inspect(client, h, ids["F2"], [o1, o3], "2023-04-01", [_h(due_on="2023-04-10")])
     r = await client.patch(f"/api/v1/institutions/{ids['F2']}", json={"status": "closed"}, headers=h)
     assert r.status_code == 200, r.text
-    hz["h4"], hz["h5"] = await factories.inspect(client, h, ids["E1"], [o1, o2], "2023-05-05",
-                                                 [_h("major", "2023-05-20", "food"), _h(category="service")])
+    hz["h4"], hz["h5"] = await factories.inspect(
+        client, h, ids["E1"], [o1, o2], "2023-05-05", [_h("major", "2023-05-20", "food"), _h(category="service")]
+    )
     (hz["h6"],) = await factories.inspect(client, h, ids["E1"], [o1, o2], "2023-11-20", [_h(due_on="2024-02-01")])
     (hz["h7"],) = await factories.inspect(client, h, ids["E2"], [o1, o2], "2022-12-31", [_h()])
     (hz["h8"],) = await factories.inspect(client, h, ids["EB"], [ob1, ob2], "2023-06-01", [_h()])
     (hz["h9"],) = await factories.inspect(client, h, ids["E2"], [o1, o2], "2024-01-02", [_h()])
-    for hazard, action, on in (("h1", "rectify", "2023-03-10"), ("h1", "verify", "2023-03-12"),
-                               ("h4", "rectify", "2024-01-10"), ("h5", "rectify", "2023-06-01"),
-                               ("h5", "reject", "2023-06-02"), ("h7", "rectify", "2023-01-05"),
-                               ("h8", "rectify", "2023-06-10")):
+    for hazard, action, on in (
+        ("h1", "rectify", "2023-03-10"),
+        ("h1", "verify", "2023-03-12"),
+        ("h4", "rectify", "2024-01-10"),
+        ("h5", "rectify", "2023-06-01"),
+        ("h5", "reject", "2023-06-02"),
+        ("h7", "rectify", "2023-01-05"),
+        ("h8", "rectify", "2023-06-10"),
+    ):
         await factories.move(client, h, hz[hazard], action, on)
     await factories.move(client, h, hz["h2"], "void", "2023-03-02", note="登记错误")
     return Crafted(admin, hz, ids)

@@ -46,10 +46,19 @@ async def test_demo_reproduces_the_2023_report(client: httpx.AsyncClient, clean_
     assert r.headers["content-type"] == "text/plain; charset=utf-8"
     assert r.text == REPORT_2023
 
-    summary = (await client.get("/api/v1/reports/summary", params={"from": "2023-01-01", "to": "2023-12-31"},
-                                headers=headers)).json()
-    figures = {k["kind"]: (k["institutions_inspected"], k["inspections"], k["hazards_found"],
-                           k["hazards_rectified"], k["rectification_rate"]) for k in summary["kinds"]}
+    summary = (
+        await client.get("/api/v1/reports/summary", params={"from": "2023-01-01", "to": "2023-12-31"}, headers=headers)
+    ).json()
+    figures = {
+        k["kind"]: (
+            k["institutions_inspected"],
+            k["inspections"],
+            k["hazards_found"],
+            k["hazards_rectified"],
+            k["rectification_rate"],
+        )
+        for k in summary["kinds"]
+    }
     assert figures == {"funeral": (8, 56, 32, 32, 1.0), "elderly_care": (27, 111, 141, 141, 1.0)}
     assert (summary["officers_certified"], summary["officers_total"]) == (17, 20)
 
@@ -59,10 +68,14 @@ async def test_demo_reproduces_the_2023_report(client: httpx.AsyncClient, clean_
     assert await _fingerprint(clean_db) == before, "a second seed-demo must change nothing"
 
     # The figures are computed, not stored: one more open hazard moves the rate below 100%.
-    inspections = (await client.get("/api/v1/inspections", params={"kind": "elderly_care", "limit": 1},
-                                    headers=headers)).json()["items"]
-    r = await client.post(f"/api/v1/inspections/{inspections[0]['id']}/hazards", headers=headers,
-                          json={"category": "fire_safety", "severity": "general", "description": "灭火器过期"})
+    inspections = (
+        await client.get("/api/v1/inspections", params={"kind": "elderly_care", "limit": 1}, headers=headers)
+    ).json()["items"]
+    r = await client.post(
+        f"/api/v1/inspections/{inspections[0]['id']}/hazards",
+        headers=headers,
+        json={"category": "fire_safety", "severity": "general", "description": "灭火器过期"},
+    )
     assert r.status_code == 201, r.text
     lines = (await client.get(URL, params={"year": 2023}, headers=headers)).text.splitlines()
     assert lines[1] == "社会福利中心集中排查全县养老机构27家,累计检查111次,排查隐患142起,整改141起,整改率99.3%。"
@@ -97,7 +110,8 @@ async def test_docx_has_title_paragraph_and_table(client: httpx.AsyncClient, cra
         r_pr = title_run._element.rPr
         assert r_pr is not None and r_pr.rFonts is not None
         assert r_pr.rFonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == (
-            "方正小标宋简体")
+            "方正小标宋简体"
+        )
         section = doc.sections[0]
         assert section.top_margin is not None and section.left_margin is not None
         assert round(section.top_margin.mm) == 37 and round(section.left_margin.mm) == 28
@@ -106,10 +120,21 @@ async def test_docx_has_title_paragraph_and_table(client: httpx.AsyncClient, cra
         assert [c.text for c in table.rows[1].cells][:6] == ["殡葬机构", "2", "2", "2", "1", "50%"]
 
 
-@pytest.mark.parametrize(("rectified", "found", "printed"), [
-    (32, 32, "100%"), (0, 0, "—"), (0, 5, "0%"), (1, 2, "50%"), (141, 142, "99.3%"), (193, 200, "96.5%"),
-    (1, 3, "33.3%"), (2, 3, "66.7%"), (2499, 2500, "99.9%"), (19999, 20000, "99.9%"),
-])
+@pytest.mark.parametrize(
+    ("rectified", "found", "printed"),
+    [
+        (32, 32, "100%"),
+        (0, 0, "—"),
+        (0, 5, "0%"),
+        (1, 2, "50%"),
+        (141, 142, "99.3%"),
+        (193, 200, "96.5%"),
+        (1, 3, "33.3%"),
+        (2, 3, "66.7%"),
+        (2499, 2500, "99.9%"),
+        (19999, 20000, "99.9%"),
+    ],
+)
 def test_rate_wording(rectified: int, found: int, printed: str) -> None:
     assert format_rate(rectified, found) == printed
 

@@ -30,7 +30,14 @@ async def test_by_township(client: httpx.AsyncClient, crafted: Crafted) -> None:
     got = await groups(client, crafted.admin, "township")
     # F1, F2, E3 have the factory's township 南宾街道 too; E2 (西沱镇) was not inspected in 2023.
     assert pick(got["南宾街道"], "institutions_total", "institutions_inspected", "inspections", *FOUND) == (
-        3, 3, 4, 5, 1, 2, 1)
+        3,
+        3,
+        4,
+        5,
+        1,
+        2,
+        1,
+    )
     assert pick(got["西沱镇"], "institutions_total", "inspections", "hazards_found") == (1, 0, 0)
     assert got["西沱镇"]["rectification_rate"] is None
 
@@ -53,7 +60,11 @@ async def test_by_category(client: httpx.AsyncClient, crafted: Crafted) -> None:
 async def test_by_month(client: httpx.AsyncClient, crafted: Crafted) -> None:
     got = await groups(client, crafted.admin, "month")
     assert {k: (g["inspections"], g["hazards_found"]) for k, g in got.items()} == {
-        "2023-03": (1, 1), "2023-04": (1, 1), "2023-05": (1, 2), "2023-11": (1, 1)}
+        "2023-03": (1, 1),
+        "2023-04": (1, 1),
+        "2023-05": (1, 2),
+        "2023-11": (1, 1),
+    }
     assert got["2023-05"]["institutions_total"] is None
 
 
@@ -61,8 +72,9 @@ async def test_by_kind_and_region(client: httpx.AsyncClient, crafted: Crafted) -
     by_kind = await groups(client, crafted.admin, "kind")
     assert by_kind["funeral"]["label"] == "殡葬机构"
     assert pick(by_kind["funeral"], "institutions_inspected", "inspections", "hazards_found") == (2, 2, 2)
-    r = await client.get(URL, params={"from": "2023-01-01", "to": "2023-12-31", "group_by": "region_code"},
-                         headers=crafted.admin.headers)
+    r = await client.get(
+        URL, params={"from": "2023-01-01", "to": "2023-12-31", "group_by": "region_code"}, headers=crafted.admin.headers
+    )
     regions = {g["key"]: g["hazards_found"] for g in r.json()["groups"]}
     assert regions == {"500101": 1, OWN_REGION: 5}
 

@@ -68,8 +68,10 @@ async def _drop_stale(base_url: str, prefix: str) -> None:
     still in use (another host's run) refuses, and is left alone."""
     conn = await asyncpg.connect(asyncpg_dsn(base_url, "postgres"))
     try:
-        names = [r["datname"] for r in await conn.fetch(
-            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", prefix)]
+        names = [
+            r["datname"]
+            for r in await conn.fetch("SELECT datname FROM pg_database WHERE starts_with(datname, $1)", prefix)
+        ]
         for name in names:
             pid = name.removeprefix(prefix).split("_", 1)[0]
             if pid.isdigit() and not _alive(int(pid)):
@@ -121,8 +123,13 @@ class Server:
         self.proc: asyncio.subprocess.Process | None = None
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "DATABASE_URL": self.database_url, "SECRET_KEY": SECRET, "LOG_LEVEL": "WARNING",
-                "DATA_DIR": str(self.data_dir)}
+        return {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "SECRET_KEY": SECRET,
+            "LOG_LEVEL": "WARNING",
+            "DATA_DIR": str(self.data_dir),
+        }
 
     async def start(self) -> None:
         port = free_port()
@@ -130,9 +137,24 @@ class Server:
         log = _open_log(self.log_path)
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-                "--port", str(port), "--log-level", "warning", "--no-access-log",
-                cwd=ROOT, env=self.env(), stdout=log, stderr=log, preexec_fn=_die_with_parent)
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                cwd=ROOT,
+                env=self.env(),
+                stdout=log,
+                stderr=log,
+                preexec_fn=_die_with_parent,
+            )
         finally:
             log.close()  # the child holds its own copy
         await self._wait_ready()
@@ -208,9 +230,20 @@ class World:
 async def _create_admin(server: Server) -> None:
     """The documented bootstrap: `create-user --role admin --password-stdin`."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "app.cli", "create-user", ADMIN, "--role", "admin", "--password-stdin",
-        cwd=ROOT, env=server.env(), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "app.cli",
+        "create-user",
+        ADMIN,
+        "--role",
+        "admin",
+        "--password-stdin",
+        cwd=ROOT,
+        env=server.env(),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await proc.communicate(f"{ADMIN_PASSWORD}\n".encode())
     assert proc.returncode == 0, out.decode(errors="replace")
 
@@ -221,8 +254,7 @@ async def _login(http: httpx.AsyncClient, username: str, password: str) -> dict[
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-async def _created(http: httpx.AsyncClient, path: str, body: dict[str, Any], headers: dict[str, str]
-                   ) -> dict[str, Any]:
+async def _created(http: httpx.AsyncClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
     r = await http.post(path, json=body, headers=headers)
     assert r.status_code == 201, r.text
     data: dict[str, Any] = r.json()
@@ -231,24 +263,52 @@ async def _created(http: httpx.AsyncClient, path: str, body: dict[str, Any], hea
 
 async def _seed_region(http: httpx.AsyncClient, admin: dict[str, str], code: str) -> Region:
     institutions = [
-        await _created(http, "/api/v1/institutions", {
-            "name": f"{label}-{code}-{n}", "kind": kind, "region_code": code, "township": "南宾街道"}, admin)
-        for n, (label, kind) in enumerate([("敬老院", "elderly_care"), ("养老院", "elderly_care"),
-                                            ("殡仪馆", "funeral")])
+        await _created(
+            http,
+            "/api/v1/institutions",
+            {"name": f"{label}-{code}-{n}", "kind": kind, "region_code": code, "township": "南宾街道"},
+            admin,
+        )
+        for n, (label, kind) in enumerate(
+            [("敬老院", "elderly_care"), ("养老院", "elderly_care"), ("殡仪馆", "funeral")]
+        )
     ]
     officers = [
-        await _created(http, "/api/v1/officers", {
-            "name": f"执法员{code}-{n}", "unit": "社会福利中心", "region_code": code,
-            "certificate_no": f"渝执法{code}{n:02d}{uuid.uuid4().hex[:6]}", "certificate_issued_on": "2020-01-01",
-            "certificate_expires_on": "2035-12-31"}, admin)
+        await _created(
+            http,
+            "/api/v1/officers",
+            {
+                "name": f"执法员{code}-{n}",
+                "unit": "社会福利中心",
+                "region_code": code,
+                "certificate_no": f"渝执法{code}{n:02d}{uuid.uuid4().hex[:6]}",
+                "certificate_issued_on": "2020-01-01",
+                "certificate_expires_on": "2035-12-31",
+            },
+            admin,
+        )
         for n in range(4)
     ]
     username = f"stress-inspector-{code}"
-    await _created(http, "/api/v1/users", {"username": username, "password": INSPECTOR_PASSWORD,
-                                           "role": "inspector", "region_code": code,
-                                           "officer_id": officers[0]["id"]}, admin)
-    return Region(code, [i["id"] for i in institutions], [o["id"] for o in officers], officers[0]["id"],
-                  await _login(http, username, INSPECTOR_PASSWORD))
+    await _created(
+        http,
+        "/api/v1/users",
+        {
+            "username": username,
+            "password": INSPECTOR_PASSWORD,
+            "role": "inspector",
+            "region_code": code,
+            "officer_id": officers[0]["id"],
+        },
+        admin,
+    )
+    return Region(
+        code,
+        [i["id"] for i in institutions],
+        [o["id"] for o in officers],
+        officers[0]["id"],
+        await _login(http, username, INSPECTOR_PASSWORD),
+    )
 
 
 async def seed(server: Server) -> World:

@@ -26,8 +26,18 @@ DUPLICATE_SHARE, DROP_SHARE = 0.20, 0.10
 DROP_TIMEOUT = httpx.Timeout(30.0, read=0.002)
 MAX_ATTEMPTS = 400
 LOAD_LIMIT_S = 900
-CATEGORIES = ("fire_safety", "building", "electrical", "gas", "food", "medical", "service", "management",
-              "license", "other")
+CATEGORIES = (
+    "fire_safety",
+    "building",
+    "electrical",
+    "gas",
+    "food",
+    "medical",
+    "service",
+    "management",
+    "license",
+    "other",
+)
 
 
 @dataclass(frozen=True)
@@ -44,8 +54,11 @@ class Post:
 
 
 def _hazard(rng: random.Random, inspected_on: date, label: str) -> dict[str, Any]:
-    h: dict[str, Any] = {"category": rng.choice(CATEGORIES), "severity": rng.choice(("general", "major")),
-                         "description": f"隐患 {label}: 消防通道堆放杂物"}
+    h: dict[str, Any] = {
+        "category": rng.choice(CATEGORIES),
+        "severity": rng.choice(("general", "major")),
+        "description": f"隐患 {label}: 消防通道堆放杂物",
+    }
     if rng.random() < 0.75:  # most field apps choose hazard ids too; the others let the server pick
         h["id"] = str(uuid.uuid4())
     if rng.random() < 0.5:
@@ -65,19 +78,25 @@ def plan_client(rng: random.Random, world: World, client_no: int, count: int) ->
     modes: dict[int, Mode] = {}
     for k, slot in enumerate(slots[:n_dup]):
         modes[slot] = "twice_seq" if k % 2 == 0 else "twice_concurrent"
-    for slot in slots[n_dup:n_dup + n_drop]:
+    for slot in slots[n_dup : n_dup + n_drop]:
         modes[slot] = "drop"
     posts = []
     for n in range(count):
         inspected_on = date(2024, 1, 1) + timedelta(days=rng.randint(0, 364))
         others = [o for o in region.officer_ids if o != region.inspector_officer_id]
-        officer_ids = ([region.inspector_officer_id, rng.choice(others)] if as_inspector
-                       else rng.sample(region.officer_ids, 2))
+        officer_ids = (
+            [region.inspector_officer_id, rng.choice(others)] if as_inspector else rng.sample(region.officer_ids, 2)
+        )
         label = f"c{client_no}-{n}"
-        body = {"id": str(uuid.uuid4()), "institution_id": rng.choice(region.institution_ids),
-                "inspected_on": inspected_on.isoformat(), "type": rng.choice(("routine", "special")),
-                "officer_ids": officer_ids, "summary": f"现场检查 {label}",
-                "hazards": [_hazard(rng, inspected_on, f"{label}-{k}") for k in range(rng.randint(1, 3))]}
+        body = {
+            "id": str(uuid.uuid4()),
+            "institution_id": rng.choice(region.institution_ids),
+            "inspected_on": inspected_on.isoformat(),
+            "type": rng.choice(("routine", "special")),
+            "officer_ids": officer_ids,
+            "summary": f"现场检查 {label}",
+            "hazards": [_hazard(rng, inspected_on, f"{label}-{k}") for k in range(rng.randint(1, 3))],
+        }
         posts.append(Post(body, headers, modes.get(n, "once")))
     return posts
 
@@ -113,23 +132,28 @@ class Tally:
 
     def summary(self) -> str:
         ms = sorted(1000 * s for s in self.latencies) or [0.0]
-        return (f"requests={self.requests} acknowledged={self.acknowledged} (201={self.statuses[201]} "
-                f"200={self.statuses[200]}) duplicates_sent={self.duplicates} dropped={self.drops} "
-                f"transport_errors={self.transport_errors} 5xx={self.server_errors} "
-                f"statuses={dict(sorted(self.statuses.items()))} latency_ms p50={ms[len(ms) // 2]:.0f} "
-                f"p99={ms[len(ms) * 99 // 100]:.0f} max={ms[-1]:.0f}")
+        return (
+            f"requests={self.requests} acknowledged={self.acknowledged} (201={self.statuses[201]} "
+            f"200={self.statuses[200]}) duplicates_sent={self.duplicates} dropped={self.drops} "
+            f"transport_errors={self.transport_errors} 5xx={self.server_errors} "
+            f"statuses={dict(sorted(self.statuses.items()))} latency_ms p50={ms[len(ms) // 2]:.0f} "
+            f"p99={ms[len(ms) * 99 // 100]:.0f} max={ms[-1]:.0f}"
+        )
 
 
-async def deliver(http: httpx.AsyncClient, target: Target, post: Post, tally: Tally, *, drop: bool = False
-                  ) -> None:
+async def deliver(http: httpx.AsyncClient, target: Target, post: Post, tally: Tally, *, drop: bool = False) -> None:
     """POST until a 200/201 arrives; 5xx and transport errors are retried (after the server is back)."""
     for _ in range(MAX_ATTEMPTS):
         await target.up.wait()
         tally.requests += 1
         sent = time.perf_counter()
         try:
-            r = await http.post(f"{target.base}{URL}", json=post.body, headers=post.headers,
-                                timeout=DROP_TIMEOUT if drop else httpx.USE_CLIENT_DEFAULT)
+            r = await http.post(
+                f"{target.base}{URL}",
+                json=post.body,
+                headers=post.headers,
+                timeout=DROP_TIMEOUT if drop else httpx.USE_CLIENT_DEFAULT,
+            )
         except httpx.TransportError as exc:
             if drop and isinstance(exc, httpx.ReadTimeout):
                 tally.drops += 1
@@ -192,7 +216,8 @@ def answer_problems(posts: dict[str, Post], tally: Tally, *, exactly_one_201: se
         if any(a != first for a in answers[1:]):
             problems.append(f"{pid}: replays answered a different body")
         if first["id"] != pid or [h["description"] for h in first["hazards"]] != [
-                h["description"] for h in post.body["hazards"]]:
+            h["description"] for h in post.body["hazards"]
+        ]:
             problems.append(f"{pid}: the answer is not the record sent")
         created = tally.created[pid]
         if created > 1 or (pid in exactly_one_201 and created != 1):
@@ -208,20 +233,24 @@ class Stored:
     officer_links: int
 
     def summary(self) -> str:
-        return (f"stored: inspections={self.inspections} hazards={self.hazards} history={self.history} "
-                f"officer_links={self.officer_links}")
+        return (
+            f"stored: inspections={self.inspections} hazards={self.hazards} history={self.history} "
+            f"officer_links={self.officer_links}"
+        )
 
 
-async def check_store(dsn: str, posts: dict[str, Post], must_exist: set[str], *, complete: bool
-                      ) -> tuple[Stored, list[str]]:
+async def check_store(
+    dsn: str, posts: dict[str, Post], must_exist: set[str], *, complete: bool
+) -> tuple[Stored, list[str]]:
     """Read the rows back with SQL. Every stored inspection is one that was sent, with exactly its hazards
     (in order, client ids kept), its two officers, and one `create` history entry per hazard (so nothing
     half-written); every id in `must_exist` is stored; with `complete`, exactly the ids sent are stored."""
     conn = await asyncpg.connect(dsn)
     try:
         inspections = [str(r["id"]) for r in await conn.fetch("SELECT id FROM inspections")]
-        hazards = await conn.fetch("SELECT inspection_id, id, description FROM hazards "
-                                   "ORDER BY inspection_id, position")
+        hazards = await conn.fetch(
+            "SELECT inspection_id, id, description FROM hazards ORDER BY inspection_id, position"
+        )
         history = await conn.fetch("SELECT hazard_id, seq, action, from_status, to_status FROM hazard_history")
         links = await conn.fetch("SELECT inspection_id, count(*) AS n FROM inspection_officers GROUP BY 1")
     finally:
@@ -239,8 +268,7 @@ async def check_store(dsn: str, posts: dict[str, Post], must_exist: set[str], *,
         by_inspection.setdefault(str(r["inspection_id"]), []).append((str(r["id"]), r["description"]))
     entries: dict[str, list[tuple[Any, ...]]] = {}
     for r in history:
-        entries.setdefault(str(r["hazard_id"]), []).append(
-            (r["seq"], r["action"], r["from_status"], r["to_status"]))
+        entries.setdefault(str(r["hazard_id"]), []).append((r["seq"], r["action"], r["from_status"], r["to_status"]))
     officer_links = {str(r["inspection_id"]): int(r["n"]) for r in links}
     for pid in stored_ids & posts.keys():
         sent = posts[pid].body["hazards"]
@@ -249,8 +277,11 @@ async def check_store(dsn: str, posts: dict[str, Post], must_exist: set[str], *,
             problems.append(f"{pid}: {len(rows)} hazards stored, {len(sent)} sent (or another order)")
         elif any("id" in h and h["id"] != hid for h, (hid, _) in zip(sent, rows, strict=True)):
             problems.append(f"{pid}: a client-chosen hazard id was not kept")
-        problems += [f"{pid}: hazard {hid} has history {entries.get(hid)}" for hid, _ in rows
-                     if entries.get(hid) != [(1, "create", None, "open")]]
+        problems += [
+            f"{pid}: hazard {hid} has history {entries.get(hid)}"
+            for hid, _ in rows
+            if entries.get(hid) != [(1, "create", None, "open")]
+        ]
         if officer_links.get(pid) != len(posts[pid].body["officer_ids"]):
             problems.append(f"{pid}: {officer_links.get(pid)} officer links")
     stored = Stored(len(inspections), len(hazards), len(history), sum(officer_links.values()))

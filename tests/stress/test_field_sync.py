@@ -30,8 +30,10 @@ from tests.stress.load import Tally, Target, answer_problems, check_store, plan_
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(TEST_DATABASE_URL is None,
-                       reason="needs PostgreSQL: set TEST_DATABASE_URL (a throwaway database is derived from it)"),
+    pytest.mark.skipif(
+        TEST_DATABASE_URL is None,
+        reason="needs PostgreSQL: set TEST_DATABASE_URL (a throwaway database is derived from it)",
+    ),
 ]
 
 CLIENTS = 50
@@ -51,8 +53,7 @@ def _fail_if(problems: list[str], what: str, server: Server | None = None) -> No
 async def test_field_sync_stress(tmp_path: Path) -> None:
     assert TEST_DATABASE_URL is not None
     started = time.perf_counter()
-    async with throwaway_database(TEST_DATABASE_URL, "sync") as url, \
-            running_server(url, tmp_path, "server") as server:
+    async with throwaway_database(TEST_DATABASE_URL, "sync") as url, running_server(url, tmp_path, "server") as server:
         world = await seed(server)
         rng = random.Random(20240501)
         plans = [plan_client(rng, world, c, PER_CLIENT) for c in range(CLIENTS)]
@@ -63,10 +64,12 @@ async def test_field_sync_stress(tmp_path: Path) -> None:
         not_dropped = {pid for pid, p in posts.items() if p.mode != "drop"}
         # A dropped post whose retry answered 200: the server had committed the request it could not answer.
         lost_201 = sum(1 for pid in posts.keys() - not_dropped if tally.created[pid] == 0)
-        print(f"\nfield-sync stress: clients={CLIENTS} inspections={len(posts)} "
-              f"hazards_sent={sum(len(p.body['hazards']) for p in posts.values())} {tally.summary()} "
-              f"dropped_but_committed={lost_201} "
-              f"{stored.summary()} load={elapsed:.1f}s total={time.perf_counter() - started:.1f}s")
+        print(
+            f"\nfield-sync stress: clients={CLIENTS} inspections={len(posts)} "
+            f"hazards_sent={sum(len(p.body['hazards']) for p in posts.values())} {tally.summary()} "
+            f"dropped_but_committed={lost_201} "
+            f"{stored.summary()} load={elapsed:.1f}s total={time.perf_counter() - started:.1f}s"
+        )
         _fail_if(answer_problems(posts, tally, exactly_one_201=not_dropped), "answers", server)
         _fail_if(store_problems, "stored rows", server)
         assert tally.server_errors == 0
@@ -82,8 +85,9 @@ async def _cancel(task: asyncio.Task[float]) -> None:
         await task
 
 
-async def _kill_when_acknowledged(server: Server, target: Target, tally: Tally, load: asyncio.Task[float],
-                                  acks: int) -> float:
+async def _kill_when_acknowledged(
+    server: Server, target: Target, tally: Tally, load: asyncio.Task[float], acks: int
+) -> float:
     """SIGKILL the server once `acks` posts were acknowledged; the seconds into the load it happened."""
     start = time.perf_counter()
     while tally.acknowledged < acks:
@@ -121,10 +125,12 @@ async def test_kill_9_mid_load_loses_nothing_acknowledged(tmp_path: Path) -> Non
         stored, store_problems = await check_store(url, posts, set(tally.answers), complete=True)
         replays = [posts[pid] for pid in sorted(acked_before)]
         replay_problems = await replay_all(target, replays, tally)
-        print(f"\nfield-sync crash: clients={CLIENTS} inspections={len(posts)} killed after "
-              f"{killed_at:.1f}s with acknowledged={before.acknowledged} of requests={before.requests}; "
-              f"at crash {at_crash.summary()}; final {tally.summary()} {stored.summary()}; "
-              f"replayed_after_restart={len(replays)} total={time.perf_counter() - started:.1f}s")
+        print(
+            f"\nfield-sync crash: clients={CLIENTS} inspections={len(posts)} killed after "
+            f"{killed_at:.1f}s with acknowledged={before.acknowledged} of requests={before.requests}; "
+            f"at crash {at_crash.summary()}; final {tally.summary()} {stored.summary()}; "
+            f"replayed_after_restart={len(replays)} total={time.perf_counter() - started:.1f}s"
+        )
         _fail_if(answer_problems(posts, tally, exactly_one_201=set()), "answers", second)
         _fail_if(store_problems, "stored rows after restart", second)
         _fail_if(replay_problems, "replays after restart", second)
