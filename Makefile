@@ -8,13 +8,17 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv run test test-slow lint demo bench clean
+UV_VERSION := 0.13.9
 
-$(STAMP): pyproject.toml
+.PHONY: venv run test test-fuzz test-slow lint lock demo bench clean
+
+# Installs exactly the versions pinned in requirements.lock, then the project itself without resolving again.
+$(STAMP): pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -22,8 +26,11 @@ venv: $(STAMP)
 run: venv  ## migrate and serve on http://$(HOST):$(PORT) (embedded SQLite unless DATABASE_URL is set)
 	$(BIN)/inspection-tracker serve --host $(HOST) --port $(PORT)
 
-test: venv  ## the suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set (without the `slow` tests)
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+test: venv  ## the suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set (without `slow` and `fuzz`)
+	$(BIN)/python -m pytest -m "not slow and not fuzz" $(PYTEST_ARGS)
+
+test-fuzz: venv  ## schemathesis over every operation of the OpenAPI document (both databases as for `make test`)
+	$(BIN)/python -m pytest -m fuzz $(PYTEST_ARGS)
 
 test-slow: venv  ## the `slow` tests (stress, kill -9 of a real server): PostgreSQL only, needs TEST_DATABASE_URL
 	@test -n "$$TEST_DATABASE_URL" || { echo "test-slow needs TEST_DATABASE_URL (the tests would all skip)"; exit 2; }
@@ -42,6 +49,10 @@ BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/inspection_tracker_be
 
 bench: venv  ## benchmarks on PostgreSQL, not part of `make test` (about 5 min): every scenario; table into bench/README.md
 	$(BIN)/python -m bench.suite --database-url $(BENCH_DATABASE_URL) --readme
+
+lock:  ## pin a changed pyproject.toml into requirements.lock (LOCK_ARGS=--upgrade moves every pin to the newest); commit both
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 $(LOCK_ARGS) -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
