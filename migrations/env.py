@@ -15,8 +15,8 @@ from sqlalchemy import Connection
 
 from app.core.config import get_settings
 from app.db.base import UTCDateTime
-from app.db.registry import Base
 from app.db.session import make_engine
+from app.models import Base
 
 target_metadata = Base.metadata
 

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,9 +24,9 @@ from app.auth.models import Role, User
 from app.core.config import Settings, normalize_database_url
 from app.core.security import create_access_token, hash_password
 from app.db.migrate import upgrade_to_head
-from app.db.registry import Base
 from app.db.session import Database
 from app.main import create_app
+from app.models import Base
 
 TEST_SECRET = "test-secret-key-not-for-production"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
@@ -150,7 +149,3 @@ def make_actor(clean_db: Database) -> ActorFactory:
 async def admin(make_actor: ActorFactory) -> Actor:
     """A national admin (region scope '')."""
     return await make_actor(Role.admin, "")
-
-
-def sample_dir() -> Path:
-    return Path(__file__).parent / "data"

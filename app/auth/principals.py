@@ -30,9 +30,6 @@ class Principal:
     region_code: str
     officer_id: uuid.UUID | None = None
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
 
 async def principal_from_token(session: AsyncSession, token: str, secret: str) -> Principal | None:
     key_id = parse_api_key(token)

@@ -26,7 +26,6 @@ ScopeRegionCode = Annotated[
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=10_000)]
 
 
 def refuse_null(cls: type, value: Any, info: ValidationInfo) -> Any:

@@ -6,7 +6,7 @@ Rules:
 - PostgreSQL: pool size + overflow bound a worker's concurrency; a pooled connection the server closed is
   replaced on checkout, and connections are recycled; a statement timeout so one heavy report cannot hold the box.
 - PostgreSQL reads (`query_session`) run outside a transaction; writes and streamed exports inside one.
-- Sessions never expire on commit; relationships load explicitly (lazy loading raises).
+- Sessions never expire on commit (the models declare their relationships `lazy="raise"`: load explicitly).
 - Nothing commits here: a service's use case commits once.
 - Text holding NUL never reaches the driver (422 instead of PostgreSQL's error, and the same on SQLite).
 """

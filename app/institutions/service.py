@@ -58,7 +58,7 @@ async def create_institution(
     ):
         return await get_institution(session, found.id, actor), False
     # `record_id` as the holder allowed: a simultaneous twin of this request may have committed since the
-    # replay check above; the insert then fails on the id and commit_or_replay answers it as a replay.
+    # replay check above; the insert then fails on the id and store_or_replay answers it as a replay.
     await _ensure_credit_code_free(session, data.credit_code, record_id)
     institution = Institution(**data.model_dump(exclude={"id"}), id=record_id, create_fingerprint=fp)
     session.add(institution)

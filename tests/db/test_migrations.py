@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.core.config import Settings, normalize_database_url
 from app.db.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
-from app.db.registry import Base
 from app.db.session import Database, make_engine
+from app.models import Base
 from tests.conftest import TEST_DATABASE_URL, TEST_SECRET
 
 

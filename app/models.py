@@ -1,4 +1,5 @@
-"""Imports every model module so `Base.metadata` is complete (for Alembic and the drift test)."""
+"""The model registry: imports every domain's models so `Base.metadata` is complete (for Alembic and the drift
+test). It sits at the top of the package so that `app.db` never knows a domain; nothing in `app` imports it."""
 
 from app.auth import models as auth_models
 from app.db.base import Base
