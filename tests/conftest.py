@@ -27,6 +27,7 @@ from app.db.migrate import upgrade_to_head
 from app.db.session import Database
 from app.main import create_app
 from app.models import Base
+from tests import statuses
 
 TEST_SECRET = "test-secret-key-not-for-production"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
@@ -66,6 +67,8 @@ async def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Se
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     await upgrade_to_head(application.state.db.engine)
+    if not statuses.DOCUMENTS:
+        statuses.DOCUMENTS.append(application.openapi())
     yield application
     await application.state.db.dispose()
 
@@ -94,9 +97,22 @@ async def session(clean_db: Database) -> AsyncIterator[AsyncSession]:
 @pytest.fixture
 async def client(app: FastAPI, clean_db: Database) -> AsyncIterator[httpx.AsyncClient]:
     app.state.login_throttle.reset()  # the app lives for the session; failed logins must not carry over
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=statuses.StatusRecorder(app))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a test saw an operation answer a status its OpenAPI entry does not document."""
+    missing = statuses.undocumented()
+    if missing:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("")
+            reporter.write_sep("=", "statuses the OpenAPI document does not list", red=True)
+            for line in missing:
+                reporter.write_line(line)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @dataclass(frozen=True)

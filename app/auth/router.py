@@ -112,7 +112,7 @@ async def get_user(user_id: uuid.UUID, principal: AdminPrincipal, session: ReadS
     response_model=UserRead,
     tags=["users"],
     summary="Change a user's role, region, password or disable it (admin)",
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def update_user(
     user_id: uuid.UUID, data: UserUpdate, principal: AdminPrincipal, session: WriteSession

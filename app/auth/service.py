@@ -106,7 +106,7 @@ async def _ensure_officer_linkable(
     holder = await session.scalar(select(User.id).where(User.officer_id == officer_id))
     if holder is not None and holder != own_id:
         raise Conflict(
-            f"officer {officer_id} is already linked to another user",
+            f"officer_id {officer_id} is already linked to another user",
             errors=[FieldError(loc=["body", "officer_id"], msg="already linked")],
         )
 
