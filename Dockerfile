@@ -14,8 +14,9 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
-# README.md* : pyproject names README.md as the long description; the glob keeps the build working without it.
-COPY pyproject.toml README.md* ./
+# README.md* LICENSE* : the long description and the licence file the wheel carries; the globs keep the build
+# working without them.
+COPY pyproject.toml README.md* LICENSE* ./
 COPY app ./app
 COPY migrations ./migrations
 # Wheels exist for every compiled dependency (asyncpg, argon2-cffi, uvloop, httptools) on amd64 and arm64,

@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make demo` keeps its own embedded database, secret key and evidence files, apart from `make run`'s ./data.
+DEMO_DATA_DIR ?= data-demo
 
 UV_VERSION := 0.13.9
 
@@ -41,9 +43,10 @@ lint: venv  ## ruff (check and format) and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-demo: venv  ## load the 2023 Shizhu County data set and serve it
-	$(BIN)/inspection-tracker seed-demo
-	$(BIN)/inspection-tracker serve --host $(HOST) --port $(PORT)
+demo: venv  ## load the 2023 Shizhu County data set into $(DEMO_DATA_DIR) (embedded SQLite), print the report, serve it
+	@! grep -qs '^[[:space:]]*DATABASE_URL' .env || { echo "make demo seeds its own SQLite under $(DEMO_DATA_DIR); .env sets DATABASE_URL, which would receive the demo data instead: remove it from .env or run seed-demo by hand"; exit 2; }
+	env -u DATABASE_URL DATA_DIR=$(DEMO_DATA_DIR) $(BIN)/inspection-tracker seed-demo
+	env -u DATABASE_URL DATA_DIR=$(DEMO_DATA_DIR) $(BIN)/inspection-tracker serve --host $(HOST) --port $(PORT)
 
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/inspection_tracker_bench
 

@@ -17,7 +17,7 @@ from app.core.config import Settings, get_settings
 from app.core.errors import AppError
 from app.db.migrate import upgrade_to_head
 from app.db.session import Database
-from app.demo import DEMO_ADMIN, SeedReport, seed_demo
+from app.demo import DEMO_ADMIN, YEAR, SeedReport, annual_paragraph, seed_demo
 
 cli = typer.Typer(
     help="inspection-tracker: enforcement inspections of funeral and elderly-care institutions.",
@@ -120,11 +120,11 @@ def create_user_command(
 DEMO_PASSWORD = "shizhu-demo-2023"  # noqa: S105 (printed demo credential, documented as such)
 
 
-async def _seed(settings: Settings, password: str) -> SeedReport:
+async def _seed(settings: Settings, password: str) -> tuple[SeedReport, str]:
     db = Database(settings)
     try:
         await upgrade_to_head(db.engine)
-        return await seed_demo(db, password)
+        return await seed_demo(db, password), await annual_paragraph(db)
     finally:
         await db.dispose()
 
@@ -133,18 +133,20 @@ async def _seed(settings: Settings, password: str) -> SeedReport:
 def seed_demo_command(
     admin_password: Annotated[str, typer.Option(help="password of the demo admin, if created now")] = DEMO_PASSWORD,
 ) -> None:
-    """Load the 2023 Shizhu County (500240) data set behind the annual report (idempotent)."""
+    """Load the 2023 Shizhu County (500240) data set behind the annual report (idempotent), then print the
+    report's paragraph as the database now gives it (the seed's figures, unless records were added since)."""
     settings = _settings()
-    report = asyncio.run(_seed(settings, admin_password))
+    report, paragraph = asyncio.run(_seed(settings, admin_password))
     typer.echo(
         f"demo data in place: {report.institutions} institutions, {report.officers} officers, "
         f"{report.inspections} inspections, {report.hazards} hazards (all rectified and verified)"
     )
+    typer.echo(f"the {YEAR} annual paragraph (GET /api/v1/reports/annual?year={YEAR}):")
+    typer.echo(paragraph, nl=False)
     if report.admin_created:
         typer.echo(f"log in as '{DEMO_ADMIN}' with password '{admin_password}' (demo only: change or disable it)")
     else:
         typer.echo(f"user '{DEMO_ADMIN}' already exists; its password is unchanged")
-    typer.echo("then: GET /api/v1/reports/annual?year=2023")
 
 
 def main() -> None:

@@ -9,7 +9,8 @@ Rules:
 - Deterministic: the same ids, dates and texts on every run (seeded RNG, uuid5 ids).
 - Idempotent: everything goes through the services; creates replay by id, transitions only move hazards
   that have not moved yet, so a second run changes nothing.
-- Nothing is stored as a figure: the report is computed from these records.
+- Nothing is stored as a figure: the report is computed from these records, and `annual_paragraph` computes
+  it the way `GET /reports/annual?year=2023` does for a user without a region scope.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ from app.institutions.schemas import InstitutionCreate
 from app.officers import service as officer_service
 from app.officers.models import CertificateStatus
 from app.officers.schemas import OfficerCreate
+from app.reports import annual
+from app.reports import service as report_service
+from app.reports.queries import Period
 
 REGION = "500240"
 YEAR = 2023
@@ -307,6 +311,16 @@ async def seed_demo(db: Database, admin_password: str) -> SeedReport:
             hazard_count += 1
     admin_created = await _ensure_admin(db, admin_password)
     return SeedReport(len(institutions), len(officers), len(plans), hazard_count, admin_created)
+
+
+async def annual_paragraph(db: Database) -> str:
+    """The demo year's paragraph over the whole data set, as `GET /reports/annual?year=2023` answers it."""
+    end = date(YEAR, 12, 31)
+    async with db.read_session() as session:
+        figures = await report_service.summary(session, Period(date(YEAR, 1, 1), end, end, ""))
+    settings = db.settings
+    wording = annual.Wording(settings.REPORT_UNIT_FUNERAL, settings.REPORT_UNIT_ELDERLY_CARE, settings.REPORT_AREA)
+    return annual.annual_text(figures, wording)
 
 
 async def _ensure_admin(db: Database, password: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 from sqlalchemy import text
@@ -41,3 +43,13 @@ async def test_readyz_503_when_schema_behind(client: httpx.AsyncClient, clean_db
 async def test_public_paths_need_no_credentials(client: httpx.AsyncClient, path: str) -> None:
     r = await client.get(path)
     assert r.status_code == 200
+
+
+async def test_readyz_logs_nothing_on_success(client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    """Probes come every few seconds: a ready answer must not write a log line (Alembic's INFO lines included)."""
+    caplog.set_level(logging.DEBUG)
+    for _ in range(3):
+        r = await client.get("/readyz")
+        assert r.status_code == 200, r.text
+    server_side = [rec for rec in caplog.records if not rec.name.startswith(("httpx", "httpcore", "app.access"))]
+    assert [f"{rec.name}: {rec.getMessage()}" for rec in server_side if rec.levelno >= logging.INFO] == []
