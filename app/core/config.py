@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     REPORT_UNIT_FUNERAL: str = Field(default="殡葬事务中心", description="unit inspecting funeral institutions")
     REPORT_UNIT_ELDERLY_CARE: str = Field(default="社会福利中心", description="unit inspecting elderly care")
     REPORT_AREA: str = Field(default="全县", description="the area word of the annual paragraph (全县, 全市 …)")
+    REPORT_ISSUER: str = Field(
+        default="石柱土家族自治县民政局", description="the issuing unit signed under the DOCX report (落款)"
+    )
     DB_POOL_SIZE: int = Field(default=10, gt=0)
     DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
     DB_STATEMENT_TIMEOUT_MS: int = Field(default=30_000, gt=0, description="PostgreSQL statement_timeout")

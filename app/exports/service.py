@@ -7,9 +7,12 @@ Rules:
 - CSV is UTF-8 with a BOM so Excel opens it. A free-text cell (institution, township, officers, description)
   that starts with = + - @ TAB or CR gets a leading apostrophe, so a spreadsheet shows it as text instead of
   running it as a formula (CSV injection, OWASP). XLSX needs no such care: its cells are written as strings.
-- XLSX has a title row, a frozen and filtered header row, real
+- XLSX has a title row merged across the columns, a frozen and filtered header row, real
   date cells and widths that fit Chinese text. An XLSX holds at most 1,048,576 rows: beyond, the sheet
   ends with a note pointing to the CSV.
+- XLSX prints as the paper ledger: landscape A4, fit to one page wide (as many pages tall as it takes),
+  the title and header rows repeated on every page, `第 N 页 共 M 页` centred in the footer, and the print
+  area set to the ledger itself.
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ PARTITION = 2000
 TEXT_CELLS = (1, 3, 5, 8)  # positions in ledger_cells of the free-text cells
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_DATA_ROWS = 1_048_576 - 3  # title row, header row, a closing note
+PAPER_A4 = 9  # Excel's paper size code
+FOOTER = "&C第 &P 页 共 &N 页"
 
 
 def ledger_cells(number: int, row: Any) -> list[Any]:
@@ -137,17 +142,27 @@ class _Sheet:
         self.sheet = self.workbook.add_worksheet("隐患台账")
         self.date_format = self.workbook.add_format({"num_format": "yyyy-mm-dd", "align": "center"})
         self.text_format = self.workbook.add_format({"text_wrap": False, "valign": "top"})
-        title_format = self.workbook.add_format({"bold": True, "font_size": 14})
+        title_format = self.workbook.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
         header_format = self.workbook.add_format(
             {"bold": True, "bg_color": "#D9E1F2", "border": 1, "align": "center", "valign": "vcenter"}
         )
         for column, width in enumerate(WIDTHS):
             self.sheet.set_column(column, column, width)
-        self.sheet.write_string(0, 0, title, title_format)
+        # Constant-memory mode writes rows in order: the merge of row 0 comes before any other row.
+        self.sheet.merge_range(0, 0, 0, len(HEADINGS) - 1, title, title_format)
         for column, heading in enumerate(HEADINGS):
             self.sheet.write_string(1, column, heading, header_format)
         self.sheet.freeze_panes(2, 0)
+        self._page_setup()
         self.rows = 0
+
+    def _page_setup(self) -> None:
+        self.sheet.set_landscape()
+        self.sheet.set_paper(PAPER_A4)
+        self.sheet.fit_to_pages(1, 0)  # one page wide, as tall as needed
+        self.sheet.repeat_rows(0, 1)  # title and header rows on every printed page
+        self.sheet.set_footer(FOOTER)
+        self.sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
 
     def write(self, partition: Sequence[Any]) -> None:
         for row in partition:
@@ -171,6 +186,7 @@ class _Sheet:
         self.sheet.autofilter(1, 0, last, len(HEADINGS) - 1)
         if truncated:
             self.sheet.write_string(last + 1, 0, "行数超过 Excel 上限,其余记录请用 CSV 导出")
+        self.sheet.print_area(0, 0, last + 1 if truncated else last, len(HEADINGS) - 1)
         self.workbook.close()
 
 

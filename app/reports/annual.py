@@ -7,9 +7,11 @@ Wording is the report's own (API.md), one sentence per line:
 The rate is printed whole (`100%`) when whole, else with one decimal (`96.5%`, rounded half up, never shown
 as 100.0% unless every hazard was rectified), and `—` when nothing was found.
 
-The DOCX follows GB/T 9704-2012: A4, margins 37/35/28/26 mm, title 方正小标宋简体 二号 (22 pt) centred, body
-仿宋_GB2312 三号 (16 pt) at a fixed 28 pt line spacing, headings 黑体; East Asian font names are set
-explicitly (w:eastAsia) so Word and WPS pick them on the reader's machine.
+The DOCX follows GB/T 9704-2012 (app.reports.official): A4, margins 37/35/28/26 mm, title 方正小标宋简体 二号
+(22 pt) centred, body 仿宋_GB2312 三号 (16 pt) at a fixed 28 pt line spacing, headings 黑体; East Asian font
+names are set explicitly (w:eastAsia) so Word and WPS pick them on the reader's machine. It has page numbers
+in the footer, a figures table with one row per kind and a 合计 row (counters summed, the rate recomputed
+from the sums), and ends with the issuing unit (REPORT_ISSUER) and the as_of date (落款).
 """
 
 from __future__ import annotations
@@ -19,20 +21,18 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from docx import Document
-from docx.document import Document as DocxDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
-from docx.text.run import Run
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
 
 from app.institutions.models import InstitutionKind
-from app.reports.schemas import KindCounters, SummaryRead
+from app.reports import official
+from app.reports.schemas import Counters, KindCounters, SummaryRead
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TITLE_FONT = "方正小标宋简体"
-BODY_FONT = "仿宋_GB2312"
 HEADING_FONT = "黑体"
+KIND_ROWS = ((InstitutionKind.funeral, "殡葬机构"), (InstitutionKind.elderly_care, "养老机构"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,7 @@ class Wording:
     funeral_unit: str
     elderly_care_unit: str
     area: str
+    issuer: str  # the issuing unit of the DOCX (落款)
 
 
 def format_rate(rectified: int, found: int) -> str:
@@ -75,27 +76,6 @@ def annual_text(summary: SummaryRead, wording: Wording) -> str:
     return "\n".join(paragraph_lines(summary, wording)) + "\n"
 
 
-def _font(run: Run, name: str, size: float, bold: bool = False) -> None:
-    run.font.name = name
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    r_pr = run._element.get_or_add_rPr()
-    r_fonts = r_pr.get_or_add_rFonts()
-    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        r_fonts.set(qn(attr), name)
-
-
-def _body_paragraph(doc: DocxDocument, text: str, *, indent: bool = True, font: str = BODY_FONT) -> None:
-    p = doc.add_paragraph()
-    fmt = p.paragraph_format
-    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    fmt.line_spacing = Pt(28)
-    fmt.space_before = fmt.space_after = Pt(0)
-    if indent:
-        fmt.first_line_indent = Pt(32)  # two characters of 三号
-    _font(p.add_run(text), font, 16)
-
-
 TABLE_HEADINGS = (
     "机构类型",
     "检查机构(家)",
@@ -108,46 +88,63 @@ TABLE_HEADINGS = (
 )
 
 
+def _table_row(label: str, k: Counters) -> tuple[object, ...]:
+    return (
+        label,
+        k.institutions_inspected,
+        k.inspections,
+        k.hazards_found,
+        k.hazards_rectified,
+        format_rate(k.hazards_rectified, k.hazards_found),
+        k.major_hazards,
+        k.hazards_overdue,
+    )
+
+
+def _total(kinds: list[Counters]) -> Counters:
+    """The 合计 row: every counter summed over both kinds; the rate recomputed from the sums."""
+
+    def add(name: str) -> int:
+        return sum(getattr(k, name) or 0 for k in kinds)
+
+    found, rectified = add("hazards_found"), add("hazards_rectified")
+    return Counters(
+        institutions_total=add("institutions_total"),
+        institutions_inspected=add("institutions_inspected"),
+        inspections=add("inspections"),
+        hazards_found=found,
+        hazards_rectified=rectified,
+        rectification_rate=rectified / found if found else None,
+        hazards_overdue=add("hazards_overdue"),
+        major_hazards=add("major_hazards"),
+    )
+
+
 def annual_docx(summary: SummaryRead, wording: Wording, year: int) -> bytes:
     doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
-    section.left_margin, section.right_margin = Mm(28), Mm(26)
-    normal = doc.styles["Normal"]
-    normal.font.name = BODY_FONT
-    normal.font.size = Pt(16)
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
-
+    official.page_setup(doc)
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     title.paragraph_format.space_after = Pt(28)
-    _font(title.add_run(f"{year}年民政执法检查情况"), TITLE_FONT, 22)
-    _body_paragraph(doc, "一、执法检查情况", indent=True, font=HEADING_FONT)
+    official.set_font(title.add_run(f"{year}年民政执法检查情况"), TITLE_FONT, 22)
+    official.body_paragraph(doc, "一、执法检查情况", indent=True, font=HEADING_FONT)
     for line in paragraph_lines(summary, wording):
-        _body_paragraph(doc, line)
-    _body_paragraph(doc, "二、数据明细", indent=True, font=HEADING_FONT)
+        official.body_paragraph(doc, line)
+    official.body_paragraph(doc, "二、数据明细", indent=True, font=HEADING_FONT)
 
     table = doc.add_table(rows=1, cols=len(TABLE_HEADINGS))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, heading in zip(table.rows[0].cells, TABLE_HEADINGS, strict=True):
-        _font(cell.paragraphs[0].add_run(heading), HEADING_FONT, 10.5)
-    for kind, label in ((InstitutionKind.funeral, "殡葬机构"), (InstitutionKind.elderly_care, "养老机构")):
-        k = _kind(summary, kind)
-        values = (
-            label,
-            k.institutions_inspected,
-            k.inspections,
-            k.hazards_found,
-            k.hazards_rectified,
-            format_rate(k.hazards_rectified, k.hazards_found),
-            k.major_hazards,
-            k.hazards_overdue,
-        )
-        for cell, value in zip(table.add_row().cells, values, strict=True):
-            _font(cell.paragraphs[0].add_run(str(value)), BODY_FONT, 10.5)
-    _body_paragraph(doc, f"持证执法人员{summary.officers_certified}人(截至{summary.as_of.isoformat()})。")
+        official.set_font(cell.paragraphs[0].add_run(heading), HEADING_FONT, 10.5)
+    rows: list[tuple[str, Counters]] = [(label, _kind(summary, kind)) for kind, label in KIND_ROWS]
+    rows.append(("合计", _total([k for _, k in rows])))
+    for label, counters in rows:
+        font = HEADING_FONT if label == "合计" else official.BODY_FONT
+        for cell, value in zip(table.add_row().cells, _table_row(label, counters), strict=True):
+            official.set_font(cell.paragraphs[0].add_run(str(value)), font, 10.5)
+    official.body_paragraph(doc, f"持证执法人员{summary.officers_certified}人(截至{summary.as_of.isoformat()})。")
+    official.signature_block(doc, wording.issuer, summary.as_of)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

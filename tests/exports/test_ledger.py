@@ -142,3 +142,20 @@ async def test_csv_defuses_cells_a_spreadsheet_would_run_as_formulas(
     sheet = book.worksheets[0]
     assert sheet.cell(3, 2).value == '=HYPERLINK("http://x","点击")'  # XLSX: stored as text, shown as is
     assert sheet.cell(3, 2).data_type == "s"
+
+
+async def test_xlsx_prints_landscape_one_page_wide_with_repeated_headers(
+    client: httpx.AsyncClient, crafted: Crafted
+) -> None:
+    r = await client.get(XLSX_URL, params={"region_code": OWN_REGION}, headers=crafted.admin.headers)
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content))["隐患台账"]
+    last_column = openpyxl.utils.get_column_letter(len(EXPECTED_HEADINGS))
+    assert (sheet.page_setup.orientation, sheet.page_setup.paperSize) == ("landscape", 9)  # 9 = A4
+    assert sheet.sheet_properties.pageSetUpPr is not None and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.page_setup.fitToWidth in (None, 1)  # one page wide (absent: the OOXML default, 1)
+    assert sheet.page_setup.fitToHeight == 0  # as many pages tall as it takes
+    assert sheet.print_title_rows == "$1:$2"  # the title and header rows on every printed page
+    assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
+    assert [str(m) for m in sheet.merged_cells.ranges] == [f"A1:{last_column}1"]
+    assert sheet.print_area == f"'隐患台账'!$A$1:${last_column}$10"  # title, header, 8 rows
+    assert sheet["A1"].alignment.horizontal == "center"

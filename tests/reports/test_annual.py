@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import httpx
 import pytest
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
 from sqlalchemy import func, select
 
 from app.db.session import Database
 from app.demo import DEMO_ADMIN, seed_demo
 from app.hazards.models import Hazard, HazardHistory
 from app.inspections.models import Inspection
+from app.reports import official
 from app.reports.annual import format_rate
 from tests.conftest import Actor
 from tests.reports.conftest import Crafted
@@ -148,3 +152,74 @@ async def test_bad_year_is_422(client: httpx.AsyncClient, admin: Actor, year: st
 
 async def test_annual_needs_credentials(client: httpx.AsyncClient) -> None:
     assert (await client.get(URL, params={"year": 2023})).status_code == 401
+
+
+W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+async def test_docx_has_total_row_signature_and_page_numbers(client: httpx.AsyncClient, crafted: Crafted) -> None:
+    r = await client.get(URL, params={"year": 2023, "format": "docx"}, headers=crafted.admin.headers)
+    assert r.status_code == 200
+    doc = Document(io.BytesIO(r.content))
+    rows = [[c.text for c in row.cells] for row in doc.tables[0].rows]
+    assert rows[1:] == [
+        ["殡葬机构", "2", "2", "2", "1", "50%", "0", "1"],  # h1 h3 (h2 voided); h3 overdue
+        ["养老机构", "2", "3", "4", "1", "25%", "1", "1"],  # E1 EB; h4 h5 h6 h8; h8 rectified; h4 major, overdue
+        ["合计", "4", "5", "6", "2", "33.3%", "1", "2"],
+    ]
+
+    # 落款: the issuing unit, then the as_of date in Chinese, right-aligned, under one blank line.
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[-3:] == ["", "石柱土家族自治县民政局", "2023年12月31日"]
+    unit, dated = doc.paragraphs[-2], doc.paragraphs[-1]
+    assert unit.alignment == WD_ALIGN_PARAGRAPH.RIGHT and dated.alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    assert unit.paragraph_format.right_indent is not None and dated.paragraph_format.right_indent is not None
+    assert unit.paragraph_format.right_indent.pt == 32  # two characters of 三号
+    assert dated.paragraph_format.right_indent.pt == 64  # its first character two right of the unit's first
+    r_pr = dated.runs[0]._element.rPr
+    assert r_pr is not None and r_pr.rFonts is not None
+    assert r_pr.rFonts.get(f"{W_NS}eastAsia") == "仿宋_GB2312"
+    assert dated.runs[0].font.size == Pt(16)
+
+    # Page numbers: a PAGE field in the odd and the even footer, `— n —`, outer side.
+    assert doc.settings.odd_and_even_pages_header_footer
+    section = doc.sections[0]
+    footers = ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT), (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT))
+    for footer, alignment in footers:
+        paragraph = footer.paragraphs[0]
+        assert paragraph.text == "— 1 —"
+        assert [t.text.strip() for t in paragraph._element.iter(f"{W_NS}instrText")] == ["PAGE"]
+        kinds = [c.get(f"{W_NS}fldCharType") for c in paragraph._element.iter(f"{W_NS}fldChar")]
+        assert kinds == ["begin", "separate", "end"]
+        assert paragraph.alignment == alignment  # odd pages at the right, even pages at the left
+    # The GB/T 9704 page is kept.
+    assert section.bottom_margin is not None and section.right_margin is not None
+    assert round(section.bottom_margin.mm) == 35 and round(section.right_margin.mm) == 26
+    assert section.page_width is not None and section.page_height is not None
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+
+
+async def test_docx_issuer_is_a_setting(
+    client: httpx.AsyncClient, admin: Actor, clean_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clean_db.settings, "REPORT_ISSUER", "重庆市民政局")
+    r = await client.get(URL, params={"year": 2021, "format": "docx"}, headers=admin.headers)
+    texts = [p.text for p in Document(io.BytesIO(r.content)).paragraphs]
+    assert texts[-2:] == ["重庆市民政局", "2021年12月31日"]
+
+
+@pytest.mark.parametrize(
+    ("issuer", "unit_right", "date_right"),
+    [
+        ("石柱土家族自治县民政局", 2, 4),  # the unit is longer: it keeps 2, the date starts 2 further right
+        ("民政局", 8, 2),  # the date is longer: it keeps 2, the unit moves left
+    ],
+)
+def test_signature_block_indents(issuer: str, unit_right: float, date_right: float) -> None:
+    doc = Document()
+    unit, dated = official.signature_block(doc, issuer, date(2023, 12, 31))  # the date is 7 characters wide
+    assert (unit.text, dated.text) == (issuer, "2023年12月31日")
+    assert unit.paragraph_format.right_indent is not None and dated.paragraph_format.right_indent is not None
+    assert unit.paragraph_format.right_indent.pt == unit_right * 16  # in characters of 三号 (16 pt)
+    assert dated.paragraph_format.right_indent.pt == date_right * 16
+    assert official.chinese_date(date(2024, 1, 5)) == "2024年1月5日"  # no leading zeros
