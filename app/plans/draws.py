@@ -5,6 +5,10 @@ Rules:
   region certified on `planned_on`, and the declared conflicts (回避) between them — all sorted by id.
 - The first draw of a plan needs no reason; every later one (a redraw) must give one and points to the
   draw it replaces.
+- Draws of one plan are serialised: the use case locks the plan's row (`SELECT … FOR UPDATE` on PostgreSQL; on
+  SQLite writers are serialised already) before it looks for the previous draw, so of parallel first draws one
+  wins and the rest are redraws without a reason (422), and parallel redraws form a chain, each replacing the one
+  before, instead of all replacing the same draw.
 - The stored draw is signed with HMAC-SHA256(SECRET_KEY); verification recomputes the teams from the stored
   inputs and checks the signature, so any later change to any stored field is detected.
 """
@@ -114,11 +118,18 @@ def draw_read(draw: Draw) -> DrawRead:
     )
 
 
+async def _lock_plan(session: AsyncSession, plan_id: uuid.UUID) -> None:
+    """Hold the plan's row lock until this transaction ends: the draws of one plan happen one after another.
+    Taken after the visibility check, so a caller cannot lock another region's plan."""
+    await session.execute(select(Plan.id).where(Plan.id == plan_id).with_for_update())
+
+
 async def make_draw(
     session: AsyncSession, plan_id: uuid.UUID, data: DrawCreate, actor: Principal, secret: str
 ) -> DrawRead:
     plan = await get_plan(session, plan_id, actor)
     scoping.ensure_writable(actor, plan.region_code)
+    await _lock_plan(session, plan.id)
     previous = await session.scalar(
         select(Draw.id).where(Draw.plan_id == plan.id).order_by(Draw.created_at.desc(), Draw.id.desc()).limit(1)
     )
