@@ -74,7 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.public_limiter = SlidingWindowLimiter(settings.PUBLIC_RATE_LIMIT_PER_MINUTE, 60)
     # Per app (so per worker process, and fresh for every app a test builds).
     app.state.login_throttle = LoginThrottle(
-        settings.LOGIN_MAX_FAILURES_PER_USER, settings.LOGIN_MAX_FAILURES_PER_IP, settings.LOGIN_WINDOW_SECONDS
+        settings.LOGIN_MAX_FAILURES_PER_USER,
+        settings.LOGIN_MAX_FAILURES_PER_IP,
+        settings.LOGIN_WINDOW_SECONDS,
+        max_concurrent_verifications=settings.LOGIN_MAX_CONCURRENT_VERIFICATIONS,
     )
     install_handlers(app)
     # add_middleware wraps: the last added runs first. Security headers go on everything (CORS preflights

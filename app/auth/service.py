@@ -4,8 +4,9 @@ Rules:
 - Only admins manage users and keys, and only inside their own region: a user or key is created with a
   region inside the admin's (a narrower scope is fine, a wider one is 403).
 - A wrong username and a wrong password answer the same 401, after the same work.
-- Failed logins are throttled per username and per client IP (`throttle.py`); a locked login is 429 with
-  `Retry-After`, decided before the password is looked at.
+- Logins are throttled per username and per client IP (`throttle.py`): an attempt is counted when it
+  starts, a locked login is 429 with `Retry-After` before the password is looked at, and only a few
+  passwords are verified at once. The user row is read and its connection handed back before argon2 runs.
 - An API key is returned in clear only by its creation; revoking is idempotent.
 """
 
@@ -23,7 +24,7 @@ from app.auth import scoping
 from app.auth.models import ApiKey, User
 from app.auth.principals import Principal
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, TokenRead, UserCreate, UserUpdate
-from app.auth.throttle import LoginThrottle
+from app.auth.throttle import Lock, LoginThrottle
 from app.core import clock
 from app.core.errors import Conflict, FieldError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from app.core.pagination import page_of, paginate
@@ -48,23 +49,30 @@ async def login(
     throttle: LoginThrottle | None = None,
     client_ip: str = "unknown",
 ) -> TokenRead:
-    if throttle is not None and (lock := throttle.check(username, client_ip)) is not None:
+    attempt = throttle.begin(username, client_ip) if throttle is not None else None
+    if isinstance(attempt, Lock):
         # Before any database or argon2 work: a locked login costs nothing and the right password does not help.
         raise TooManyRequests(
-            f"too many failed logins for this {lock.scope}; try again in {lock.retry_after} s",
-            headers={"Retry-After": str(lock.retry_after)},
+            f"too many failed logins for this {attempt.scope}; try again in {attempt.retry_after} s",
+            headers={"Retry-After": str(attempt.retry_after)},
         )
-    user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
-    # argon2 is deliberately slow: run it off the event loop so other requests keep flowing.
-    ok = await anyio.to_thread.run_sync(verify_password, password, user.password_hash if user else None)
+    user = (
+        await session.execute(select(User.id, User.password_hash, User.is_active).where(User.username == username))
+    ).one_or_none()
+    await session.rollback()  # hand the connection back: no pooled connection waits on argon2
+    # argon2 is deliberately slow and takes 64 MiB: off the event loop, a few at a time.
+    ok = await anyio.to_thread.run_sync(
+        verify_password,
+        password,
+        user.password_hash if user else None,
+        limiter=throttle.verification_limiter if throttle is not None else None,
+    )
     if user is None or not ok or not user.is_active:
-        if throttle is not None:
-            throttle.failed(username, client_ip)
-            if throttle.check(username, client_ip) is not None:
-                log.warning("login locked after repeated failures (client %s)", client_ip)  # no username
+        if throttle is not None and throttle.check(username, client_ip) is not None:
+            log.warning("login locked after repeated failures (client %s)", client_ip)  # no username
         raise Unauthorized("Incorrect username or password")
-    if throttle is not None:
-        throttle.succeeded(username)
+    if throttle is not None and attempt is not None:
+        throttle.succeeded(attempt)
     token = create_access_token(user.id, secret, ttl)
     return TokenRead(access_token=token, expires_in=int(ttl.total_seconds()))
 

@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         le=7 * 24 * 3600,
         description="sliding window of the login limits (counted per worker process, in memory)",
     )
+    LOGIN_MAX_CONCURRENT_VERIFICATIONS: int = Field(
+        default=4,
+        gt=0,
+        le=64,
+        description="password checks (argon2, 64 MiB each) run at once per worker process; more logins wait",
+    )
     CORS_ORIGINS: str = Field(
         default="",
         description="comma-separated browser origins allowed by CORS (https://host[:port]); "

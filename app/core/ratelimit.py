@@ -46,6 +46,18 @@ class SlidingWindow:
     def clear(self, key: str) -> None:
         self._events.pop(key, None)
 
+    def discard(self, key: str, stamp: float) -> None:
+        """Take back one event recorded at `stamp` (an attempt that turned out not to count)."""
+        stamps = self._events.get(key)
+        if stamps is None:
+            return
+        try:
+            stamps.remove(stamp)
+        except ValueError:
+            return  # already pushed out by newer events or pruned
+        if not stamps:
+            del self._events[key]
+
     def prune(self, cutoff: float) -> None:
         """Forget keys whose last event is at or before `cutoff` (they can lock nothing any more)."""
         for key in [k for k, stamps in self._events.items() if stamps[-1] <= cutoff]:
