@@ -24,6 +24,7 @@ from app.core.middleware import (
 from app.core.ratelimit import SlidingWindowLimiter
 from app.db.session import Database
 from app.exports.router import router as exports_router
+from app.exports.spool import ExportGate
 from app.hazards.router import router as hazards_router
 from app.health.router import router as health_router
 from app.inspections.router import router as inspections_router
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.LOGIN_WINDOW_SECONDS,
         max_concurrent_verifications=settings.LOGIN_MAX_CONCURRENT_VERIFICATIONS,
     )
+    app.state.export_gate = ExportGate(settings.EXPORT_CONCURRENCY, settings.EXPORTS_PER_CREDENTIAL)
     install_handlers(app)
     # add_middleware wraps: the last added runs first. Security headers go on everything (CORS preflights
     # and 413s included); CORS sits outside the body limit so a browser can read a 413.

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     DB_POOL_RECYCLE_SECONDS: int = Field(
         default=1800, gt=0, description="PostgreSQL: replace pooled connections older than this"
     )
+    EXPORT_CONCURRENCY: int = Field(
+        default=2, gt=0, description="ledgers written at once per worker process (each holds a connection meanwhile)"
+    )
+    EXPORTS_PER_CREDENTIAL: int = Field(
+        default=2, gt=0, description="exports one user or API key may have in flight at once; more is 429"
+    )
     SQLITE_BUSY_TIMEOUT_MS: int = Field(default=10_000, gt=0)
     LOGIN_MAX_FAILURES_PER_USER: int = Field(
         default=5, gt=0, description="failed logins for one username inside LOGIN_WINDOW_SECONDS before 429"

@@ -1,4 +1,5 @@
-"""Writing the ledger: CSV streamed chunk by chunk, XLSX in xlsxwriter's constant-memory mode.
+"""Writing the ledger into a file (`app.exports.spool` sends it): CSV partition by partition, XLSX in
+xlsxwriter's constant-memory mode.
 
 Rules:
 - One row per hazard, voided ones included (status 已作废), with the headings of the bureau's ledger.
@@ -19,12 +20,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import anyio
 import xlsxwriter
@@ -106,32 +104,39 @@ async def _partitions(db: Database, stmt: AnySelect) -> AsyncIterator[Sequence[A
             yield partition
 
 
-async def csv_chunks(db: Database, stmt: AnySelect) -> AsyncIterator[bytes]:
-    """The CSV ledger, one encoded chunk per partition of rows."""
+def _csv_rows(writer: Any, buffer: io.StringIO, first: int, partition: Sequence[Any]) -> bytes:
+    """One partition of ledger rows, numbered from `first`, as encoded CSV."""
+    buffer.seek(0)
+    buffer.truncate()
+    for number, row in enumerate(partition, start=first):
+        cells = ledger_cells(number, row)
+        for i in TEXT_CELLS:
+            if cells[i].startswith(FORMULA_START):
+                cells[i] = "'" + cells[i]
+        writer.writerow(cells)
+    return buffer.getvalue().encode("utf-8")
+
+
+async def write_csv(db: Database, stmt: AnySelect, out: IO[bytes]) -> None:
+    """The CSV ledger into `out`, partition by partition (formatted in a worker thread, so the event loop
+    keeps serving other requests meanwhile)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADINGS)
-    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    number = 0
+    out.write(("\ufeff" + buffer.getvalue()).encode("utf-8"))
+    number = 1
     async for partition in _partitions(db, stmt):
-        buffer.seek(0)
-        buffer.truncate()
-        for row in partition:
-            number += 1
-            cells = ledger_cells(number, row)
-            for i in TEXT_CELLS:
-                if cells[i].startswith(FORMULA_START):
-                    cells[i] = "'" + cells[i]
-            writer.writerow(cells)
-        yield buffer.getvalue().encode("utf-8")
+        chunk = await anyio.to_thread.run_sync(_csv_rows, writer, buffer, number, partition)
+        number += len(partition)
+        await anyio.to_thread.run_sync(out.write, chunk)
 
 
 class _Sheet:
     """An xlsxwriter workbook in constant-memory mode, written row by row from worker threads."""
 
-    def __init__(self, path: Path, title: str) -> None:
+    def __init__(self, out: IO[bytes], title: str) -> None:
         self.workbook = xlsxwriter.Workbook(
-            str(path),
+            out,
             {
                 "constant_memory": True,
                 "strings_to_numbers": False,
@@ -197,21 +202,11 @@ def ledger_title(region_code: str, found_from: date | None, found_to: date | Non
     return f"隐患台账  地区:{region}  检查日期:{period}  导出时间:{exported}"
 
 
-async def xlsx_file(db: Database, stmt: AnySelect, title: str) -> Path:
-    """Write the XLSX ledger to a temporary file (the caller streams and deletes it)."""
-    tmp_dir = db.settings.DATA_DIR / "exports"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=tmp_dir, suffix=".xlsx")
-    os.close(fd)
-    path = Path(name)
-    try:
-        sheet = await anyio.to_thread.run_sync(_Sheet, path, title)
-        total = 0
-        async for partition in _partitions(db, stmt):
-            total += len(partition)
-            await anyio.to_thread.run_sync(sheet.write, partition)
-        await anyio.to_thread.run_sync(sheet.close, total > XLSX_MAX_DATA_ROWS)
-    except BaseException:
-        await anyio.Path(path).unlink(missing_ok=True)
-        raise
-    return path
+async def write_xlsx(db: Database, stmt: AnySelect, title: str, out: IO[bytes]) -> None:
+    """The XLSX ledger into `out` (xlsxwriter's work runs in worker threads)."""
+    sheet = await anyio.to_thread.run_sync(_Sheet, out, title)
+    total = 0
+    async for partition in _partitions(db, stmt):
+        total += len(partition)
+        await anyio.to_thread.run_sync(sheet.write, partition)
+    await anyio.to_thread.run_sync(sheet.close, total > XLSX_MAX_DATA_ROWS)
