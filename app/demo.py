@@ -318,9 +318,7 @@ async def annual_paragraph(db: Database) -> str:
     end = date(YEAR, 12, 31)
     async with db.read_session() as session:
         figures = await report_service.summary(session, Period(date(YEAR, 1, 1), end, end, ""))
-    settings = db.settings
-    wording = annual.Wording(settings.REPORT_UNIT_FUNERAL, settings.REPORT_UNIT_ELDERLY_CARE, settings.REPORT_AREA)
-    return annual.annual_text(figures, wording)
+    return annual.annual_text(figures, annual.Wording.from_settings(db.settings))
 
 
 async def _ensure_admin(db: Database, password: str) -> bool:

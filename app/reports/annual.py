@@ -25,6 +25,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
+from app.core.config import Settings
 from app.institutions.models import InstitutionKind
 from app.reports import official
 from app.reports.schemas import Counters, KindCounters, SummaryRead
@@ -41,6 +42,12 @@ class Wording:
     elderly_care_unit: str
     area: str
     issuer: str  # the issuing unit of the DOCX (落款)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Wording:
+        """The units, area and issuer configured for this bureau (REPORT_* settings)."""
+        funeral, elderly_care = settings.REPORT_UNIT_FUNERAL, settings.REPORT_UNIT_ELDERLY_CARE
+        return cls(funeral, elderly_care, settings.REPORT_AREA, settings.REPORT_ISSUER)
 
 
 def format_rate(rectified: int, found: int) -> str:

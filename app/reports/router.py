@@ -94,10 +94,7 @@ async def annual_report(
     """From 1 January to 31 December of `year`, as of 31 December, over the caller's region."""
     period = service.resolve_period(principal, date(year, 1, 1), date(year, 12, 31), None, region_code)
     figures = await service.summary(session, period)
-    settings = db.settings
-    wording = annual.Wording(
-        settings.REPORT_UNIT_FUNERAL, settings.REPORT_UNIT_ELDERLY_CARE, settings.REPORT_AREA, settings.REPORT_ISSUER
-    )
+    wording = annual.Wording.from_settings(db.settings)
     wants_docx = format_ == AnnualFormat.docx or (format_ is None and annual.DOCX_MEDIA_TYPE in (accept or ""))
     if not wants_docx:
         return PlainTextResponse(annual.annual_text(figures, wording), media_type="text/plain; charset=utf-8")
