@@ -76,9 +76,10 @@ def test_make_demo_refuses_when_dotenv_names_a_database(tmp_path: Path) -> None:
     """The demo must not be seeded into the database a `.env` points at (it may be the production one)."""
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
     (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    (tmp_path / "requirements.lock").write_text("", encoding="utf-8")
     stamp = tmp_path / ".venv" / ".installed-stamp"
     stamp.parent.mkdir()
-    stamp.touch()  # newer than pyproject.toml: `venv` is up to date, nothing is installed
+    stamp.touch()  # newer than pyproject.toml and the lock: `venv` is up to date, nothing is installed
     (tmp_path / ".env").write_text("DATABASE_URL=postgresql://prod@db/prod\n", encoding="utf-8")
     done = _make("demo", cwd=tmp_path)
     assert done.returncode == 2
