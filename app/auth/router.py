@@ -21,7 +21,7 @@ from app.auth.schemas import (
     UserUpdate,
 )
 from app.core.errors import NotFound, problem_responses
-from app.core.schemas import Limit, Page
+from app.core.schemas import Cursor, Limit, Page
 from app.db.deps import DatabaseDep, ReadSession, WriteSession
 
 router = APIRouter()
@@ -90,10 +90,10 @@ async def create_user(
 
 @router.get("/users", response_model=Page[UserRead], tags=["users"], summary="List users (admin)", responses=AUTHED)
 async def list_users(
-    principal: AdminPrincipal, session: ReadSession, limit: Annotated[Limit, Query()] = 50, cursor: str | None = None
+    principal: AdminPrincipal, session: ReadSession, cursor: Cursor, limit: Annotated[Limit, Query()] = 50
 ) -> Page[UserRead]:
-    items, next_cursor = await service.list_users(session, principal, cursor, limit)
-    return Page(items=[UserRead.model_validate(u) for u in items], next_cursor=next_cursor)
+    items, next_cursor = await service.list_users(session, principal, cursor.position, limit)
+    return Page(items=[UserRead.model_validate(u) for u in items], next_cursor=cursor.issue(next_cursor))
 
 
 @router.get(
@@ -140,10 +140,10 @@ async def create_api_key(
     "/api-keys", response_model=Page[ApiKeyRead], tags=["api-keys"], summary="List API keys (admin)", responses=AUTHED
 )
 async def list_api_keys(
-    principal: AdminPrincipal, session: ReadSession, limit: Annotated[Limit, Query()] = 50, cursor: str | None = None
+    principal: AdminPrincipal, session: ReadSession, cursor: Cursor, limit: Annotated[Limit, Query()] = 50
 ) -> Page[ApiKeyRead]:
-    items, next_cursor = await service.list_api_keys(session, principal, cursor, limit)
-    return Page(items=[ApiKeyRead.model_validate(k) for k in items], next_cursor=next_cursor)
+    items, next_cursor = await service.list_api_keys(session, principal, cursor.position, limit)
+    return Page(items=[ApiKeyRead.model_validate(k) for k in items], next_cursor=cursor.issue(next_cursor))
 
 
 @router.get(

@@ -8,9 +8,11 @@ from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
-from fastapi import Query
+from fastapi import Depends
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
+
+from app.core.pagination import PageCursor, page_cursor
 
 T = TypeVar("T")
 
@@ -38,8 +40,8 @@ def refuse_null(cls: type, value: Any, info: ValidationInfo) -> Any:
 
 
 Limit = Annotated[int, Field(ge=1, le=500, description="page size (at most 500)")]
-# The `cursor` query parameter of every list: the opaque `next_cursor` of the previous page.
-Cursor = Annotated[str | None, Query(max_length=2000)]
+# The `cursor` query parameter of every list (the opaque, signed `next_cursor` of the previous page), checked.
+Cursor = Annotated[PageCursor, Depends(page_cursor)]
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 

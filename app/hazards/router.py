@@ -57,12 +57,12 @@ HazardFilterParams = Annotated[queries.HazardFilters, Depends(hazard_filters)]
 async def list_hazards(
     principal: CurrentPrincipal,
     session: ReadSession,
+    cursor: Cursor,
     filters: HazardFilterParams,
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Cursor = None,
 ) -> Page[HazardListItem]:
-    items, next_cursor = await queries.list_hazards(session, principal, filters, cursor, limit)
-    return Page(items=items, next_cursor=next_cursor)
+    items, next_cursor = await queries.list_hazards(session, principal, filters, cursor.position, limit)
+    return Page(items=items, next_cursor=cursor.issue(next_cursor))
 
 
 @router.get(
@@ -110,11 +110,11 @@ async def history(
     hazard_id: uuid.UUID,
     principal: CurrentPrincipal,
     session: ReadSession,
+    cursor: Cursor,
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Cursor = None,
 ) -> Page[HistoryRead]:
-    items, next_cursor = await queries.list_history(session, hazard_id, principal, cursor, limit)
-    return Page(items=items, next_cursor=next_cursor)
+    items, next_cursor = await queries.list_history(session, hazard_id, principal, cursor.position, limit)
+    return Page(items=items, next_cursor=cursor.issue(next_cursor))
 
 
 @router.post(
@@ -153,11 +153,11 @@ async def list_evidence(
     hazard_id: uuid.UUID,
     principal: CurrentPrincipal,
     session: ReadSession,
+    cursor: Cursor,
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Cursor = None,
 ) -> Page[EvidenceRead]:
-    items, next_cursor = await evidence.list_evidence(session, hazard_id, principal, cursor, limit)
-    return Page(items=items, next_cursor=next_cursor)
+    items, next_cursor = await evidence.list_evidence(session, hazard_id, principal, cursor.position, limit)
+    return Page(items=items, next_cursor=cursor.issue(next_cursor))
 
 
 @router.get(

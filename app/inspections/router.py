@@ -58,6 +58,7 @@ async def create_inspection(
 async def list_inspections(
     principal: CurrentPrincipal,
     session: ReadSession,
+    cursor: Cursor,
     institution_id: uuid.UUID | None = None,
     kind: InstitutionKind | None = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region prefix")] = None,
@@ -66,7 +67,6 @@ async def list_inspections(
     date_from: Annotated[IsoDate | None, Query(alias="from", description="inspected_on on or after")] = None,
     date_to: Annotated[IsoDate | None, Query(alias="to", description="inspected_on on or before")] = None,
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Cursor = None,
 ) -> Page[InspectionSummary]:
     filters = queries.InspectionFilters(
         institution_id=institution_id,
@@ -77,8 +77,8 @@ async def list_inspections(
         date_from=date_from,
         date_to=date_to,
     )
-    items, next_cursor = await queries.list_inspections(session, principal, filters, cursor, limit)
-    return Page(items=items, next_cursor=next_cursor)
+    items, next_cursor = await queries.list_inspections(session, principal, filters, cursor.position, limit)
+    return Page(items=items, next_cursor=cursor.issue(next_cursor))
 
 
 @router.get(

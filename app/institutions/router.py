@@ -45,18 +45,18 @@ async def create_institution(
 async def list_institutions(
     principal: CurrentPrincipal,
     session: ReadSession,
+    cursor: Cursor,
     kind: InstitutionKind | None = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region prefix")] = None,
     township: Annotated[str | None, Query(max_length=100)] = None,
     status_: Annotated[InstitutionStatus | None, Query(alias="status")] = None,
     q: Annotated[str | None, Query(max_length=200, description="name contains")] = None,
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Cursor = None,
 ) -> Page[InstitutionRead]:
     """Ordered by name. Filters combine with AND; `region_code` narrows within the caller's region."""
     filters = service.InstitutionFilters(kind=kind, region_code=region_code, township=township, status=status_, q=q)
-    items, next_cursor = await service.list_institutions(session, principal, filters, cursor, limit)
-    return Page(items=[InstitutionRead.model_validate(i) for i in items], next_cursor=next_cursor)
+    items, next_cursor = await service.list_institutions(session, principal, filters, cursor.position, limit)
+    return Page(items=[InstitutionRead.model_validate(i) for i in items], next_cursor=cursor.issue(next_cursor))
 
 
 @router.get(

@@ -49,17 +49,17 @@ async def create_officer(
 async def list_officers(
     principal: CurrentPrincipal,
     session: ReadSession,
+    cursor: Cursor,
     region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region prefix")] = None,
     unit: Annotated[str | None, Query(max_length=100)] = None,
     certified_on: Annotated[IsoDate | None, Query(description="only officers certified on this date")] = None,
     q: Annotated[str | None, Query(max_length=100, description="name contains")] = None,
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Cursor = None,
 ) -> Page[OfficerRead]:
     """Ordered by name."""
     filters = service.OfficerFilters(region_code=region_code, unit=unit, certified_on=certified_on, q=q)
-    items, next_cursor = await service.list_officers(session, principal, filters, cursor, limit)
-    return Page(items=[OfficerRead.of(o) for o in items], next_cursor=next_cursor)
+    items, next_cursor = await service.list_officers(session, principal, filters, cursor.position, limit)
+    return Page(items=[OfficerRead.of(o) for o in items], next_cursor=cursor.issue(next_cursor))
 
 
 @router.get(
@@ -106,11 +106,11 @@ async def list_trainings(
     officer_id: uuid.UUID,
     principal: CurrentPrincipal,
     session: ReadSession,
+    cursor: Cursor,
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Cursor = None,
 ) -> Page[TrainingRead]:
-    items, next_cursor = await service.list_trainings(session, officer_id, principal, cursor, limit)
-    return Page(items=[TrainingRead.model_validate(t) for t in items], next_cursor=next_cursor)
+    items, next_cursor = await service.list_trainings(session, officer_id, principal, cursor.position, limit)
+    return Page(items=[TrainingRead.model_validate(t) for t in items], next_cursor=cursor.issue(next_cursor))
 
 
 @router.post(
@@ -142,8 +142,8 @@ async def list_conflicts(
     officer_id: uuid.UUID,
     principal: CurrentPrincipal,
     session: ReadSession,
+    cursor: Cursor,
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Cursor = None,
 ) -> Page[ConflictRead]:
-    items, next_cursor = await service.list_conflicts(session, officer_id, principal, cursor, limit)
-    return Page(items=items, next_cursor=next_cursor)
+    items, next_cursor = await service.list_conflicts(session, officer_id, principal, cursor.position, limit)
+    return Page(items=items, next_cursor=cursor.issue(next_cursor))

@@ -40,13 +40,13 @@ async def create_plan(
 async def list_plans(
     principal: CurrentPrincipal,
     session: ReadSession,
+    cursor: Cursor,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$")] = None,
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Cursor = None,
 ) -> Page[PlanRead]:
-    items, next_cursor = await service.list_plans(session, principal, year, region_code, cursor, limit)
-    return Page(items=items, next_cursor=next_cursor)
+    items, next_cursor = await service.list_plans(session, principal, year, region_code, cursor.position, limit)
+    return Page(items=items, next_cursor=cursor.issue(next_cursor))
 
 
 @router.get("/{plan_id}", response_model=PlanRead, summary="One plan", responses=problem_responses(401, 404, 422))
@@ -108,11 +108,11 @@ async def list_draws(
     plan_id: uuid.UUID,
     principal: CurrentPrincipal,
     session: ReadSession,
+    cursor: Cursor,
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Cursor = None,
 ) -> Page[DrawRead]:
-    items, next_cursor = await draws.list_draws(session, plan_id, principal, cursor, limit)
-    return Page(items=items, next_cursor=next_cursor)
+    items, next_cursor = await draws.list_draws(session, plan_id, principal, cursor.position, limit)
+    return Page(items=items, next_cursor=cursor.issue(next_cursor))
 
 
 @router.get(

@@ -55,10 +55,10 @@ async def public_draw(draw_id: uuid.UUID, session: ReadSession) -> PublicDraw:
 )
 async def public_inspections(
     session: ReadSession,
+    cursor: Cursor,
     year: Annotated[int, Query(ge=2000, le=2100)],
     region_code: Annotated[str, Query(pattern=r"^\d{2,12}$", description="region prefix (GB/T 2260)")],
     limit: Annotated[Limit, Query()] = 50,
-    cursor: Cursor = None,
 ) -> Page[PublicInspection]:
-    items, next_cursor = await queries.public_inspections(session, region_code, year, cursor, limit)
-    return Page(items=items, next_cursor=next_cursor)
+    items, next_cursor = await queries.public_inspections(session, region_code, year, cursor.position, limit)
+    return Page(items=items, next_cursor=cursor.issue(next_cursor))
