@@ -33,6 +33,9 @@ class User(IdMixin, TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     # The officer this user is: an inspector posts only inspections its officer takes part in.
     officer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"), unique=True)
+    # Tokens issued before this instant are refused: set by a password change, a disable and "sign out
+    # everywhere" (null: every unexpired token of the user is good).
+    sessions_valid_after: Mapped[datetime | None]
 
 
 class ApiKey(IdMixin, Base):

@@ -1,6 +1,7 @@
 """Who is calling: a `Principal` resolved from a Bearer JWT (a user) or an API key.
 
-Rules: a token of a disabled or deleted user, an expired or tampered token, and a revoked key are all 401.
+Rules: a token of a disabled or deleted user, an expired or tampered token, a token issued before its user's
+`sessions_valid_after` (a password change, a disable, a "sign out everywhere"), and a revoked key are all 401.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import ApiKey, Role, User
-from app.core.security import api_key_matches, decode_access_token, parse_api_key
+from app.core.security import AccessClaims, api_key_matches, decode_access_token, epoch_us, parse_api_key
 
 
 class PrincipalKind(StrEnum):
@@ -35,21 +36,29 @@ async def principal_from_token(session: AsyncSession, token: str, secret: str) -
     key_id = parse_api_key(token)
     if key_id is not None:
         return await _from_api_key(session, key_id, token)
-    user_id = decode_access_token(token, secret)
-    if user_id is None:
+    claims = decode_access_token(token, secret)
+    if claims is None:
         return None
-    return await _from_user(session, user_id)
+    return await _from_user(session, claims)
 
 
-async def _from_user(session: AsyncSession, user_id: uuid.UUID) -> Principal | None:
+async def _from_user(session: AsyncSession, claims: AccessClaims) -> Principal | None:
     row = (
         await session.execute(
-            select(User.id, User.username, User.role, User.region_code, User.is_active, User.officer_id).where(
-                User.id == user_id
-            )
+            select(
+                User.id,
+                User.username,
+                User.role,
+                User.region_code,
+                User.is_active,
+                User.officer_id,
+                User.sessions_valid_after,
+            ).where(User.id == claims.user_id)
         )
     ).one_or_none()
     if row is None or not row.is_active:
+        return None
+    if row.sessions_valid_after is not None and claims.issued_at_us < epoch_us(row.sessions_valid_after):
         return None
     return Principal(PrincipalKind.user, row.id, row.username, row.role, row.region_code, row.officer_id)
 

@@ -1,4 +1,4 @@
-"""Routes: /auth/token, /users, /api-keys. Thin: parse, call one service function, return."""
+"""Routes: /auth/token, /users (and revoke-sessions), /api-keys. Thin: parse, call one service function, return."""
 
 from __future__ import annotations
 
@@ -73,6 +73,22 @@ async def me(principal: CurrentPrincipal, session: ReadSession) -> UserRead:
 
 
 @router.post(
+    "/users/me/revoke-sessions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["users"],
+    summary="Sign out everywhere: end every token of the calling user",
+    responses=problem_responses(401, 404),
+)
+async def revoke_own_sessions(principal: CurrentPrincipal, session: WriteSession) -> Response:
+    """Every access token of the calling user issued before now stops working (this one included); log in
+    again for a new one. API keys are not users (404); revoke a key with `DELETE /api-keys/{key_id}`."""
+    if principal.kind != "user":
+        raise NotFound("an API key is not a user; /users/me is for user tokens")
+    await service.revoke_sessions(session, principal.id, principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
     "/users",
     response_model=UserRead,
     status_code=status.HTTP_201_CREATED,
@@ -118,6 +134,20 @@ async def update_user(
     user_id: uuid.UUID, data: UserUpdate, principal: AdminPrincipal, session: WriteSession
 ) -> UserRead:
     return UserRead.model_validate(await service.update_user(session, user_id, data, principal))
+
+
+@router.post(
+    "/users/{user_id}/revoke-sessions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["users"],
+    summary="End every token of a user (admin)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def revoke_sessions(user_id: uuid.UUID, principal: AdminPrincipal, session: WriteSession) -> Response:
+    """Every access token of the user issued before now stops working; the user can log in again. A
+    password change and a disable (`PATCH /users/{user_id}`) do the same."""
+    await service.revoke_sessions(session, user_id, principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(

@@ -7,6 +7,8 @@ Rules:
 - Logins are throttled per username and per client IP (`throttle.py`): an attempt is counted when it
   starts, a locked login is 429 with `Retry-After` before the password is looked at, and only a few
   passwords are verified at once. The user row is read and its connection handed back before argon2 runs.
+- A password change, a disable and a revoke-sessions end every token of the user issued before them
+  (`users.sessions_valid_after`); re-enabling a user does not revive them.
 - An API key is returned in clear only by its creation; revoking is idempotent.
 """
 
@@ -56,6 +58,9 @@ async def login(
             f"too many failed logins for this {attempt.scope}; try again in {attempt.retry_after} s",
             headers={"Retry-After": str(attempt.retry_after)},
         )
+    # The token counts as issued when the user row is read: a password change or "sign out everywhere"
+    # that commits while argon2 runs still ends it.
+    issued = clock.now()
     user = (
         await session.execute(select(User.id, User.password_hash, User.is_active).where(User.username == username))
     ).one_or_none()
@@ -73,7 +78,7 @@ async def login(
         raise Unauthorized("Incorrect username or password")
     if throttle is not None and attempt is not None:
         throttle.succeeded(attempt)
-    token = create_access_token(user.id, secret, ttl)
+    token = create_access_token(user.id, secret, ttl, issued=issued)
     return TokenRead(access_token=token, expires_in=int(ttl.total_seconds()))
 
 
@@ -143,10 +148,20 @@ async def update_user(session: AsyncSession, user_id: uuid.UUID, data: UserUpdat
         await _ensure_officer_linkable(session, changes["officer_id"], user.id, actor)
     if "password" in changes:
         user.password_hash = await anyio.to_thread.run_sync(hash_password, changes.pop("password"))
+        user.sessions_valid_after = clock.now()
+    if changes.get("is_active") is False:
+        user.sessions_valid_after = clock.now()
     for name, value in changes.items():
         setattr(user, name, value)
     await session.commit()
     return user
+
+
+async def revoke_sessions(session: AsyncSession, user_id: uuid.UUID, actor: Principal) -> None:
+    """End every token of the user issued before now (the caller's own too, when it is the user)."""
+    user = await get_user(session, user_id, actor)
+    user.sessions_valid_after = clock.now()
+    await session.commit()
 
 
 async def create_api_key(session: AsyncSession, data: ApiKeyCreate, actor: Principal) -> ApiKeyCreated:

@@ -2,7 +2,10 @@
 
 Rules:
 - Passwords are hashed with argon2id (argon2-cffi defaults: time_cost 3, memory 64 MiB, parallelism 4).
-- Access tokens are HS256 JWTs signed with SECRET_KEY, carrying `sub` (user id), `iat`, `exp`.
+- Access tokens are HS256 JWTs signed with SECRET_KEY, carrying `sub` (user id), `iat`, `exp`, and `iat_us`
+  (the issue instant in microseconds since the epoch, so a token issued a moment before a password change or
+  a "sign out everywhere" is told apart from one issued a moment after; a token without it counts as
+  issued at the start of its `iat` second).
 - API keys are `itk_<key id hex>_<secret>`; only SHA-256 of the whole key is stored, compared in
   constant time; the key itself is shown once.
 """
@@ -13,7 +16,8 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -27,6 +31,21 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 JWT_ALGORITHM = "HS256"
 API_KEY_PREFIX = "itk_"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_us(at: datetime) -> int:
+    """`at` (timezone-aware) as whole microseconds since the epoch, exactly (no float rounding)."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What a valid access token says: whose it is and when it was issued."""
+
+    user_id: uuid.UUID
+    issued_at_us: int
 
 
 def hash_password(password: str) -> str:
@@ -40,14 +59,20 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
-def create_access_token(subject: uuid.UUID, secret: str, expires: timedelta) -> str:
-    issued = clock.now()
-    payload = {"sub": str(subject), "iat": int(issued.timestamp()), "exp": int((issued + expires).timestamp())}
+def create_access_token(subject: uuid.UUID, secret: str, expires: timedelta, issued: datetime | None = None) -> str:
+    """A token for `subject`, issued at `issued` (default now; a login passes the instant it read the user)."""
+    issued = issued or clock.now()
+    payload = {
+        "sub": str(subject),
+        "iat": int(issued.timestamp()),
+        "iat_us": epoch_us(issued),
+        "exp": int((issued + expires).timestamp()),
+    }
     return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM)
 
 
-def decode_access_token(token: str, secret: str) -> uuid.UUID | None:
-    """The user id of a valid, unexpired token signed with `secret`; None for anything else."""
+def decode_access_token(token: str, secret: str) -> AccessClaims | None:
+    """The claims of a valid, unexpired token signed with `secret`; None for anything else."""
     try:
         payload: dict[str, Any] = jwt.decode(
             token,
@@ -59,8 +84,11 @@ def decode_access_token(token: str, secret: str) -> uuid.UUID | None:
         )
         if int(payload["exp"]) <= int(clock.now().timestamp()):
             return None
-        return uuid.UUID(str(payload["sub"]))
-    except (jwt.PyJWTError, ValueError, KeyError, TypeError):
+        issued_us = payload.get("iat_us", int(payload["iat"]) * 1_000_000)
+        if type(issued_us) is not int:
+            return None
+        return AccessClaims(uuid.UUID(str(payload["sub"])), issued_us)
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError, OverflowError):
         return None
 
 

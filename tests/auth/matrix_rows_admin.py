@@ -21,6 +21,11 @@ async def _me(w: World, s: Side) -> Req:
     return Req()
 
 
+@ROWS.row("POST", f"{V1}/users/me/revoke-sessions", "the caller itself", "401 204 204 204 204 404", None)
+async def _me_revoke(w: World, s: Side) -> Req:
+    return Req()
+
+
 def _user_body(region_code: str, **extra: Any) -> dict[str, Any]:
     return {
         "username": f"mx-{hex8()}",
@@ -55,6 +60,11 @@ async def _user(w: World, s: Side) -> Req:
 @ROWS.row("PATCH", f"{V1}/users/{{user_id}}", "path id", ADMIN.format(200), ADMIN.format(404))
 async def _user_patch(w: World, s: Side) -> Req:
     return Req(ids={"user_id": w.region(s).user}, json={"is_active": True})
+
+
+@ROWS.row("POST", f"{V1}/users/{{user_id}}/revoke-sessions", "path id", ADMIN.format(204), ADMIN.format(404))
+async def _user_revoke(w: World, s: Side) -> Req:
+    return Req(ids={"user_id": w.region(s).user})
 
 
 @ROWS.row("PATCH", f"{V1}/users/{{user_id}}", "body officer_id", ADMIN.format(200), ADMIN.format(422))
