@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp
 
 from app import __version__
 from app.auth.router import router as auth_router
@@ -20,6 +21,7 @@ from app.core.middleware import (
     ProblemCORSMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
+    SendTimeoutMiddleware,
 )
 from app.core.ratelimit import SlidingWindowLimiter
 from app.db.session import Database
@@ -107,8 +109,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(health_router)
     _register_problem_schema(app)
+    _bound_sends(app, settings.SEND_TIMEOUT_SECONDS)
     logging.getLogger("app").setLevel(settings.LOG_LEVEL.upper())
     return app
+
+
+def _bound_sends(app: FastAPI, timeout: float) -> None:
+    """SendTimeoutMiddleware outermost, around Starlette's own error middleware: it needs the server's `send`."""
+    build = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        return SendTimeoutMiddleware(build(), timeout)
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
 
 
 def _register_problem_schema(app: FastAPI) -> None:

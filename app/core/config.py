@@ -73,6 +73,15 @@ class Settings(BaseSettings):
     EXPORTS_PER_CREDENTIAL: int = Field(
         default=2, gt=0, description="exports one user or API key may have in flight at once; more is 429"
     )
+    DB_POOL_TIMEOUT_SECONDS: float = Field(
+        default=2, gt=0, description="wait at most this long for a pooled connection; then 503 with Retry-After"
+    )
+    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int = Field(
+        default=60_000, gt=0, description="PostgreSQL idle_in_transaction_session_timeout (a backstop)"
+    )
+    SEND_TIMEOUT_SECONDS: float = Field(
+        default=30, gt=0, description="a response write that waits longer on the client cuts the connection"
+    )
     SQLITE_BUSY_TIMEOUT_MS: int = Field(default=10_000, gt=0)
     LOGIN_MAX_FAILURES_PER_USER: int = Field(
         default=5, gt=0, description="failed logins for one username inside LOGIN_WINDOW_SECONDS before 429"

@@ -2,7 +2,8 @@
 
 Covers AppError, FastAPI's request validation (including malformed JSON, which is 422, never 400),
 Starlette's HTTP errors (unknown route 404, wrong method 405), integrity violations that slipped past
-a service's own checks (409 naming the constraint's field), and anything unexpected (500, logged; it
+a service's own checks (409 naming the constraint's field), an exhausted connection pool (503 with
+`Retry-After: 1`), and anything unexpected (500, logged; it
 leaves past the app's middleware, so it carries the security headers and request id itself).
 """
 
@@ -16,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -26,6 +28,7 @@ from app.core.errors import (
     Conflict,
     FieldError,
     Problem,
+    ServiceUnavailable,
     ValidationFailed,
 )
 from app.core.headers import security_headers
@@ -162,6 +165,14 @@ async def _on_integrity(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(err.to_problem(request.url.path))
 
 
+async def _on_pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+    """No pooled connection came free within DB_POOL_TIMEOUT_SECONDS: the service is saturated right now, which
+    the client is told at once (503, retry in a second) instead of after a long wait."""
+    log.warning("no database connection free for %s %s: %s", request.method, request.url.path, exc)
+    err = ServiceUnavailable("the service is busy (every database connection is in use); retry in 1 s")
+    return problem_response(err.to_problem(request.url.path), {"Retry-After": "1"})
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     problem = Problem(
@@ -184,4 +195,5 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(IntegrityError, _on_integrity)
+    app.add_exception_handler(PoolTimeout, _on_pool_timeout)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -11,10 +11,14 @@ Security headers rule: every response gets `app.core.headers.security_headers`; 
 already set (e.g. its own `Cache-Control`) is kept.
 
 CORS rule: closed unless `CORS_ORIGINS` lists origins; a refused preflight is a problem+json 403.
+
+Send timeout rule: a response write that waits longer than `SEND_TIMEOUT_SECONDS` on the client (it stopped
+reading and the socket's buffers are full) ends the response and cuts the connection; see SendTimeoutMiddleware.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -149,6 +153,56 @@ def _loggable(path: str) -> str:
     # The decoded path may hold CR, LF or other control characters (`%0D%0A`): written as is, they would
     # forge log lines. Escaped only then, so an ordinary path (Chinese included) reads as sent.
     return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
+
+
+class SendTimeoutMiddleware:
+    """Bounds each `send` of a response to `timeout` seconds. When one takes longer, the connection is aborted
+    (under uvicorn, whose `send` is a method of the request's cycle holding the transport) and every later
+    `send` of that response does nothing, as for a client that went away: the app ends its response normally
+    and frees what it held (an export's file and slot). Where the server's transport cannot be reached, the
+    server closes the connection itself on seeing the response unfinished.
+
+    It must see the server's own `send`, so it wraps the whole application (outside Starlette's error
+    middleware), not as one of `add_middleware`'s layers."""
+
+    def __init__(self, app: ASGIApp, timeout: float) -> None:
+        self.app = app
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cut = False
+
+        async def timed_send(message: Message) -> None:
+            nonlocal cut
+            if cut:
+                return
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await send(message)
+            except TimeoutError:
+                cut = True
+                aborted = _abort_transport(send)
+                access_log.warning(
+                    "%s %s: client read nothing for %.0f s; response cut%s",
+                    scope.get("method"),
+                    _loggable(scope.get("path", "")),
+                    self.timeout,
+                    "" if aborted else " (connection left to the server to close)",
+                )
+
+        await self.app(scope, receive, timed_send)
+
+
+def _abort_transport(send: Send) -> bool:
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    abort = getattr(transport, "abort", None)
+    if abort is None:
+        return False
+    abort()
+    return True
 
 
 class SecurityHeadersMiddleware:

@@ -4,7 +4,12 @@ Rules:
 - SQLite: WAL, `synchronous=NORMAL`, foreign keys on, a busy timeout, and writes serialized inside the
   process (one writer at a time) — several pooled connections waiting on SQLite's write lock made p99 ~1 s.
 - PostgreSQL: pool size + overflow bound a worker's concurrency; a pooled connection the server closed is
-  replaced on checkout, and connections are recycled; a statement timeout so one heavy report cannot hold the box.
+  replaced on checkout, and connections are recycled; a statement timeout so one heavy report cannot hold the box;
+  a session left idle in a transaction is ended by the server after DB_IDLE_IN_TRANSACTION_TIMEOUT_MS (a
+  backstop: nothing here leaves one open on purpose); connections are named `inspection-tracker` in
+  pg_stat_activity.
+- Both: a request waits at most DB_POOL_TIMEOUT_SECONDS for a pooled connection, then answers 503 with
+  `Retry-After` (app.core.handlers), rather than queueing behind an exhausted pool.
 - PostgreSQL reads (`query_session`) run outside a transaction; writes and streamed exports inside one.
 - Sessions never expire on commit (the models declare their relationships `lazy="raise"`: load explicitly).
 - Nothing commits here: a service's use case commits once.
@@ -27,6 +32,8 @@ from app.core.config import Settings
 from app.core.errors import FieldError, ValidationFailed
 from app.core.schemas import holds_nul
 
+APPLICATION_NAME = "inspection-tracker"
+
 
 def _sqlite_path(url: str) -> Path | None:
     path = url.split(":///", 1)[1] if ":///" in url else ""
@@ -39,7 +46,11 @@ def make_engine(settings: Settings) -> AsyncEngine:
         path = _sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": settings.SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_async_engine(
+            url,
+            pool_timeout=settings.DB_POOL_TIMEOUT_SECONDS,
+            connect_args={"timeout": settings.SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
         busy_ms = settings.SQLITE_BUSY_TIMEOUT_MS
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -57,8 +68,14 @@ def make_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.DB_POOL_SIZE,
         max_overflow=settings.DB_MAX_OVERFLOW,
         pool_recycle=settings.DB_POOL_RECYCLE_SECONDS,
+        pool_timeout=settings.DB_POOL_TIMEOUT_SECONDS,
         connect_args={
-            "server_settings": {"statement_timeout": str(settings.DB_STATEMENT_TIMEOUT_MS), "timezone": "UTC"}
+            "server_settings": {
+                "statement_timeout": str(settings.DB_STATEMENT_TIMEOUT_MS),
+                "idle_in_transaction_session_timeout": str(settings.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS),
+                "application_name": APPLICATION_NAME,
+                "timezone": "UTC",
+            }
         },
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed)

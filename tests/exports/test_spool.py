@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,12 +17,16 @@ from starlette.types import Message
 
 from app.auth.models import Role
 from app.auth.principals import Principal, PrincipalKind
+from app.core.config import Settings
 from app.db.session import Database
 from app.exports import service
 from app.exports.spool import ExportGate
-from tests.conftest import OWN_REGION, Actor, ActorFactory
+from app.main import create_app
+from tests.conftest import OWN_REGION, TEST_SECRET, Actor, ActorFactory
 from tests.exports.test_ledger import CSV_URL, XLSX_URL, parse_csv
 from tests.reports.conftest import Crafted
+
+SEND_TIMEOUT_S = 0.5
 
 
 def _principal(actor: Actor) -> Principal:
@@ -38,6 +44,29 @@ def _reencoded(body: bytes) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerows(csv.reader(io.StringIO(body[3:].decode("utf-8"))))
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
+def _export_scope(actor: Actor) -> dict[str, Any]:
+    """The ASGI scope of a GET of the CSV ledger by `actor`, as a server would hand it to the app."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": CSV_URL,
+        "raw_path": CSV_URL.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"test"), (b"authorization", actor.headers["Authorization"].encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("test", 80),
+        "state": {},
+    }
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 async def test_csv_body_is_the_same_bytes_whatever_the_partition_size(
@@ -90,28 +119,10 @@ async def test_a_client_that_stops_reading_holds_no_database_connection(
 ) -> None:
     """The app driven as a server would: once some of the body is sent, `send` blocks (the client is not reading)
     until the test lets it go. Meanwhile no connection is checked out of the pool and the credential's slot is held."""
-    token = crafted.admin.headers["Authorization"].encode()
-    scope: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": CSV_URL,
-        "raw_path": CSV_URL.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"test"), (b"authorization", token)],
-        "client": ("127.0.0.1", 50000),
-        "server": ("test", 80),
-        "state": {},
-    }
+    scope = _export_scope(crafted.admin)
     stalled, resume = asyncio.Event(), asyncio.Event()
     body = bytearray()
     checked_out_at_start: list[int] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -123,7 +134,7 @@ async def test_a_client_that_stops_reading_holds_no_database_connection(
                 await resume.wait()
             body.extend(message.get("body", b""))
 
-    task = asyncio.create_task(app(scope, receive, send))
+    task = asyncio.create_task(app(scope, _no_body, send))
     await asyncio.wait_for(stalled.wait(), 10)
     principal = Principal(PrincipalKind.user, crafted.admin.user_id, "", Role.admin, "")
     assert checked_out_at_start == [0]
@@ -133,3 +144,42 @@ async def test_a_client_that_stops_reading_holds_no_database_connection(
     await asyncio.wait_for(task, 10)
     assert len(parse_csv(bytes(body))) == 9
     assert _gate(app).in_flight(principal) == 0
+
+
+@pytest.fixture
+async def impatient_app(settings: Settings, clean_db: Database) -> AsyncIterator[FastAPI]:
+    """A second app on the same database whose sends time out after SEND_TIMEOUT_S."""
+    application = create_app(
+        Settings(
+            DATABASE_URL=settings.DATABASE_URL,
+            DATA_DIR=settings.DATA_DIR,
+            SECRET_KEY=TEST_SECRET,
+            SEND_TIMEOUT_SECONDS=SEND_TIMEOUT_S,
+            _env_file=None,
+        )
+    )
+    yield application
+    await application.state.db.dispose()
+
+
+async def test_a_send_that_waits_past_the_send_timeout_ends_the_response(
+    impatient_app: FastAPI, crafted: Crafted
+) -> None:
+    """The client stops reading after the first chunk: the blocked send is given up after SEND_TIMEOUT_SECONDS,
+    nothing more is sent, and the export's file and slot are let go (the app returns)."""
+    sent: list[Message] = []
+    never = asyncio.Event()
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.body" and any(m["type"] == "http.response.body" for m in sent):
+            await never.wait()  # the socket's buffers are full and nobody reads
+        sent.append(message)
+
+    started = time.perf_counter()
+    await asyncio.wait_for(impatient_app(_export_scope(crafted.admin), _no_body, send), 10)
+    elapsed = time.perf_counter() - started
+    assert SEND_TIMEOUT_S <= elapsed < SEND_TIMEOUT_S + 3
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[1]["more_body"] is True
+    principal = Principal(PrincipalKind.user, crafted.admin.user_id, "", Role.admin, "")
+    assert _gate(impatient_app).in_flight(principal) == 0
