@@ -1,5 +1,6 @@
-"""Stress-test plumbing: a throwaway PostgreSQL database, the API as a real uvicorn process (that can be
-killed with SIGKILL and restarted on the same database), and seeding over HTTP as an admin.
+"""Stress-test plumbing: a throwaway store (a PostgreSQL database, or the embedded SQLite in a temporary data
+directory), the API as a real uvicorn process (that can be killed with SIGKILL and restarted on the same
+store), and seeding over HTTP as an admin.
 
 Mirrors `bench.common.server()`, but async and with a handle on the process, so a test can kill it
 mid-load and start another one.
@@ -24,12 +25,13 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from app.core.config import Settings
+from app.core.config import SQLITE_FILE_NAME, Settings
 from app.db.migrate import upgrade_to_head
 from app.db.session import make_engine
 from bench.common import ROOT, free_port
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
+BACKENDS = ["sqlite", *(["postgresql"] if TEST_DATABASE_URL else [])]
 SECRET = "stress-secret-key-0123456789-abcdefghijklmnop"
 ADMIN, ADMIN_PASSWORD = "stress-admin", "stress-password-1"
 INSPECTOR_PASSWORD = "stress-inspector-1"
@@ -102,6 +104,37 @@ async def throwaway_database(base_url: str, suffix: str) -> AsyncIterator[str]:
         await _admin_execute(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@dataclass(frozen=True)
+class Store:
+    """Where a test server keeps its data: `database_url` on PostgreSQL; on SQLite `database_url` is None and
+    the server runs on the embedded default (`DATA_DIR/inspection-tracker.sqlite3`), as a small bureau does."""
+
+    backend: str
+    database_url: str | None
+    data_dir: Path
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / SQLITE_FILE_NAME
+
+
+@asynccontextmanager
+async def throwaway_store(backend: str, data_dir: Path, suffix: str) -> AsyncIterator[Store]:
+    """A migrated, empty store for one test: a throwaway PostgreSQL database (dropped afterwards), or the
+    embedded SQLite under `data_dir` (a pytest temporary directory)."""
+    if backend == "sqlite":
+        engine = make_engine(Settings(DATA_DIR=data_dir, SECRET_KEY=SECRET, _env_file=None))
+        try:
+            await upgrade_to_head(engine)
+        finally:
+            await engine.dispose()
+        yield Store(backend, None, data_dir)
+        return
+    assert TEST_DATABASE_URL is not None, "PostgreSQL needs TEST_DATABASE_URL"
+    async with throwaway_database(TEST_DATABASE_URL, suffix) as url:
+        yield Store(backend, url, data_dir)
+
+
 def _die_with_parent() -> None:
     """In the child: SIGKILL it when the test process dies (no orphan server if pytest is killed)."""
     if sys.platform == "linux":
@@ -113,9 +146,10 @@ def _open_log(path: Path) -> IO[bytes]:
 
 
 class Server:
-    """One uvicorn worker (`python -m uvicorn app.main:create_app --factory`) on a free loopback port."""
+    """One uvicorn worker (`python -m uvicorn app.main:create_app --factory`) on a free loopback port;
+    `database_url` None: the embedded SQLite under `data_dir`."""
 
-    def __init__(self, database_url: str, data_dir: Path, name: str) -> None:
+    def __init__(self, database_url: str | None, data_dir: Path, name: str) -> None:
         self.database_url = database_url
         self.data_dir = data_dir
         self.log_path = data_dir / f"{name}.log"
@@ -123,13 +157,16 @@ class Server:
         self.proc: asyncio.subprocess.Process | None = None
 
     def env(self) -> dict[str, str]:
-        return {
+        env = {
             **os.environ,
-            "DATABASE_URL": self.database_url,
             "SECRET_KEY": SECRET,
             "LOG_LEVEL": "WARNING",
             "DATA_DIR": str(self.data_dir),
         }
+        env.pop("DATABASE_URL", None)
+        if self.database_url is not None:
+            env["DATABASE_URL"] = self.database_url
+        return env
 
     async def start(self) -> None:
         port = free_port()
@@ -203,7 +240,7 @@ class Server:
 
 
 @asynccontextmanager
-async def running_server(database_url: str, data_dir: Path, name: str) -> AsyncIterator[Server]:
+async def running_server(database_url: str | None, data_dir: Path, name: str) -> AsyncIterator[Server]:
     server = Server(database_url, data_dir, name)
     try:
         await server.start()

@@ -1,12 +1,14 @@
 """Field-sync load: concurrent clients posting inspections with nested hazards and client-chosen ids,
 some twice (one after the other, or at the same moment), some with the connection dropped before the
-answer and retried until acknowledged (200/201); then the stored rows are checked with SQL.
+answer and retried until acknowledged (200/201); then the stored rows are checked with SQL (asyncpg on
+PostgreSQL, the sqlite3 module on the embedded SQLite, with `PRAGMA integrity_check` too).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 import time
 import uuid
 from collections import Counter
@@ -17,7 +19,7 @@ from typing import Any, Literal
 import asyncpg
 import httpx
 
-from tests.stress.harness import World
+from tests.stress.harness import Store, World
 
 URL = "/api/v1/inspections"
 Mode = Literal["once", "twice_seq", "twice_concurrent", "drop"]
@@ -239,23 +241,67 @@ class Stored:
         )
 
 
+_ROWS_SQL = {
+    "inspections": "SELECT id FROM inspections",
+    "hazards": "SELECT inspection_id, id, description FROM hazards ORDER BY inspection_id, position",
+    "history": "SELECT hazard_id, seq, action, from_status, to_status FROM hazard_history",
+    "links": "SELECT inspection_id, count(*) AS n FROM inspection_officers GROUP BY 1",
+}
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def _uuid_text(value: Any) -> str:
+    """Ids as the API writes them (SQLite stores a UUID as 32 hex digits, asyncpg returns a UUID)."""
+    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+
+
+def sqlite_problems(path: Any) -> list[str]:
+    """`PRAGMA integrity_check` (b-trees, indexes, page accounting) and `PRAGMA foreign_key_check` of the
+    SQLite file at `path`: [] when the file is sound."""
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        fk = conn.execute("PRAGMA foreign_key_check").fetchall()
+    finally:
+        conn.close()
+    problems = [] if integrity == ["ok"] else [f"integrity_check: {line}" for line in integrity]
+    return problems + [f"foreign_key_check: {row}" for row in fk]
+
+
+def _sqlite_rows(path: Any) -> Rows:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("BEGIN")  # one read transaction: a consistent snapshot while a server may write
+        return {name: [dict(r) for r in conn.execute(sql)] for name, sql in _ROWS_SQL.items()}
+    finally:
+        conn.close()
+
+
+async def _fetch_rows(store: Store) -> Rows:
+    if store.database_url is None:
+        return await asyncio.to_thread(_sqlite_rows, store.sqlite_path)
+    conn = await asyncpg.connect(store.database_url)
+    try:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            return {name: [dict(r) for r in await conn.fetch(sql)] for name, sql in _ROWS_SQL.items()}
+    finally:
+        await conn.close()
+
+
 async def check_store(
-    dsn: str, posts: dict[str, Post], must_exist: set[str], *, complete: bool
+    store: Store, posts: dict[str, Post], must_exist: set[str], *, complete: bool
 ) -> tuple[Stored, list[str]]:
     """Read the rows back with SQL. Every stored inspection is one that was sent, with exactly its hazards
     (in order, client ids kept), its two officers, and one `create` history entry per hazard (so nothing
-    half-written); every id in `must_exist` is stored; with `complete`, exactly the ids sent are stored."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        inspections = [str(r["id"]) for r in await conn.fetch("SELECT id FROM inspections")]
-        hazards = await conn.fetch(
-            "SELECT inspection_id, id, description FROM hazards ORDER BY inspection_id, position"
-        )
-        history = await conn.fetch("SELECT hazard_id, seq, action, from_status, to_status FROM hazard_history")
-        links = await conn.fetch("SELECT inspection_id, count(*) AS n FROM inspection_officers GROUP BY 1")
-    finally:
-        await conn.close()
+    half-written); every id in `must_exist` is stored; with `complete`, exactly the ids sent are stored.
+    On SQLite the file also passes `PRAGMA integrity_check` and `PRAGMA foreign_key_check`."""
+    fetched = await _fetch_rows(store)
+    inspections = [_uuid_text(r["id"]) for r in fetched["inspections"]]
+    hazards, history, links = fetched["hazards"], fetched["history"], fetched["links"]
     problems: list[str] = []
+    if store.database_url is None:
+        problems += await asyncio.to_thread(sqlite_problems, store.sqlite_path)
     stored_ids = set(inspections)
     if len(stored_ids) != len(inspections):
         problems.append("an inspection id is stored twice")
@@ -265,11 +311,13 @@ async def check_store(
         problems += [f"{i}: sent but not stored" for i in posts.keys() - stored_ids]
     by_inspection: dict[str, list[tuple[str, str]]] = {}
     for r in hazards:
-        by_inspection.setdefault(str(r["inspection_id"]), []).append((str(r["id"]), r["description"]))
+        by_inspection.setdefault(_uuid_text(r["inspection_id"]), []).append((_uuid_text(r["id"]), r["description"]))
     entries: dict[str, list[tuple[Any, ...]]] = {}
     for r in history:
-        entries.setdefault(str(r["hazard_id"]), []).append((r["seq"], r["action"], r["from_status"], r["to_status"]))
-    officer_links = {str(r["inspection_id"]): int(r["n"]) for r in links}
+        entries.setdefault(_uuid_text(r["hazard_id"]), []).append(
+            (r["seq"], r["action"], r["from_status"], r["to_status"])
+        )
+    officer_links = {_uuid_text(r["inspection_id"]): int(r["n"]) for r in links}
     for pid in stored_ids & posts.keys():
         sent = posts[pid].body["hazards"]
         rows = by_inspection.get(pid, [])
