@@ -97,8 +97,14 @@ def sign_cursor(key: bytes, list_id: str, position: str) -> str:
 
 def open_cursor(key: bytes, list_id: str, cursor: str) -> str:
     """The position inside a cursor issued for `list_id`; anything else is a 422 on `cursor`."""
+    # Issued cursors are base64url text: anything else (non-ASCII, lone surrogates) is refused before hashing.
     position, dot, tag = cursor.rpartition(".")
-    if not dot or len(cursor) > CURSOR_MAX_LENGTH or not hmac.compare_digest(tag, _tag(key, list_id, position)):
+    if (
+        not dot
+        or len(cursor) > CURSOR_MAX_LENGTH
+        or not cursor.isascii()
+        or not hmac.compare_digest(tag, _tag(key, list_id, position))
+    ):
         raise ValidationFailed.field(["query", "cursor"], NOT_ISSUED)
     return position
 

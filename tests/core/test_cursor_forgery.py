@@ -133,6 +133,7 @@ CURSORS = st.one_of(
 @example(cursor=_b64(b"[" * 9000 + b"]" * 9000))  # 9,000 deep
 @example(cursor="A" * 60_000)  # far beyond any issued cursor (httpx sends at most 64 KiB of query)
 @example(cursor=_b64(b'["x"]') + "." + "A" * 43)  # a well-formed payload with a made-up tag
+@example(cursor="位置.标签")  # non-ASCII on both sides of the dot: refused before any comparison
 async def test_forged_cursors_are_422_on_every_list(
     client: httpx.AsyncClient, lists: Lists, cursor: str | bytes
 ) -> None:
