@@ -10,7 +10,7 @@ PORT ?= 8000
 # `make demo` keeps its own embedded database, secret key and evidence files, apart from `make run`'s ./data.
 DEMO_DATA_DIR ?= data-demo
 
-.PHONY: venv run test test-slow lint demo bench clean
+.PHONY: venv run test test-slow lint demo bench vendor clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -45,6 +45,9 @@ BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/inspection_tracker_be
 
 bench: venv  ## benchmarks on PostgreSQL, not part of `make test` (about 5 min): every scenario; table into bench/README.md
 	$(BIN)/python -m bench.suite --database-url $(BENCH_DATABASE_URL) --readme
+
+vendor: venv  ## fetch the pinned third-party files listed in tools/vendor.toml again (npm, PyPI) and check their sha256
+	$(BIN)/python tools/vendor.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
