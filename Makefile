@@ -12,7 +12,7 @@ DEMO_DATA_DIR ?= data-demo
 
 UV_VERSION := 0.13.9
 
-.PHONY: venv run test test-fuzz test-slow lint lock demo bench clean
+.PHONY: venv run test test-fuzz test-slow lint lock demo bench vendor clean
 
 # Installs exactly the versions pinned in requirements.lock, then the project itself without resolving again.
 $(STAMP): pyproject.toml requirements.lock
@@ -55,6 +55,9 @@ bench: venv  ## benchmarks on PostgreSQL, not part of `make test` (about 5 min):
 lock:  ## pin a changed pyproject.toml into requirements.lock (LOCK_ARGS=--upgrade moves every pin to the newest); commit both
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 $(LOCK_ARGS) -o requirements.lock
+
+vendor: venv  ## fetch the pinned third-party files listed in tools/vendor.toml again (npm, PyPI) and check their sha256
+	$(BIN)/python tools/vendor.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -70,6 +70,7 @@ def serve(
         workers=workers,
         log_level=settings.LOG_LEVEL.lower(),
         proxy_headers=True,
+        forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
         access_log=False,
     )  # app.access logs every request once, with its request id
 

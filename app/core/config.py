@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     HTTPS_ONLY: bool = Field(
         default=False, description="the deployment is served over HTTPS only: send Strict-Transport-Security"
     )
+    FORWARDED_ALLOW_IPS: str = Field(
+        default="127.0.0.1,::1",
+        description="comma-separated proxy addresses (or networks) whose X-Forwarded-For / X-Forwarded-Proto "
+        "`serve` believes: the client IP of the per-IP limits; '*' believes every peer",
+    )
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
