@@ -7,6 +7,8 @@ Rules:
 - Reading by id outside the scope answers 404 (existence is not revealed).
 - A `region_code` filter must lie inside the scope (it may narrow it); wider or elsewhere is 403.
 - Writing a record whose region lies outside the scope is 403.
+- A unique value held by another record (409) names that record only when the caller can see it; otherwise the
+  answer says only that the value is taken (`value_taken`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy import ColumnElement, and_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principals import Principal
-from app.core.errors import Forbidden, NotFound
+from app.core.errors import Conflict, FieldError, Forbidden, NotFound
 from app.core.pagination import AnySelect, ColumnLike
 
 
@@ -105,3 +107,16 @@ async def get_visible(
 def ensure_writable(principal: Principal, region_code: str, field: str = "region_code") -> None:
     if not within(principal.region_code, region_code):
         raise Forbidden(f"{field} '{region_code}' lies outside your region '{principal.region_code}'")
+
+
+def value_taken(
+    principal: Principal | None, field: str, value: str, kind: str, holder_id: uuid.UUID, holder_region: str
+) -> Conflict:
+    """409 on `body.<field>`: `value` is held by another `kind` record. Its id is named only when the caller can
+    see it (None: the command line, which sees everything); a record outside the caller's region stays as
+    unrevealed as a read of it by id (404)."""
+    visible = principal is None or can_see(principal, holder_region)
+    holder = f" by {kind} {holder_id}" if visible else ""
+    return Conflict(
+        f"{field} '{value}' is already taken{holder}", errors=[FieldError(loc=["body", field], msg="already taken")]
+    )

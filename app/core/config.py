@@ -5,12 +5,16 @@ Rules:
   `postgresql://USER@HOST:PORT/DB` are accepted and the async driver is picked here.
 - `SECRET_KEY` is required unless the database is the embedded default, where one is generated once and
   kept in `DATA_DIR/secret_key` (so tokens survive a restart).
+- `DRAW_SIGNING_KEYS` ("kid:secret,kid:secret"): the first key signs new draws, every listed key verifies;
+  the key id `legacy` is `SECRET_KEY` (what draws were signed with before key ids) unless listed explicitly.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -34,6 +38,40 @@ def normalize_database_url(url: str) -> str:
 
 
 _ORIGIN = re.compile(r"https?://[^/\s?#]+")
+_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,40}")
+LEGACY_KEY_ID = "legacy"
+"""Key id of the draws signed before key ids existed: their key is `SECRET_KEY`."""
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """Named signing secrets: `current` signs, every key in `secrets` verifies."""
+
+    current: str
+    secrets: Mapping[str, str]
+
+    def secret(self, key_id: str) -> str | None:
+        """The secret of `key_id`; None when the key is not (or no longer) configured."""
+        return self.secrets.get(key_id)
+
+
+def parse_key_list(value: str, name: str) -> dict[str, str]:
+    """ "kid1:secret1,kid2:secret2" → {kid1: secret1, kid2: secret2}, in order. A key id is 1–40 of
+    `A–Z a–z 0–9 . _ -`; a secret (it may contain ':', not ',') has at least 32 characters; ids are unique."""
+    keys: dict[str, str] = {}
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        key_id, sep, secret = part.partition(":")
+        key_id = key_id.strip()
+        if not sep or not _KEY_ID.fullmatch(key_id):
+            raise ValueError(f"{name}: {key_id!r} is not 'key_id:secret' with a key id of 1-40 [A-Za-z0-9._-]")
+        if len(secret) < 32:
+            raise ValueError(f"{name}: the secret of key {key_id!r} must be at least 32 characters")
+        if key_id in keys:
+            raise ValueError(f"{name}: key id {key_id!r} is listed twice")
+        keys[key_id] = secret
+    return keys
 
 
 def _split_origins(value: str) -> list[str]:
@@ -114,6 +152,11 @@ class Settings(BaseSettings):
         description="comma-separated proxy addresses (or networks) whose X-Forwarded-For / X-Forwarded-Proto "
         "`serve` believes: the client IP of the per-IP limits; '*' believes every peer",
     )
+    DRAW_SIGNING_KEYS: str = Field(
+        default="",
+        description="keys signing random draws, 'kid:secret,kid:secret' (secrets >= 32 characters): the first "
+        "signs, all verify; key id 'legacy' is SECRET_KEY unless listed; empty: new draws are signed as 'legacy'",
+    )
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
@@ -126,6 +169,12 @@ class Settings(BaseSettings):
                 "SECRET_KEY is required when DATABASE_URL is set (only the embedded SQLite default generates one)"
             )
         return self
+
+    @field_validator("DRAW_SIGNING_KEYS")
+    @classmethod
+    def _check_draw_keys(cls, value: str) -> str:
+        parse_key_list(value, "DRAW_SIGNING_KEYS")
+        return value
 
     @field_validator("CORS_ORIGINS")
     @classmethod
@@ -171,6 +220,13 @@ class Settings(BaseSettings):
         path.write_text(key, encoding="ascii")
         path.chmod(0o600)
         return key
+
+    @cached_property
+    def draw_keys(self) -> KeyRing:
+        """The draw signing keys (README "Draw signing keys"): `DRAW_SIGNING_KEYS`, plus `legacy` = SECRET_KEY."""
+        listed = parse_key_list(self.DRAW_SIGNING_KEYS, "DRAW_SIGNING_KEYS")
+        current = next(iter(listed), LEGACY_KEY_ID)
+        return KeyRing(current, {LEGACY_KEY_ID: self.secret_key, **listed})
 
 
 def get_settings() -> Settings:

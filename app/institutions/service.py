@@ -3,7 +3,8 @@
 Rules:
 - Created and changed only by admins and supervisors, only inside their region (403 outside).
 - A client-chosen id replays (200) with the same request, 409 with another (app.db.replay).
-- `credit_code` is unique: taking one already used is 409 naming the field.
+- `credit_code` is unique: taking one already used is 409 naming the field (and the holder, if the caller can
+  see it).
 - Reads outside the caller's region are 404.
 """
 
@@ -34,15 +35,16 @@ class InstitutionFilters:
     q: str | None = None
 
 
-async def _ensure_credit_code_free(session: AsyncSession, code: str | None, own_id: uuid.UUID | None) -> None:
+async def _ensure_credit_code_free(
+    session: AsyncSession, code: str | None, own_id: uuid.UUID | None, actor: Principal
+) -> None:
     if code is None:
         return
-    holder = await session.scalar(select(Institution.id).where(Institution.credit_code == code))
-    if holder is not None and holder != own_id:
-        raise Conflict(
-            f"credit_code '{code}' is already registered to institution {holder}",
-            errors=[FieldError(loc=["body", "credit_code"], msg="already taken")],
-        )
+    holder = (
+        await session.execute(select(Institution.id, Institution.region_code).where(Institution.credit_code == code))
+    ).first()
+    if holder is not None and holder.id != own_id:
+        raise scoping.value_taken(actor, "credit_code", code, "institution", holder.id, holder.region_code)
 
 
 async def create_institution(
@@ -59,7 +61,7 @@ async def create_institution(
         return await get_institution(session, found.id, actor), False
     # `record_id` as the holder allowed: a simultaneous twin of this request may have committed since the
     # replay check above; the insert then fails on the id and store_or_replay answers it as a replay.
-    await _ensure_credit_code_free(session, data.credit_code, record_id)
+    await _ensure_credit_code_free(session, data.credit_code, record_id, actor)
     institution = Institution(**data.model_dump(exclude={"id"}), id=record_id, create_fingerprint=fp)
     session.add(institution)
     try:
@@ -104,7 +106,7 @@ async def update_institution(
     if "region_code" in changes:
         scoping.ensure_writable(actor, changes["region_code"])
     if "credit_code" in changes:
-        await _ensure_credit_code_free(session, changes["credit_code"], institution.id)
+        await _ensure_credit_code_free(session, changes["credit_code"], institution.id, actor)
     for name, value in changes.items():
         setattr(institution, name, value)
     await session.commit()

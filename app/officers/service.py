@@ -42,12 +42,16 @@ def _certificate_taken(code: str) -> Conflict:
     )
 
 
-async def _ensure_certificate_free(session: AsyncSession, code: str | None, own_id: uuid.UUID | None) -> None:
+async def _ensure_certificate_free(
+    session: AsyncSession, code: str | None, own_id: uuid.UUID | None, actor: Principal
+) -> None:
     if code is None:
         return
-    holder = await session.scalar(select(Officer.id).where(Officer.certificate_no == code))
-    if holder is not None and holder != own_id:
-        raise _certificate_taken(code)
+    holder = (
+        await session.execute(select(Officer.id, Officer.region_code).where(Officer.certificate_no == code))
+    ).first()
+    if holder is not None and holder.id != own_id:
+        raise scoping.value_taken(actor, "certificate_no", code, "officer", holder.id, holder.region_code)
 
 
 async def create_officer(session: AsyncSession, data: OfficerCreate, actor: Principal) -> tuple[Officer, bool]:
@@ -62,7 +66,7 @@ async def create_officer(session: AsyncSession, data: OfficerCreate, actor: Prin
         return await get_officer(session, found.id, actor), False
     # `record_id` as the holder allowed: a simultaneous twin of this request may have committed since the
     # replay check above; the insert then fails on the id and is answered as a replay.
-    await _ensure_certificate_free(session, data.certificate_no, record_id)
+    await _ensure_certificate_free(session, data.certificate_no, record_id, actor)
     officer = Officer(**data.model_dump(exclude={"id"}), id=record_id, create_fingerprint=fp)
     session.add(officer)
     try:
@@ -102,7 +106,7 @@ async def update_officer(
     if "region_code" in changes:
         scoping.ensure_writable(actor, changes["region_code"])
     if "certificate_no" in changes:
-        await _ensure_certificate_free(session, changes["certificate_no"], officer.id)
+        await _ensure_certificate_free(session, changes["certificate_no"], officer.id, actor)
     issued = changes.get("certificate_issued_on", officer.certificate_issued_on)
     expires = changes.get("certificate_expires_on", officer.certificate_expires_on)
     if issued is not None and expires is not None and expires < issued:

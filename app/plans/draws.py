@@ -9,8 +9,10 @@ Rules:
   SQLite writers are serialised already) before it looks for the previous draw, so of parallel first draws one
   wins and the rest are redraws without a reason (422), and parallel redraws form a chain, each replacing the one
   before, instead of all replacing the same draw.
-- The stored draw is signed with HMAC-SHA256(SECRET_KEY); verification recomputes the teams from the stored
-  inputs and checks the signature, so any later change to any stored field is detected.
+- The stored draw is signed with HMAC-SHA256 under the current draw signing key (`DRAW_SIGNING_KEYS`, its first
+  key; `legacy` = SECRET_KEY when none is configured), and the key's id is stored with it. Verification recomputes
+  the teams from the stored inputs and checks the signature with the key the draw names, so any later change to
+  any stored field is detected; a draw whose key is no longer configured does not verify (signature not matching).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import scoping
 from app.auth.principals import Principal
 from app.core import clock
+from app.core.config import KeyRing
 from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import page_of, paginate
 from app.institutions.models import Institution
@@ -74,7 +77,8 @@ async def _candidates(session: AsyncSession, plan: Plan, data: DrawCreate) -> al
     }
 
 
-def _signed_payload(draw: Draw) -> dict[str, Any]:
+def signed_payload(draw: Draw) -> dict[str, Any]:
+    """What the signature covers: every stored input and the result (not the key id: the key is chosen by it)."""
     return {
         "id": str(draw.id),
         "plan_id": str(draw.plan_id),
@@ -113,6 +117,7 @@ def draw_read(draw: Draw) -> DrawRead:
         teams=teams,
         reason=draw.reason,
         replaces_draw_id=draw.replaces_draw_id,
+        signing_key_id=draw.signing_key_id,
         created_by_name=draw.created_by_name,
         created_at=draw.created_at,
     )
@@ -125,7 +130,7 @@ async def _lock_plan(session: AsyncSession, plan_id: uuid.UUID) -> None:
 
 
 async def make_draw(
-    session: AsyncSession, plan_id: uuid.UUID, data: DrawCreate, actor: Principal, secret: str
+    session: AsyncSession, plan_id: uuid.UUID, data: DrawCreate, actor: Principal, keys: KeyRing
 ) -> DrawRead:
     plan = await get_plan(session, plan_id, actor)
     scoping.ensure_writable(actor, plan.region_code)
@@ -167,8 +172,9 @@ async def make_draw(
         created_by_name=actor.name,
         created_at=clock.now(),
         signature="",
+        signing_key_id=keys.current,
     )
-    draw.signature = algorithm.sign(secret, _signed_payload(draw))
+    draw.signature = algorithm.sign(keys.secrets[keys.current], signed_payload(draw))
     session.add(draw)
     await session.commit()
     return draw_read(draw)
@@ -199,13 +205,16 @@ async def list_draws(
     return [draw_read(d) for d in page], next_cursor
 
 
-def verify(draw: Draw, secret: str) -> DrawVerification:
+def verify(draw: Draw, keys: KeyRing) -> DrawVerification:
     try:
         recomputed = algorithm.draw(draw.seed, draw.candidates, draw.parameters)  # type: ignore[arg-type]
         result_matches = draw.algorithm == algorithm.ALGORITHM and recomputed == draw.result
     except (algorithm.NotEnoughOfficers, KeyError, TypeError, ValueError):
         result_matches = False
-    signature_matches = secrets.compare_digest(algorithm.sign(secret, _signed_payload(draw)), draw.signature)
+    secret = keys.secret(draw.signing_key_id)
+    signature_matches = secret is not None and secrets.compare_digest(
+        algorithm.sign(secret, signed_payload(draw)), draw.signature
+    )
     return DrawVerification(
         draw_id=draw.id,
         algorithm=draw.algorithm,

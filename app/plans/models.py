@@ -1,5 +1,6 @@
 """Plans and draws. A draw is immutable once made: it keeps its seed, the candidate lists as they were,
-the algorithm version and an HMAC signature over all of it, so it can be recomputed and checked later."""
+the algorithm version and an HMAC signature over all of it (with the id of the key that made it), so it can be
+recomputed and checked later."""
 
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ class Draw(IdMixin, Base):
     candidates: Mapped[dict[str, Any]] = mapped_column(JSON)
     result: Mapped[list[Any]] = mapped_column(JSON)
     signature: Mapped[str] = mapped_column(String(64))
+    # Which DRAW_SIGNING_KEYS key signed it; draws from before key ids were signed with SECRET_KEY ('legacy').
+    signing_key_id: Mapped[str] = mapped_column(String(40), server_default="legacy")
     reason: Mapped[str | None] = mapped_column(Text)
     replaces_draw_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("draws.id"))
     created_by_name: Mapped[str] = mapped_column(String(200))

@@ -93,7 +93,7 @@ async def make_draw(
     response: Response,
 ) -> DrawRead:
     """Immutable once made; a redraw is a new draw with a `reason`. Verify it with …/verify."""
-    drawn = await draws.make_draw(session, plan_id, data, principal, db.settings.secret_key)
+    drawn = await draws.make_draw(session, plan_id, data, principal, db.settings.draw_keys)
     response.headers["Location"] = f"/api/v1/plans/{plan_id}/draws/{drawn.id}"
     return drawn
 
@@ -136,4 +136,4 @@ async def get_draw(
 async def verify_draw(
     plan_id: uuid.UUID, draw_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession, db: DatabaseDep
 ) -> DrawVerification:
-    return draws.verify(await draws.get_draw(session, plan_id, draw_id, principal), db.settings.secret_key)
+    return draws.verify(await draws.get_draw(session, plan_id, draw_id, principal), db.settings.draw_keys)

@@ -149,6 +149,7 @@ class DrawRead(ReadModel):
     teams: list[TeamRead]
     reason: str | None
     replaces_draw_id: uuid.UUID | None
+    signing_key_id: str = Field(description="id of the draw signing key that signed it ('legacy': SECRET_KEY)")
     created_by_name: str
     created_at: datetime
 
