@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, TimestampMixin, str_enum
@@ -36,6 +36,10 @@ class User(IdMixin, TimestampMixin, Base):
     # Tokens issued before this instant are refused: set by a password change, a disable and "sign out
     # everywhere" (null: every unexpired token of the user is good).
     sessions_valid_after: Mapped[datetime | None]
+
+
+# Usernames are unique regardless of ASCII case (`Admin` beside `admin` is refused: app/auth/usernames.py).
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class ApiKey(IdMixin, Base):

@@ -6,15 +6,22 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 
 from app.auth.models import Role
+from app.auth.usernames import check_username
 from app.core.schemas import Name, ReadModel, ScopeRegionCode, StrictInput, refuse_null
 
 Username = Annotated[
     str,
     StringConstraints(pattern=r"^[\w.@-]{3,64}$"),
-    Field(description="3–64 letters, digits, '_', '.', '@' or '-'", examples=["zhang.san"]),
+    BeforeValidator(check_username),  # runs first: its Chinese message, not the pattern's, for look-alikes
+    Field(
+        description="3–64 characters: ASCII letters, digits, '_', '.', '@' or '-'; or Chinese characters with "
+        "digits. Already in NFKC form (no full-width characters), one script, unique regardless of case "
+        "(see app/auth/usernames.py)",
+        examples=["zhang.san"],
+    ),
 ]
 Password = Annotated[
     str,

@@ -9,6 +9,8 @@ Rules:
   passwords are verified at once. The user row is read and its connection handed back before argon2 runs.
 - A password change, a disable and a revoke-sessions end every token of the user issued before them
   (`users.sessions_valid_after`); re-enabling a user does not revive them.
+- Usernames follow `usernames.py` (NFKC, one script) and are unique regardless of case: `Admin` beside
+  `admin` is 409.
 - An API key is returned in clear only by its creation; revoking is idempotent.
 """
 
@@ -19,7 +21,8 @@ import uuid
 from datetime import datetime, timedelta
 
 import anyio
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import scoping
@@ -27,6 +30,7 @@ from app.auth.models import ApiKey, User
 from app.auth.principals import Principal
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, TokenRead, UserCreate, UserUpdate
 from app.auth.throttle import Lock, LoginThrottle
+from app.auth.usernames import username_key
 from app.core import clock
 from app.core.errors import Conflict, FieldError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from app.core.pagination import page_of, paginate
@@ -86,12 +90,9 @@ async def create_user(session: AsyncSession, data: UserCreate, actor: Principal 
     """Create a user; `actor` None is the command line (bootstrap), which may create any."""
     if actor is not None:
         scoping.ensure_writable(actor, data.region_code)
-    taken = await session.scalar(select(User.id).where(User.username == data.username))
+    taken = await session.scalar(select(User.username).where(func.lower(User.username) == username_key(data.username)))
     if taken is not None:
-        raise Conflict(
-            f"username '{data.username}' is already taken",
-            errors=[FieldError(loc=["body", "username"], msg="already taken")],
-        )
+        raise _username_taken(data.username, taken)
     await _ensure_officer_linkable(session, data.officer_id, None, actor)
     password_hash = await anyio.to_thread.run_sync(hash_password, data.password)
     user = User(
@@ -103,8 +104,21 @@ async def create_user(session: AsyncSession, data: UserCreate, actor: Principal 
         officer_id=data.officer_id,
     )
     session.add(user)
-    await session.commit()
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        if "username" not in str(exc.orig):
+            raise  # the officer link (handled as a 409 naming its field)
+        raise _username_taken(data.username, None) from exc  # a concurrent create took the name
     return user
+
+
+def _username_taken(username: str, holder: str | None) -> Conflict:
+    alike = f" (as '{holder}': usernames differ by more than case)" if holder not in (None, username) else ""
+    return Conflict(
+        f"username '{username}' is already taken{alike}",
+        errors=[FieldError(loc=["body", "username"], msg="already taken")],
+    )
 
 
 async def _ensure_officer_linkable(

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import CheckConstraint, Column, Connection, Integer, MetaData, String, Table, inspect, text
+from sqlalchemy import CheckConstraint, Column, Connection, Integer, MetaData, String, Table, insert, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from app.auth.models import User
 from app.core.config import Settings, normalize_database_url
 from app.db.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
 from app.db.session import Database, make_engine
@@ -167,3 +169,33 @@ async def test_postgresql_indexes_carry_the_declared_include_columns(db: Databas
         actual = await conn.run_sync(_included)
     assert {name: actual[name] for name in declared} == declared
     assert actual["ix_hazards_inspection_position"] == ["found_on", "status", "severity", "due_on", "rectified_on"]
+
+
+async def test_case_twin_usernames_stop_the_upgrade_and_are_named(scratch_engine: AsyncEngine) -> None:
+    """A database holding `Admin` and `admin` cannot take the unique index on lower(username): the upgrade
+    stops, names them, and changes nothing (issue 13, item 7)."""
+
+    def run(conn: Connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "54fd4398ad91")  # users.sessions_valid_after: the revision before the index
+
+    async with scratch_engine.begin() as conn:
+        await conn.run_sync(run)
+        now = datetime.now(UTC)
+        for name in ("Admin", "admin", "li.si"):
+            await conn.execute(
+                insert(User).values(
+                    id=uuid.uuid4(),
+                    username=name,
+                    password_hash="x",
+                    role="admin",
+                    region_code="",
+                    is_active=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    with pytest.raises(RuntimeError, match=r"admin \(2×\)"):
+        await upgrade_to_head(scratch_engine)
+    assert await current_revision(scratch_engine) == "54fd4398ad91"
