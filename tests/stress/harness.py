@@ -115,8 +115,9 @@ def _open_log(path: Path) -> IO[bytes]:
 class Server:
     """One uvicorn worker (`python -m uvicorn app.main:create_app --factory`) on a free loopback port."""
 
-    def __init__(self, database_url: str, data_dir: Path, name: str) -> None:
+    def __init__(self, database_url: str, data_dir: Path, name: str, env: dict[str, str] | None = None) -> None:
         self.database_url = database_url
+        self.extra_env = env or {}
         self.data_dir = data_dir
         self.log_path = data_dir / f"{name}.log"
         self.base = ""
@@ -129,6 +130,7 @@ class Server:
             "SECRET_KEY": SECRET,
             "LOG_LEVEL": "WARNING",
             "DATA_DIR": str(self.data_dir),
+            **self.extra_env,
         }
 
     async def start(self) -> None:
@@ -203,8 +205,11 @@ class Server:
 
 
 @asynccontextmanager
-async def running_server(database_url: str, data_dir: Path, name: str) -> AsyncIterator[Server]:
-    server = Server(database_url, data_dir, name)
+async def running_server(
+    database_url: str, data_dir: Path, name: str, env: dict[str, str] | None = None
+) -> AsyncIterator[Server]:
+    """A started Server; `env` adds settings to its environment."""
+    server = Server(database_url, data_dir, name, env)
     try:
         await server.start()
         yield server
