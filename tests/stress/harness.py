@@ -316,11 +316,11 @@ async def _seed_region(http: httpx.AsyncClient, admin: dict[str, str], code: str
     )
 
 
-async def seed(server: Server) -> World:
+async def seed(server: Server, regions: tuple[str, ...] = REGIONS) -> World:
     """An admin (CLI), then over HTTP per region: three institutions, four certified officers and an
     inspector linked to the first officer."""
     await _create_admin(server)
     async with httpx.AsyncClient(base_url=server.base, timeout=60) as http:
         admin = await _login(http, ADMIN, ADMIN_PASSWORD)
-        regions = [await _seed_region(http, admin, code) for code in REGIONS]
-    return World(admin, regions)
+        seeded = [await _seed_region(http, admin, code) for code in regions]
+    return World(admin, seeded)

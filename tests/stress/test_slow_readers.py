@@ -31,6 +31,7 @@ from app.core.config import Settings
 from app.db.migrate import upgrade_to_head
 from app.db.session import make_engine
 from tests.stress.harness import (
+    REGIONS,
     SECRET,
     TEST_DATABASE_URL,
     Server,
@@ -48,7 +49,7 @@ VIEWERS = READERS // 2
 ORDINARY = 100
 ORDINARY_CONCURRENCY = 2
 MAX_LATENCY_S = 1.0
-SEND_TIMEOUT_S = 20.0
+SEND_TIMEOUT_S = 45.0  # long enough that every reader is still stalled while the load runs (a loaded box)
 HAZARDS = 1200  # descriptions of 2,000 characters: a CSV ledger of ~7 MB
 HAZARDS_PER_INSPECTION = 100
 CSV_URL = "/api/v1/exports/hazards.csv"
@@ -156,7 +157,7 @@ async def _timed_get(http: httpx.AsyncClient, url: str, headers: dict[str, str])
 
 
 async def _ordinary_load(http: httpx.AsyncClient, world: World) -> list[tuple[str, int, float]]:
-    urls = [("/readyz", {}), ("/api/v1/institutions", world.regions[1].inspector_headers), (PUBLIC_URL, {})]
+    urls = [("/readyz", {}), ("/api/v1/institutions", world.regions[0].inspector_headers), (PUBLIC_URL, {})]
     gate = asyncio.Semaphore(ORDINARY_CONCURRENCY)
 
     async def one(n: int) -> tuple[str, int, float]:
@@ -210,8 +211,8 @@ async def test_stalled_export_readers_do_not_slow_other_requests(backend: str, t
                 {"SEND_TIMEOUT_SECONDS": str(SEND_TIMEOUT_S), "PUBLIC_RATE_LIMIT_PER_MINUTE": "10000"},
             )
         )
-        world = await seed(server)
         http = await stack.enter_async_context(httpx.AsyncClient(base_url=server.base, timeout=30))
+        world = await seed(server, REGIONS[:1])  # the admin; one region's institutions, officers, inspector
         await _seed_ledger(http, world)
         keys = await _viewer_keys(http, world)
         baseline = await _ordinary_load(http, world)  # the same requests with no reader around
