@@ -183,3 +183,12 @@ async def test_a_send_that_waits_past_the_send_timeout_ends_the_response(
     assert sent[1]["more_body"] is True
     principal = Principal(PrincipalKind.user, crafted.admin.user_id, "", Role.admin, "")
     assert _gate(impatient_app).in_flight(principal) == 0
+
+
+def test_the_export_operations_document_the_429(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+    for url in (CSV_URL, XLSX_URL):
+        responses = paths[url]["get"]["responses"]
+        assert responses["429"]["content"]["application/problem+json"]["schema"] == {
+            "$ref": "#/components/schemas/Problem"
+        }

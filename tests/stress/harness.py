@@ -149,8 +149,9 @@ class Server:
     """One uvicorn worker (`python -m uvicorn app.main:create_app --factory`) on a free loopback port;
     `database_url` None: the embedded SQLite under `data_dir`."""
 
-    def __init__(self, database_url: str | None, data_dir: Path, name: str) -> None:
+    def __init__(self, database_url: str | None, data_dir: Path, name: str, env: dict[str, str] | None = None) -> None:
         self.database_url = database_url
+        self.extra_env = env or {}
         self.data_dir = data_dir
         self.log_path = data_dir / f"{name}.log"
         self.base = ""
@@ -162,6 +163,7 @@ class Server:
             "SECRET_KEY": SECRET,
             "LOG_LEVEL": "WARNING",
             "DATA_DIR": str(self.data_dir),
+            **self.extra_env,
         }
         env.pop("DATABASE_URL", None)
         if self.database_url is not None:
@@ -240,8 +242,11 @@ class Server:
 
 
 @asynccontextmanager
-async def running_server(database_url: str | None, data_dir: Path, name: str) -> AsyncIterator[Server]:
-    server = Server(database_url, data_dir, name)
+async def running_server(
+    database_url: str | None, data_dir: Path, name: str, env: dict[str, str] | None = None
+) -> AsyncIterator[Server]:
+    """A started Server; `env` adds settings to its environment."""
+    server = Server(database_url, data_dir, name, env)
     try:
         await server.start()
         yield server
@@ -348,11 +353,11 @@ async def _seed_region(http: httpx.AsyncClient, admin: dict[str, str], code: str
     )
 
 
-async def seed(server: Server) -> World:
+async def seed(server: Server, regions: tuple[str, ...] = REGIONS) -> World:
     """An admin (CLI), then over HTTP per region: three institutions, four certified officers and an
     inspector linked to the first officer."""
     await _create_admin(server)
     async with httpx.AsyncClient(base_url=server.base, timeout=60) as http:
         admin = await _login(http, ADMIN, ADMIN_PASSWORD)
-        regions = [await _seed_region(http, admin, code) for code in REGIONS]
-    return World(admin, regions)
+        seeded = [await _seed_region(http, admin, code) for code in regions]
+    return World(admin, seeded)
