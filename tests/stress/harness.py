@@ -118,10 +118,15 @@ class Store:
         return self.data_dir / SQLITE_FILE_NAME
 
 
+def _make_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+
+
 @asynccontextmanager
 async def throwaway_store(backend: str, data_dir: Path, suffix: str) -> AsyncIterator[Store]:
     """A migrated, empty store for one test: a throwaway PostgreSQL database (dropped afterwards), or the
-    embedded SQLite under `data_dir` (a pytest temporary directory)."""
+    embedded SQLite under `data_dir` (created if need be, e.g. in a pytest temporary directory)."""
+    _make_dir(data_dir)
     if backend == "sqlite":
         engine = make_engine(Settings(DATA_DIR=data_dir, SECRET_KEY=SECRET, _env_file=None))
         try:
@@ -149,23 +154,22 @@ class Server:
     """One uvicorn worker (`python -m uvicorn app.main:create_app --factory`) on a free loopback port;
     `database_url` None: the embedded SQLite under `data_dir`."""
 
-    def __init__(self, database_url: str | None, data_dir: Path, name: str) -> None:
+    def __init__(self, database_url: str | None, data_dir: Path, name: str, secret_key: str | None = SECRET) -> None:
         self.database_url = database_url
+        self.secret_key = secret_key  # None: the embedded default generates DATA_DIR/secret_key
         self.data_dir = data_dir
         self.log_path = data_dir / f"{name}.log"
         self.base = ""
         self.proc: asyncio.subprocess.Process | None = None
 
     def env(self) -> dict[str, str]:
-        env = {
-            **os.environ,
-            "SECRET_KEY": SECRET,
-            "LOG_LEVEL": "WARNING",
-            "DATA_DIR": str(self.data_dir),
-        }
+        env = {**os.environ, "LOG_LEVEL": "WARNING", "DATA_DIR": str(self.data_dir)}
         env.pop("DATABASE_URL", None)
+        env.pop("SECRET_KEY", None)
         if self.database_url is not None:
             env["DATABASE_URL"] = self.database_url
+        if self.secret_key is not None:
+            env["SECRET_KEY"] = self.secret_key
         return env
 
     async def start(self) -> None:
@@ -240,8 +244,10 @@ class Server:
 
 
 @asynccontextmanager
-async def running_server(database_url: str | None, data_dir: Path, name: str) -> AsyncIterator[Server]:
-    server = Server(database_url, data_dir, name)
+async def running_server(
+    database_url: str | None, data_dir: Path, name: str, secret_key: str | None = SECRET
+) -> AsyncIterator[Server]:
+    server = Server(database_url, data_dir, name, secret_key)
     try:
         await server.start()
         yield server
