@@ -34,7 +34,7 @@ test: venv  ## the suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL
 test-fuzz: venv  ## schemathesis over every operation of the OpenAPI document (both databases as for `make test`)
 	$(BIN)/python -m pytest -m fuzz $(PYTEST_ARGS)
 
-test-slow: venv  ## the `slow` tests (kill -9 of a real server: SQLite, and PostgreSQL plus the stress test when TEST_DATABASE_URL is set)
+test-slow: venv  ## the `slow` tests (kill -9 of a real server, backup/restore while serving): SQLite; PostgreSQL and the stress test too when TEST_DATABASE_URL is set
 	$(BIN)/python -m pytest -m slow -s $(PYTEST_ARGS)
 
 lint: venv  ## ruff (check and format) and mypy

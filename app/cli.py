@@ -1,4 +1,4 @@
-"""`inspection-tracker` command line: serve, migrate, create-user, seed-demo."""
+"""`inspection-tracker` command line: serve, migrate, create-user, seed-demo, backup, restore."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,7 +16,8 @@ from app.auth.models import Role
 from app.auth.schemas import UserCreate
 from app.core.config import Settings, get_settings
 from app.core.errors import AppError
-from app.db.migrate import upgrade_to_head
+from app.db.backup import BackupError, Outcome, create_backup, restore_backup
+from app.db.migrate import head_revision, upgrade_to_head
 from app.db.session import Database
 from app.demo import DEMO_ADMIN, YEAR, SeedReport, annual_paragraph, seed_demo
 
@@ -148,6 +150,45 @@ def seed_demo_command(
         typer.echo(f"log in as '{DEMO_ADMIN}' with password '{admin_password}' (demo only: change or disable it)")
     else:
         typer.echo(f"user '{DEMO_ADMIN}' already exists; its password is unchanged")
+
+
+def _outcome(outcome: Outcome) -> str:
+    return (
+        f"{outcome.backend} database ({outcome.database_bytes} bytes, revision {outcome.revision}) and "
+        f"{outcome.evidence_files} evidence files ({outcome.evidence_bytes} bytes)"
+    )
+
+
+@cli.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="archive to write (.tar; .tar.gz / .tgz compressed)")],
+    force: Annotated[bool, typer.Option("--force", help="overwrite PATH if it is an existing file")] = False,
+) -> None:
+    """Back up the database and the evidence files into one archive (safe while the server runs)."""
+    settings = _settings()
+    try:
+        outcome = create_backup(settings, path, force=force)
+    except BackupError as exc:
+        typer.echo(f"backup failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"backed up the {_outcome(outcome)} to {path}")
+
+
+@cli.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="archive written by `backup`")],
+    force: Annotated[bool, typer.Option("--force", help="replace a target that holds data")] = False,
+) -> None:
+    """Restore a backup into the configured database and DATA_DIR (stop the server first)."""
+    settings = _settings()
+    try:
+        outcome = restore_backup(settings, path, force=force)
+    except BackupError as exc:
+        typer.echo(f"restore failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"restored the {_outcome(outcome)} from {path}")
+    if outcome.revision != head_revision():
+        typer.echo("the backup predates the current schema: `migrate` (or `serve`) upgrades it")
 
 
 def main() -> None:

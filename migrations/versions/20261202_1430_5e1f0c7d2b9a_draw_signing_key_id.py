@@ -5,7 +5,7 @@ names the key that signed it (DRAW_SIGNING_KEYS, README "Draw signing keys"); th
 signed with SECRET_KEY and are marked 'legacy', the key id that stands for it, so they keep verifying.
 
 Revision ID: 5e1f0c7d2b9a
-Revises: aa402a61f4b9
+Revises: 52eea4d2e85d
 Create Date: 2026-12-02 14:30:00+00:00
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = '5e1f0c7d2b9a'
-down_revision: str | None = 'aa402a61f4b9'
+down_revision: str | None = '52eea4d2e85d'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

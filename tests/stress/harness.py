@@ -118,10 +118,15 @@ class Store:
         return self.data_dir / SQLITE_FILE_NAME
 
 
+def _make_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+
+
 @asynccontextmanager
 async def throwaway_store(backend: str, data_dir: Path, suffix: str) -> AsyncIterator[Store]:
     """A migrated, empty store for one test: a throwaway PostgreSQL database (dropped afterwards), or the
-    embedded SQLite under `data_dir` (a pytest temporary directory)."""
+    embedded SQLite under `data_dir` (created if need be, e.g. in a pytest temporary directory)."""
+    _make_dir(data_dir)
     if backend == "sqlite":
         engine = make_engine(Settings(DATA_DIR=data_dir, SECRET_KEY=SECRET, _env_file=None))
         try:
@@ -149,8 +154,16 @@ class Server:
     """One uvicorn worker (`python -m uvicorn app.main:create_app --factory`) on a free loopback port;
     `database_url` None: the embedded SQLite under `data_dir`."""
 
-    def __init__(self, database_url: str | None, data_dir: Path, name: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str | None,
+        data_dir: Path,
+        name: str,
+        secret_key: str | None = SECRET,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.database_url = database_url
+        self.secret_key = secret_key  # None: the embedded default generates DATA_DIR/secret_key
         self.extra_env = env or {}
         self.data_dir = data_dir
         self.log_path = data_dir / f"{name}.log"
@@ -158,16 +171,13 @@ class Server:
         self.proc: asyncio.subprocess.Process | None = None
 
     def env(self) -> dict[str, str]:
-        env = {
-            **os.environ,
-            "SECRET_KEY": SECRET,
-            "LOG_LEVEL": "WARNING",
-            "DATA_DIR": str(self.data_dir),
-            **self.extra_env,
-        }
+        env = {**os.environ, "LOG_LEVEL": "WARNING", "DATA_DIR": str(self.data_dir), **self.extra_env}
         env.pop("DATABASE_URL", None)
+        env.pop("SECRET_KEY", None)
         if self.database_url is not None:
             env["DATABASE_URL"] = self.database_url
+        if self.secret_key is not None:
+            env["SECRET_KEY"] = self.secret_key
         return env
 
     async def start(self) -> None:
@@ -243,10 +253,14 @@ class Server:
 
 @asynccontextmanager
 async def running_server(
-    database_url: str | None, data_dir: Path, name: str, env: dict[str, str] | None = None
+    database_url: str | None,
+    data_dir: Path,
+    name: str,
+    secret_key: str | None = SECRET,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[Server]:
     """A started Server; `env` adds settings to its environment."""
-    server = Server(database_url, data_dir, name, env)
+    server = Server(database_url, data_dir, name, secret_key, env)
     try:
         await server.start()
         yield server

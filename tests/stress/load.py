@@ -289,14 +289,33 @@ async def _fetch_rows(store: Store) -> Rows:
         await conn.close()
 
 
+def _only_sent(fetched: Rows, posts: dict[str, Post]) -> Rows:
+    """The rows of the inspections sent (and of their hazards), leaving out those other writers stored."""
+
+    def sent(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+        return [r for r in rows if _uuid_text(r[key]) in posts]
+
+    hazards = sent(fetched["hazards"], "inspection_id")
+    hazard_ids = {_uuid_text(r["id"]) for r in hazards}
+    return {
+        "inspections": sent(fetched["inspections"], "id"),
+        "hazards": hazards,
+        "history": [r for r in fetched["history"] if _uuid_text(r["hazard_id"]) in hazard_ids],
+        "links": sent(fetched["links"], "inspection_id"),
+    }
+
+
 async def check_store(
-    store: Store, posts: dict[str, Post], must_exist: set[str], *, complete: bool
+    store: Store, posts: dict[str, Post], must_exist: set[str], *, complete: bool, others: bool = False
 ) -> tuple[Stored, list[str]]:
     """Read the rows back with SQL. Every stored inspection is one that was sent, with exactly its hazards
     (in order, client ids kept), its two officers, and one `create` history entry per hazard (so nothing
     half-written); every id in `must_exist` is stored; with `complete`, exactly the ids sent are stored.
+    With `others`, rows that other writers stored (seed data) are left out of the check and of the counts.
     On SQLite the file also passes `PRAGMA integrity_check` and `PRAGMA foreign_key_check`."""
     fetched = await _fetch_rows(store)
+    if others:
+        fetched = _only_sent(fetched, posts)
     inspections = [_uuid_text(r["id"]) for r in fetched["inspections"]]
     hazards, history, links = fetched["hazards"], fetched["history"], fetched["links"]
     problems: list[str] = []

@@ -208,7 +208,7 @@ async def test_stalled_export_readers_do_not_slow_other_requests(backend: str, t
                 tmp_path,
                 "server",
                 # the public rate limit (per client IP) is not what is tested: the load comes from one address
-                {"SEND_TIMEOUT_SECONDS": str(SEND_TIMEOUT_S), "PUBLIC_RATE_LIMIT_PER_MINUTE": "10000"},
+                env={"SEND_TIMEOUT_SECONDS": str(SEND_TIMEOUT_S), "PUBLIC_RATE_LIMIT_PER_MINUTE": "10000"},
             )
         )
         http = await stack.enter_async_context(httpx.AsyncClient(base_url=server.base, timeout=30))
