@@ -16,7 +16,7 @@ from app.db.deps import DatabaseDep
 from app.exports import service
 from app.exports.queries import ledger_statement
 from app.exports.spool import ExportGate, SpooledResponse, spooled
-from app.hazards.router import HazardFilterParams
+from app.hazards.deps import HazardFilterParams
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -5,47 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Header, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Header, Query, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
 from app.auth.deps import CurrentPrincipal, FieldPrincipal
 from app.core.errors import problem_responses
-from app.core.schemas import Cursor, IsoDate, Limit, Page
+from app.core.schemas import Cursor, Limit, Page
 from app.db.deps import DatabaseDep, ReadSession, WriteSession
 from app.hazards import evidence, queries, service
-from app.hazards.models import HazardCategory, HazardStatus, Severity
+from app.hazards.deps import HazardFilterParams
 from app.hazards.schemas import EvidenceRead, HazardListItem, HazardRead, HistoryRead, TransitionCreate
-from app.institutions.models import InstitutionKind
 
 router = APIRouter(prefix="/hazards", tags=["hazards"])
-
-
-def hazard_filters(
-    status_: Annotated[HazardStatus | None, Query(alias="status")] = None,
-    overdue: Annotated[bool | None, Query(description="open/rectifying and past due_on (today, Asia/Shanghai)")] = None,
-    severity: Severity | None = None,
-    category: HazardCategory | None = None,
-    kind: InstitutionKind | None = None,
-    region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region prefix")] = None,
-    institution_id: uuid.UUID | None = None,
-    found_from: Annotated[IsoDate | None, Query(description="found_on on or after")] = None,
-    found_to: Annotated[IsoDate | None, Query(description="found_on on or before")] = None,
-) -> queries.HazardFilters:
-    """The hazard list filters (also taken by the ledger exports)."""
-    return queries.HazardFilters(
-        status=status_,
-        overdue=overdue,
-        severity=severity,
-        category=category,
-        kind=kind,
-        region_code=region_code,
-        institution_id=institution_id,
-        found_from=found_from,
-        found_to=found_to,
-    )
-
-
-HazardFilterParams = Annotated[queries.HazardFilters, Depends(hazard_filters)]
 
 
 @router.get(

@@ -39,7 +39,6 @@ KNOWN_BACK_ARROWS = {
     ("app.auth.service", "app.officers.models"),
     ("app.hazards.queries", "app.inspections.models"),
     ("app.inspections.service", "app.plans.models"),
-    ("app.exports.router", "app.hazards.router"),
 }
 
 
