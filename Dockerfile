@@ -23,7 +23,8 @@ COPY migrations ./migrations
 # so no compiler is needed. The wheel carries the `app` and `migrations` packages side by side in
 # site-packages, which is where app/db/migrate.py looks for the Alembic scripts.
 RUN pip install . \
-    && python -c "from app.db.migrate import head_revision; assert head_revision(), 'no migrations packaged'"
+    && python -c "from app.db.migrate import head_revision; assert head_revision(), 'no migrations packaged'" \
+    && python -c "from app.web.docs import STATIC_DIR; assert any(STATIC_DIR.glob('vendor/*/*.js')), 'no docs assets packaged'"
 
 # --- runtime ----------------------------------------------------------------------------------------------------
 FROM python:3.11-slim AS runtime

@@ -35,6 +35,7 @@ from app.officers.router import router as officers_router
 from app.plans.router import router as plans_router
 from app.public.router import router as public_router
 from app.reports.router import router as reports_router
+from app.web.docs import install_docs
 
 API_PREFIX = "/api/v1"
 
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": True},
+        docs_url=None,  # app/web/docs.py serves /docs and /redoc from the package's own assets
+        redoc_url=None,
     )
     app.state.db = db
     app.state.settings = settings
@@ -90,11 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(ProblemCORSMiddleware, origins=settings.cors_origins)
     app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(
-        SecurityHeadersMiddleware,
-        https_only=settings.HTTPS_ONLY,
-        docs_paths=[p for p in (app.docs_url, app.redoc_url) if p],
-    )
+    app.add_middleware(SecurityHeadersMiddleware, https_only=settings.HTTPS_ONLY)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
@@ -108,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(public_router)
     app.include_router(api)
     app.include_router(health_router)
+    install_docs(app, openapi_url=app.openapi_url or "/openapi.json", title=app.title)
     _register_problem_schema(app)
     _bound_sends(app, settings.SEND_TIMEOUT_SECONDS)
     logging.getLogger("app").setLevel(settings.LOG_LEVEL.upper())

@@ -206,10 +206,9 @@ def _abort_transport(send: Send) -> bool:
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, https_only: bool = False, docs_paths: Iterable[str] = ()) -> None:
+    def __init__(self, app: ASGIApp, *, https_only: bool = False) -> None:
         self.app = app
         self.https_only = https_only
-        self.docs_paths = tuple(p for p in docs_paths if p)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -217,9 +216,7 @@ class SecurityHeadersMiddleware:
             return
         extra = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in security_headers(
-                scope.get("path", ""), https_only=self.https_only, docs_paths=self.docs_paths
-            ).items()
+            for name, value in security_headers(scope.get("path", ""), https_only=self.https_only).items()
         ]
 
         async def send_with_headers(message: Message) -> None:

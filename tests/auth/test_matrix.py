@@ -29,7 +29,8 @@ from tests.conftest import ActorFactory
 
 ROWS: list[Row] = [*matrix_rows_admin.ROWS, *matrix_rows_field.ROWS, *matrix_rows_plans.ROWS]
 CELLS = count_cells(ROWS)  # quoted in SECURITY.md
-UNDOCUMENTED = {"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
+# Public and outside the OpenAPI document: the docs pages, and their shipped assets (the /static mount).
+UNDOCUMENTED = {"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc", "/static"}
 _ADDRESSES = itertools.count()
 TEXT_TYPES = ("application/json", "application/problem+json", "text/")
 

@@ -1,4 +1,4 @@
-"""Security headers on every response: success, errors (401/404/405/413/422/500), the docs with their relaxed
+"""Security headers on every response: success, errors (401/404/405/413/422/500), the docs with their own
 CSP, a route's own Cache-Control kept, HSTS only when the deployment is HTTPS-only."""
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ def assert_secured(r: httpx.Response, *, api: bool = True, docs: bool = False) -
     csp = r.headers.get_list("content-security-policy")
     assert len(csp) == 1
     if docs:
-        assert "https://cdn.jsdelivr.net" in csp[0] and "script-src" in csp[0]
-        assert "frame-ancestors 'none'" in csp[0]
+        assert "script-src 'self'" in csp[0] and "frame-ancestors 'none'" in csp[0]
+        assert "http" not in csp[0] and "'unsafe-inline'" not in csp[0]
     else:
         assert csp[0] == API_CSP == "default-src 'none'; frame-ancestors 'none'"
     if api:
@@ -119,19 +119,17 @@ async def test_route_cache_control_is_kept_not_doubled(client: httpx.AsyncClient
     assert r.headers["x-content-type-options"] == "nosniff"
 
 
-async def test_docs_work_with_a_relaxed_csp(client: httpx.AsyncClient) -> None:
+async def test_docs_send_their_own_csp_of_self_only(client: httpx.AsyncClient) -> None:
     for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
         r = await client.get(path)
         assert r.status_code == 200, path
         assert r.headers["content-type"].startswith("text/html")
         assert_secured(r, api=False, docs=True)
     r = await client.get("/docs")
-    csp = r.headers["content-security-policy"]
-    # every external resource the Swagger UI page loads is allowed by its CSP
-    assert "https://cdn.jsdelivr.net/npm/swagger-ui-dist" in r.text
-    assert "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net" in csp
-    assert "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net" in csp
-    assert "connect-src 'self'" in csp  # it fetches /openapi.json from here
+    assert "connect-src 'self'" in r.headers["content-security-policy"]  # it fetches /openapi.json from here
+    r = await client.get("/static/vendor/swagger-ui-dist-5.35.0/swagger-ui-bundle.js")
+    assert r.status_code == 200
+    assert_secured(r, api=False)  # an asset, not a page: the strict CSP
     r = await client.get("/openapi.json")
     assert r.status_code == 200
     assert_secured(r, api=False)  # JSON, not a page: the strict CSP
