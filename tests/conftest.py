@@ -3,7 +3,8 @@
 Every database test runs on SQLite, and again on PostgreSQL when `TEST_DATABASE_URL` is set
 (the `backend` fixture is parametrized; pytest groups the tests by backend). The PostgreSQL database
 named there is wiped (schema `public` dropped and recreated): point it at a throwaway database.
-Rows never leak between tests: every table is emptied after each test that used the database.
+Rows never leak between tests: every table is emptied after each test that used the database, in one script
+(`empty_every_table`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -79,13 +81,43 @@ def db(app: FastAPI) -> Database:
     return database
 
 
+_EMPTY_SCRIPTS: dict[str, str] = {}
+
+
+def _empty_script(db: Database) -> str:
+    """`BEGIN; DELETE FROM <child>; ... DELETE FROM <parent>; COMMIT;` in the engine's dialect, built once:
+    children before parents, so no foreign key is left dangling mid-script."""
+    dialect = db.engine.dialect
+    if dialect.name not in _EMPTY_SCRIPTS:
+        deletes = [str(delete(t).compile(dialect=dialect)) for t in reversed(Base.metadata.sorted_tables)]
+        _EMPTY_SCRIPTS[dialect.name] = ";".join(["BEGIN", *deletes, "COMMIT"])
+    return _EMPTY_SCRIPTS[dialect.name]
+
+
+async def empty_every_table(db: Database) -> None:
+    """Delete every row of every table in one transaction and one round trip to the driver: the statements go
+    as one script (aiosqlite `executescript`; asyncpg's simple-query protocol when called without arguments).
+
+    Why not one `conn.execute(delete(table))` per table: 15 awaits through SQLAlchemy and the driver's thread
+    (aiosqlite) or socket (asyncpg) per test, ~7 ms of CPU each time, most of it for tables already empty.
+    Why not a rolled-back outer transaction per test: several tests run real concurrency (parallel draws,
+    simultaneous duplicate creates, throttling) that needs separate connections and transactions; one script
+    stays correct for every test, those included."""
+    script = _empty_script(db)
+    async with db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection
+        if db.is_sqlite:
+            await driver.executescript(script)
+        else:
+            await driver.execute(script)
+
+
 @pytest.fixture
 async def clean_db(db: Database) -> AsyncIterator[Database]:
     """The migrated database; every row written during the test is deleted afterwards."""
     yield db
-    async with db.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            await conn.execute(delete(table))
+    await empty_every_table(db)
 
 
 @pytest.fixture
