@@ -114,7 +114,7 @@ async def create_user(session: AsyncSession, data: UserCreate, actor: Principal 
 
 
 def _username_taken(username: str, holder: str | None) -> Conflict:
-    alike = f" (as '{holder}': usernames differ by more than case)" if holder not in (None, username) else ""
+    alike = f" (as '{holder}': usernames must differ by more than case)" if holder not in (None, username) else ""
     return Conflict(
         f"username '{username}' is already taken{alike}",
         errors=[FieldError(loc=["body", "username"], msg="already taken")],
