@@ -8,6 +8,7 @@ The round trip while a server writes, and on PostgreSQL, is in tests/stress/test
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -53,7 +54,7 @@ def put_blob(data_dir: Path, data: bytes = BLOB) -> Path:
 
 
 def users(data_dir: Path) -> list[str]:
-    with sqlite3.connect(data_dir / SQLITE_FILE_NAME) as conn:
+    with contextlib.closing(sqlite3.connect(data_dir / SQLITE_FILE_NAME)) as conn:
         return [r[0] for r in conn.execute("SELECT username FROM users ORDER BY username")]
 
 
@@ -113,7 +114,7 @@ def test_restore_into_a_fresh_data_dir(archive: Path, tmp_path: Path) -> None:
     assert users(target) == [USER]
     assert (target / "evidence" / BLOB_SHA[:2] / BLOB_SHA).read_bytes() == BLOB
     assert (target / "secret_key").read_text(encoding="ascii") == "k" * 64
-    with sqlite3.connect(target / SQLITE_FILE_NAME) as conn:
+    with contextlib.closing(sqlite3.connect(target / SQLITE_FILE_NAME)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
