@@ -57,8 +57,8 @@ async def hazards_csv(principal: CurrentPrincipal, db: DatabaseDep, filters: Haz
 )
 async def hazards_xlsx(principal: CurrentPrincipal, db: DatabaseDep, filters: HazardFilterParams) -> FileResponse:
     stmt = ledger_statement(principal, filters, db.engine.dialect.name)
-    title = service.ledger_title(
-        scoping.effective_prefix(principal, filters.region_code), filters.found_from, filters.found_to
+    title = await service.ledger_title(
+        db, scoping.effective_prefix(principal, filters.region_code), filters.found_from, filters.found_to
     )
     path = await service.xlsx_file(db, stmt, title)
     return FileResponse(
