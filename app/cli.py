@@ -1,4 +1,4 @@
-"""`inspection-tracker` command line: serve, migrate, create-user, seed-demo, backup, restore."""
+"""`inspection-tracker` command line: serve, migrate, create-user, seed-demo, import-regions, backup, restore."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import logging
 import sys
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ import typer
 from pydantic import ValidationError
 
 from app.auth.models import Role
+from app.auth.principals import Principal, PrincipalKind
 from app.auth.schemas import UserCreate
 from app.core.config import Settings, get_settings
 from app.core.errors import AppError
@@ -20,6 +22,10 @@ from app.db.backup import BackupError, Outcome, create_backup, restore_backup
 from app.db.migrate import head_revision, upgrade_to_head
 from app.db.session import Database
 from app.demo import DEMO_ADMIN, YEAR, SeedReport, annual_paragraph, seed_demo
+from app.regions.schemas import RegionImportResult
+
+# The operator at the server's console loads registers nationally, as create-user creates the first admin.
+CLI_ACTOR = Principal(PrincipalKind.user, uuid.UUID(int=0), "cli", Role.admin, "")
 
 cli = typer.Typer(
     help="inspection-tracker: enforcement inspections of funeral and elderly-care institutions.",
@@ -189,6 +195,44 @@ def restore(
     typer.echo(f"restored the {_outcome(outcome)} from {path}")
     if outcome.revision != head_revision():
         typer.echo("the backup predates the current schema: `migrate` (or `serve`) upgrades it")
+
+
+async def _import_regions(settings: Settings, data: bytes) -> RegionImportResult:
+    from app.regions import csvfile
+    from app.regions import service as region_service
+
+    rows = csvfile.parse(data)  # before touching the database: a wrong file changes nothing
+    db = Database(settings)
+    try:
+        await upgrade_to_head(db.engine)
+        async with db.write_session() as session:
+            return await region_service.import_regions(session, rows, CLI_ACTOR)
+    finally:
+        await db.dispose()
+
+
+@cli.command("import-regions")
+def import_regions_command(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV: code,name[,parent_code]")
+    ],
+) -> None:
+    """Load the regions register (行政区划) from a CSV in the official list format (all rows or none).
+
+    Codes in GB/T 2260 (500240), statistical (500240001000) or short form (500240001); UTF-8 or GBK."""
+    settings = _settings()
+    try:
+        result = asyncio.run(_import_regions(settings, file.read_bytes()))
+    except AppError as exc:
+        typer.echo(exc.detail, err=True)
+        for error in (exc.errors or [])[:20]:
+            where = ":".join(str(p) for p in error.loc[1:])
+            typer.echo(f"  line {where}: {error.msg}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        f"regions imported from {file.name}: {result.rows} rows, {result.created} new, {result.renamed} changed, "
+        f"{result.unchanged} unchanged"
+    )
 
 
 def main() -> None:

@@ -11,6 +11,8 @@ Rules:
   that have not moved yet, so a second run changes nothing.
 - Nothing is stored as a figure: the report is computed from these records, and `annual_paragraph` computes
   it the way `GET /reports/annual?year=2023` does for a user without a region scope.
+- The regions register names the county and its 33 townships (app.demo_regions), so reports and ledgers
+  show names.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from app.auth.principals import Principal, PrincipalKind
 from app.auth.schemas import UserCreate
 from app.auth.service import create_user
 from app.db.session import Database
+from app.demo_regions import COUNTY
+from app.demo_regions import TOWNSHIPS as TOWNSHIP_REGIONS
 from app.hazards import service as hazard_service
 from app.hazards.models import Hazard, HazardCategory, HazardStatus, Severity
 from app.hazards.schemas import HazardCreate, TransitionCreate
@@ -40,6 +44,8 @@ from app.institutions.schemas import InstitutionCreate
 from app.officers import service as officer_service
 from app.officers.models import CertificateStatus
 from app.officers.schemas import OfficerCreate
+from app.regions import service as region_service
+from app.regions.csvfile import ImportRow
 from app.reports import annual
 from app.reports import service as report_service
 from app.reports.queries import Period
@@ -283,8 +289,18 @@ async def _settle(db: Database, hazard_id: uuid.UUID, found_on: date) -> None:
             await hazard_service.transition(session, hazard_id, move, None, SEED_ACTOR)
 
 
+async def seed_regions(db: Database) -> None:
+    """The county and its townships in the regions register (a second run finds them unchanged)."""
+    rows = [ImportRow(1, *COUNTY)] + [
+        ImportRow(line, code, name, REGION) for line, (code, name) in enumerate(TOWNSHIP_REGIONS, start=2)
+    ]
+    async with db.write_session() as session:
+        await region_service.import_regions(session, rows, SEED_ACTOR)
+
+
 async def seed_demo(db: Database, admin_password: str) -> SeedReport:
     rng = random.Random(YEAR)  # noqa: S311 (demo data, not security)
+    await seed_regions(db)
     institutions = _institutions()
     officers = _officers()
     for item in institutions:

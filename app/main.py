@@ -34,6 +34,7 @@ from app.institutions.router import router as institutions_router
 from app.officers.router import router as officers_router
 from app.plans.router import router as plans_router
 from app.public.router import router as public_router
+from app.regions.router import router as regions_router
 from app.reports.router import router as reports_router
 from app.web.docs import install_docs
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth_router)
     api.include_router(institutions_router)
     api.include_router(officers_router)
+    api.include_router(regions_router)
     api.include_router(inspections_router)
     api.include_router(hazards_router)
     api.include_router(reports_router)

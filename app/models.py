@@ -8,6 +8,7 @@ from app.inspections import models as inspection_models
 from app.institutions import models as institution_models
 from app.officers import models as officer_models
 from app.plans import models as plan_models
+from app.regions import models as region_models
 
 __all__ = [
     "Base",
@@ -17,4 +18,5 @@ __all__ = [
     "institution_models",
     "officer_models",
     "plan_models",
+    "region_models",
 ]

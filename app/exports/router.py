@@ -71,8 +71,8 @@ async def hazards_xlsx(
 ) -> SpooledResponse:
     """At most EXPORTS_PER_CREDENTIAL exports per credential at once (429 beyond)."""
     stmt = ledger_statement(principal, filters, db.engine.dialect.name)
-    title = service.ledger_title(
-        scoping.effective_prefix(principal, filters.region_code), filters.found_from, filters.found_to
+    title = await service.ledger_title(
+        db, scoping.effective_prefix(principal, filters.region_code), filters.found_from, filters.found_to
     )
     return await spooled(
         _gate(request),

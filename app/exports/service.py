@@ -2,7 +2,8 @@
 xlsxwriter's constant-memory mode.
 
 Rules:
-- One row per hazard, voided ones included (status 已作废), with the headings of the bureau's ledger.
+- One row per hazard, voided ones included (status 已作废), with the headings of the bureau's ledger; the
+  last column, 行政区划, is the institution's region by its name in the regions register (else its code).
 - Memory does not grow with the row count: rows come from a server-side cursor in partitions, and each
   partition is written out before the next is fetched.
 - CSV is UTF-8 with a BOM so Excel opens it. A free-text cell (institution, township, officers, description)
@@ -31,6 +32,7 @@ from app.core import clock
 from app.core.clock import LOCAL_TZ
 from app.core.pagination import AnySelect
 from app.db.session import Database
+from app.regions import queries as region_queries
 from app.reports import labels
 
 HEADINGS = (
@@ -48,11 +50,12 @@ HEADINGS = (
     "整改日期",
     "验收日期",
     "是否逾期",
+    "行政区划",  # added last: columns are never renamed or moved (scripts read them by position)
 )
-WIDTHS = (6, 30, 10, 12, 12, 20, 10, 8, 50, 12, 10, 12, 12, 8)
+WIDTHS = (6, 30, 10, 12, 12, 20, 10, 8, 50, 12, 10, 12, 12, 8, 18)
 DATE_COLUMNS = (4, 9, 11, 12)
 PARTITION = 2000
-TEXT_CELLS = (1, 3, 5, 8)  # positions in ledger_cells of the free-text cells
+TEXT_CELLS = (1, 3, 5, 8, 14)  # positions in ledger_cells of the free-text cells
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_DATA_ROWS = 1_048_576 - 3  # title row, header row, a closing note
 PAPER_A4 = 9  # Excel's paper size code
@@ -78,6 +81,7 @@ def ledger_cells(number: int, row: Any) -> list[Any]:
         rectified_on,
         verified_on,
         overdue,
+        region,
     ) = row
     return [
         number,
@@ -94,6 +98,7 @@ def ledger_cells(number: int, row: Any) -> list[Any]:
         rectified_on,
         verified_on,
         "是" if overdue else "否",
+        region,
     ]
 
 
@@ -195,8 +200,10 @@ class _Sheet:
         self.workbook.close()
 
 
-def ledger_title(region_code: str, found_from: date | None, found_to: date | None) -> str:
-    region = region_code or "全部地区"
+async def ledger_title(db: Database, region_code: str, found_from: date | None, found_to: date | None) -> str:
+    """The title row; the region by its register name and code (`石柱土家族自治县(500240)`), or the code alone."""
+    async with db.read_session() as session:
+        region = await region_queries.label(session, region_code) or "全部地区"
     period = f"{found_from.isoformat() if found_from else '…'} 至 {found_to.isoformat() if found_to else '…'}"
     exported = clock.now().astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
     return f"隐患台账  地区:{region}  检查日期:{period}  导出时间:{exported}"

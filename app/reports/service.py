@@ -4,6 +4,8 @@ Rules:
 - `from` after `to` is 422; `as_of` defaults to `to`; a period may reach into the future.
 - Region-scoped callers get their region; a `region_code` outside it is 403 (app.auth.scoping).
 - Both institution kinds are always listed in the summary, with zeros.
+- Breakdown labels are Chinese: kinds, categories and severities by their labels, regions by their name in the
+  regions register (a code it does not know shows as the code).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from app.auth.principals import Principal
 from app.core import clock
 from app.core.errors import ValidationFailed
 from app.institutions.models import InstitutionKind
+from app.regions import queries as region_queries
 from app.reports import labels, queries
 from app.reports.schemas import BreakdownRead, Group, GroupBy, KindCounters, SummaryRead, UnitOfficers
 
@@ -34,9 +37,11 @@ def resolve_period(
     return queries.Period(start, end, as_of or end, prefix)
 
 
-def _label(group_by: GroupBy, key: str | None, label: str | None) -> str | None:
+def _label(group_by: GroupBy, key: str | None, label: str | None, region_names: dict[str, str]) -> str | None:
     if key is None:
         return None
+    if group_by == GroupBy.region_code:
+        return region_names.get(key, key)  # a code the register does not know shows as the code
     if group_by == GroupBy.kind:
         return labels.KIND.get(key, key)
     if group_by == GroupBy.category:
@@ -72,7 +77,10 @@ async def summary(session: AsyncSession, period: queries.Period) -> SummaryRead:
 
 async def breakdown(session: AsyncSession, group_by: GroupBy, period: queries.Period) -> BreakdownRead:
     rows = await queries.counters(session, group_by, period)
-    groups = [Group.model_validate({**r, "label": _label(group_by, r["key"], r["label"])}) for r in rows]
+    region_names: dict[str, str] = {}
+    if group_by == GroupBy.region_code:
+        region_names = await region_queries.names(session, (r["key"] for r in rows if r["key"] is not None))
+    groups = [Group.model_validate({**r, "label": _label(group_by, r["key"], r["label"], region_names)}) for r in rows]
     return BreakdownRead(
         from_=period.date_from,
         to=period.date_to,

@@ -57,6 +57,7 @@ class Region:
     api_key: str = ""
     plan: str = ""
     draw: str = ""
+    township: str = ""  # a township-level code of the regions register, under `code`
 
 
 @dataclass
@@ -71,6 +72,7 @@ class World:
     uninvolved_inspection: str = ""  # own region, the inspector's officer does not take part
     uninvolved_hazard: str = ""  # of that inspection
     leak_markers: set[str] = field(default_factory=set)  # other-region ids and names
+    region_codes: set[str] = field(default_factory=set)  # township-level codes handed out so far
 
     def region(self, side: Side) -> Region:
         return self.own if side == "own" else self.other
@@ -180,6 +182,25 @@ class World:
         self._mark(side, data["id"])
         return str(data["id"])
 
+    def new_region_code(self, side: Side) -> str:
+        """A township-level code under the side's region that the register does not hold yet."""
+        while (code := f"{self.region(side).code}{uuid.uuid4().int % 900 + 100}") in self.region_codes:
+            pass
+        self.region_codes.add(code)
+        return code
+
+    def region_name(self, side: Side) -> str:
+        name = f"{'石柱' if side == 'own' else '万州'}乡镇-{uuid.uuid4().hex[:8]}"
+        self._mark(side, name)
+        return name
+
+    async def fresh_region(self, side: Side) -> str:
+        """A new township-level code under the side's region, named in the register."""
+        code, name = self.new_region_code(side), self.region_name(side)
+        r = await self.client.put(f"{API}/regions/{code}", json={"name": name}, headers=self.root)
+        assert r.status_code == 201, f"set-up PUT /regions/{code}: {r.status_code} {r.text}"
+        return code
+
     async def fresh_user(self, side: Side) -> User:
         """A viewer in the region with password TEST_PASSWORD, inserted directly (no argon2 round per cell)."""
         user = User(
@@ -206,6 +227,7 @@ async def _fill(world: World, side: Side) -> None:
         world.fresh_api_key(side),
     )
     region.user, region.username = str(user.id), user.username
+    region.township = await world.fresh_region(side)
     inspection, region.plan = await asyncio.gather(world.fresh_inspection(side, hazards=2), world.fresh_plan(side))
     region.inspection = str(inspection["id"])
     region.hazards = [str(h["id"]) for h in inspection["hazards"]]

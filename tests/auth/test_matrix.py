@@ -14,6 +14,7 @@ A route without a row fails `test_every_route_has_a_row`, and a row without a ro
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import AsyncIterator, Callable
 
 import httpx
@@ -22,17 +23,23 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.db.session import Database
-from tests.auth import matrix_rows_admin, matrix_rows_field, matrix_rows_plans
+from tests.auth import matrix_rows_admin, matrix_rows_field, matrix_rows_plans, matrix_rows_regions
 from tests.auth.matrix_core import Req, Row, count_cells
 from tests.auth.matrix_world import ACTORS, SIDES, Side, World, build_world
 from tests.conftest import ActorFactory
 
-ROWS: list[Row] = [*matrix_rows_admin.ROWS, *matrix_rows_field.ROWS, *matrix_rows_plans.ROWS]
+ROWS: list[Row] = [
+    *matrix_rows_admin.ROWS,
+    *matrix_rows_field.ROWS,
+    *matrix_rows_plans.ROWS,
+    *matrix_rows_regions.ROWS,
+]
 CELLS = count_cells(ROWS)  # quoted in SECURITY.md
 # Public and outside the OpenAPI document: the docs pages, and their shipped assets (the /static mount).
 UNDOCUMENTED = {"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc", "/static"}
 _ADDRESSES = itertools.count()
 TEXT_TYPES = ("application/json", "application/problem+json", "text/")
+CONVERTOR = re.compile(r"\{(\w+):\w+\}")
 
 
 def needs_no_credentials(path: str) -> bool:
@@ -111,7 +118,8 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
     """
     found: set[tuple[str, str]] = set()
     for context in iter_route_contexts(app.routes):
-        path = context.path or repr(context.original_route)
+        # A typed parameter ({region_code:digits}) is listed the way OpenAPI writes it ({region_code}).
+        path = CONVERTOR.sub(r"{\1}", context.path) if context.path else repr(context.original_route)
         if path in UNDOCUMENTED:
             continue
         if isinstance(context.original_route, APIRoute):

@@ -49,6 +49,8 @@ async def test_demo_reproduces_the_2023_report(client: httpx.AsyncClient, clean_
     assert r.status_code == 200
     assert r.headers["content-type"] == "text/plain; charset=utf-8"
     assert r.text == REPORT_2023
+    county = await client.get("/api/v1/regions/500240", headers=headers)
+    assert county.json()["name"] == "石柱土家族自治县"  # seed-demo names the county and its townships
 
     summary = (
         await client.get("/api/v1/reports/summary", params={"from": "2023-01-01", "to": "2023-12-31"}, headers=headers)
