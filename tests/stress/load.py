@@ -118,6 +118,7 @@ class Tally:
     duplicates: int = 0
     drops: int = 0
     transport_errors: int = 0
+    busy: int = 0  # 503 with Retry-After (every pooled connection in use): retried after that many seconds
     statuses: Counter[int] = field(default_factory=Counter)
     answers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # id -> acknowledged bodies
     created: Counter[str] = field(default_factory=Counter)  # id -> number of 201s
@@ -130,21 +131,24 @@ class Tally:
 
     @property
     def server_errors(self) -> int:
-        return sum(n for status, n in self.statuses.items() if status >= 500)
+        """5xx answers other than the documented 503 "busy, retry" of an exhausted connection pool."""
+        return sum(n for status, n in self.statuses.items() if status >= 500) - self.busy
 
     def summary(self) -> str:
         ms = sorted(1000 * s for s in self.latencies) or [0.0]
         return (
             f"requests={self.requests} acknowledged={self.acknowledged} (201={self.statuses[201]} "
             f"200={self.statuses[200]}) duplicates_sent={self.duplicates} dropped={self.drops} "
-            f"transport_errors={self.transport_errors} 5xx={self.server_errors} "
+            f"transport_errors={self.transport_errors} busy_503={self.busy} other_5xx={self.server_errors} "
             f"statuses={dict(sorted(self.statuses.items()))} latency_ms p50={ms[len(ms) // 2]:.0f} "
             f"p99={ms[len(ms) * 99 // 100]:.0f} max={ms[-1]:.0f}"
         )
 
 
 async def deliver(http: httpx.AsyncClient, target: Target, post: Post, tally: Tally, *, drop: bool = False) -> None:
-    """POST until a 200/201 arrives; 5xx and transport errors are retried (after the server is back)."""
+    """POST until a 200/201 arrives; 5xx and transport errors are retried (after the server is back). A 503
+    with `Retry-After` (the pool is exhausted: documented) is retried after it, as a field app does; any
+    other non-2xx answer is a problem."""
     for _ in range(MAX_ATTEMPTS):
         await target.up.wait()
         tally.requests += 1
@@ -167,6 +171,10 @@ async def deliver(http: httpx.AsyncClient, target: Target, post: Post, tally: Ta
         drop = False
         tally.latencies.append(time.perf_counter() - sent)
         tally.statuses[r.status_code] += 1
+        if r.status_code == 503 and r.headers.get("Retry-After", "").isdigit():
+            tally.busy += 1
+            await asyncio.sleep(min(int(r.headers["Retry-After"]), 5))
+            continue
         if r.status_code in (200, 201):
             if r.status_code == 201:
                 tally.created[post.id] += 1
@@ -363,10 +371,15 @@ async def replay_all(target: Target, posts: list[Post], tally: Tally, concurrenc
     gate = asyncio.Semaphore(concurrency)
 
     async def one(http: httpx.AsyncClient, post: Post) -> None:
-        async with gate:
-            r = await http.post(f"{target.base}{URL}", json=post.body, headers=post.headers)
-        tally.requests += 1
-        tally.statuses[r.status_code] += 1
+        for _ in range(MAX_ATTEMPTS):
+            async with gate:
+                r = await http.post(f"{target.base}{URL}", json=post.body, headers=post.headers)
+            tally.requests += 1
+            tally.statuses[r.status_code] += 1
+            if r.status_code != 503 or not r.headers.get("Retry-After", "").isdigit():
+                break
+            tally.busy += 1
+            await asyncio.sleep(min(int(r.headers["Retry-After"]), 5))
         if r.status_code != 200:
             problems.append(f"{post.id}: replay answered {r.status_code} {r.text[:300]}")
         elif r.json() != tally.answers[post.id][0]:

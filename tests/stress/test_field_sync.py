@@ -5,7 +5,7 @@ Stress: CLIENTS concurrent field apps (each its own connection pool) post PER_CL
 1–3 nested hazards and client-chosen ids; 20% are sent twice (half one after the other, half at the same
 moment) and 10% have the connection dropped before the answer and are retried until acknowledged.
 Afterwards, by SQL: stored = unique ids sent, each with exactly its hazards and one `create` history row
-per hazard; no duplicate; no 5xx.
+per hazard; no duplicate; no 5xx but the documented 503 + Retry-After of an exhausted pool (retried, counted).
 
 Crash: the same kind of load (CRASH_PER_CLIENT posts per client); the server is killed with SIGKILL
 mid-load, a new one starts on the same database, the clients retry what was not acknowledged. Right after
