@@ -105,10 +105,20 @@ class Driver:
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
-    async def send(self, method: str, path: str, payload: bytes = b"") -> tuple[int, bytes]:
+    async def send(
+        self,
+        method: str,
+        path: str,
+        payload: bytes = b"",
+        *,
+        auth: str | None = None,
+        content_type: str = "application/json",
+    ) -> tuple[int, bytes]:
+        """One request on the connection (`auth` replaces the driver's Authorization header for it); the
+        status and the whole body."""
         head = (
-            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: {self.auth}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: {auth or self.auth}\r\n"
+            f"Content-Type: {content_type}\r\nContent-Length: {len(payload)}\r\n\r\n"
         )
         self.writer.write(head.encode() + payload)
         line = await self.reader.readline()
