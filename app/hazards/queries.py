@@ -15,7 +15,7 @@ from app.core import clock
 from app.core.errors import NotFound
 from app.core.pagination import AnySelect, page_of, paginate
 from app.hazards.models import OPEN_STATUSES, Hazard, HazardCategory, HazardHistory, HazardStatus, Severity
-from app.hazards.schemas import HazardListItem, HistoryRead
+from app.hazards.schemas import HAZARD_COLUMNS, HazardListItem, HistoryRead
 from app.inspections.models import Inspection
 from app.institutions.models import Institution, InstitutionKind
 
@@ -62,23 +62,6 @@ def overdue_clause(today: date) -> ColumnElement[bool]:
     return and_(Hazard.status.in_(OPEN_STATUSES), Hazard.due_on.is_not(None), Hazard.due_on < today)
 
 
-_HAZARD_FIELDS = (
-    "id",
-    "inspection_id",
-    "category",
-    "severity",
-    "description",
-    "legal_basis",
-    "due_on",
-    "status",
-    "found_on",
-    "rectified_on",
-    "verified_on",
-    "created_at",
-    "updated_at",
-)
-
-
 def hazard_scope(stmt: AnySelect, actor: Principal, filters: HazardFilters) -> AnySelect:
     """Apply the caller's region and the list filters to a SELECT that joins hazards, inspections and
     institutions (shared by the list and the ledger exports)."""
@@ -109,7 +92,7 @@ async def list_hazards(
     """Most recently found first (found_on descending, then id)."""
     stmt = hazard_scope(
         select(
-            *[getattr(Hazard, k) for k in _HAZARD_FIELDS],
+            *[getattr(Hazard, k) for k in HAZARD_COLUMNS],
             Inspection.institution_id,
             Institution.name.label("institution_name"),
             Institution.kind,

@@ -54,7 +54,7 @@ class HazardRead(ReadModel):
 
     @classmethod
     def of(cls, hazard: Hazard, institution_id: uuid.UUID) -> HazardRead:
-        data = {name: getattr(hazard, name) for name in _FIELDS}
+        data = {name: getattr(hazard, name) for name in HAZARD_COLUMNS}
         return cls.model_validate(
             {**data, "institution_id": institution_id, "overdue": hazard.is_overdue(clock.today())}
         )
@@ -69,7 +69,8 @@ class HazardListItem(HazardRead):
     township: str | None
 
 
-_FIELDS = (
+# The columns of `hazards` that HazardRead shows as they are stored (the ORM detail and the SQL list read both).
+HAZARD_COLUMNS = (
     "id",
     "inspection_id",
     "category",
