@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from app.auth import scoping
 from app.auth.deps import CurrentPrincipal
 from app.core import clock
+from app.core.deps import SettingsDep
 from app.core.errors import problem_responses
 from app.db.deps import DatabaseDep
 from app.exports import service
@@ -42,7 +43,11 @@ def _gate(request: Request) -> ExportGate:
     },
 )
 async def hazards_csv(
-    request: Request, principal: CurrentPrincipal, db: DatabaseDep, filters: HazardFilterParams
+    request: Request,
+    principal: CurrentPrincipal,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    filters: HazardFilterParams,
 ) -> SpooledResponse:
     """Takes the filters of GET /hazards; voided hazards are included and marked 已作废. At most
     EXPORTS_PER_CREDENTIAL exports per credential at once (429 beyond)."""
@@ -50,7 +55,7 @@ async def hazards_csv(
     return await spooled(
         _gate(request),
         principal,
-        db.settings.DATA_DIR / "exports",
+        settings.DATA_DIR / "exports",
         partial(service.write_csv, db, stmt),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": _disposition("csv")},
@@ -67,7 +72,11 @@ async def hazards_csv(
     },
 )
 async def hazards_xlsx(
-    request: Request, principal: CurrentPrincipal, db: DatabaseDep, filters: HazardFilterParams
+    request: Request,
+    principal: CurrentPrincipal,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    filters: HazardFilterParams,
 ) -> SpooledResponse:
     """At most EXPORTS_PER_CREDENTIAL exports per credential at once (429 beyond)."""
     stmt = ledger_statement(principal, filters, db.engine.dialect.name)
@@ -77,7 +86,7 @@ async def hazards_xlsx(
     return await spooled(
         _gate(request),
         principal,
-        db.settings.DATA_DIR / "exports",
+        settings.DATA_DIR / "exports",
         partial(service.write_xlsx, db, stmt, title),
         media_type=XLSX,
         headers={"Content-Disposition": _disposition("xlsx")},

@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.auth.deps import CurrentPrincipal, ManagerPrincipal
+from app.core.deps import SettingsDep
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, Limit, Page
-from app.db.deps import DatabaseDep, ReadSession, WriteSession
+from app.db.deps import ReadSession, WriteSession
 from app.plans import draws, service
 from app.plans.schemas import CoverageRead, DrawCreate, DrawRead, DrawVerification, PlanCreate, PlanRead, PlanUpdate
 
@@ -89,11 +90,11 @@ async def make_draw(
     data: DrawCreate,
     principal: ManagerPrincipal,
     session: WriteSession,
-    db: DatabaseDep,
+    settings: SettingsDep,
     response: Response,
 ) -> DrawRead:
     """Immutable once made; a redraw is a new draw with a `reason`. Verify it with …/verify."""
-    drawn = await draws.make_draw(session, plan_id, data, principal, db.settings.draw_keys)
+    drawn = await draws.make_draw(session, plan_id, data, principal, settings.draw_keys)
     response.headers["Location"] = f"/api/v1/plans/{plan_id}/draws/{drawn.id}"
     return drawn
 
@@ -134,6 +135,10 @@ async def get_draw(
     responses=problem_responses(401, 404, 422),
 )
 async def verify_draw(
-    plan_id: uuid.UUID, draw_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession, db: DatabaseDep
+    plan_id: uuid.UUID,
+    draw_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: ReadSession,
+    settings: SettingsDep,
 ) -> DrawVerification:
-    return draws.verify(await draws.get_draw(session, plan_id, draw_id, principal), db.settings.draw_keys)
+    return draws.verify(await draws.get_draw(session, plan_id, draw_id, principal), settings.draw_keys)

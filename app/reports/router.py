@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
-from enum import StrEnum
 from typing import Annotated
-from urllib.parse import quote
 
-import anyio
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import PlainTextResponse
 
 from app.auth.deps import CurrentPrincipal
+from app.core.deps import SettingsDep
 from app.core.errors import problem_responses
 from app.core.schemas import IsoDate
-from app.db.deps import DatabaseDep, ReadSession
-from app.reports import annual, service
+from app.db.deps import ReadSession
+from app.reports import document, service
+from app.reports.annual import DOCX_MEDIA_TYPE
+from app.reports.document import AnnualFormat
 from app.reports.schemas import BreakdownRead, GroupBy, SummaryRead
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -24,11 +23,6 @@ DateFrom = Annotated[IsoDate | None, Query(alias="from", description="period sta
 DateTo = Annotated[IsoDate | None, Query(alias="to", description="period end (inclusive); default today")]
 AsOf = Annotated[IsoDate | None, Query(description="count rectifications up to this date; default `to`")]
 Region = Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region prefix inside your own")]
-
-
-class AnnualFormat(StrEnum):
-    text = "text"
-    docx = "docx"
 
 
 @router.get(
@@ -76,7 +70,7 @@ async def breakdown(
     response_class=PlainTextResponse,
     responses={
         200: {
-            "content": {"text/plain": {"example": "殡葬事务中心集中排查全县殡葬机构8家,…"}, annual.DOCX_MEDIA_TYPE: {}},
+            "content": {"text/plain": {"example": "殡葬事务中心集中排查全县殡葬机构8家,…"}, DOCX_MEDIA_TYPE: {}},
             "description": "text/plain by default; DOCX with format=docx or Accept",
         },
         **problem_responses(401, 403, 422),
@@ -85,23 +79,12 @@ async def breakdown(
 async def annual_report(
     principal: CurrentPrincipal,
     session: ReadSession,
-    db: DatabaseDep,
+    settings: SettingsDep,
     year: Annotated[int, Query(ge=2000, le=2100, description="the report year")],
     region_code: Region = None,
     format_: Annotated[AnnualFormat | None, Query(alias="format")] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     """From 1 January to 31 December of `year`, as of 31 December, over the caller's region."""
-    period = service.resolve_period(principal, date(year, 1, 1), date(year, 12, 31), None, region_code)
-    figures = await service.summary(session, period)
-    wording = annual.Wording.from_settings(db.settings)
-    wants_docx = format_ == AnnualFormat.docx or (format_ is None and annual.DOCX_MEDIA_TYPE in (accept or ""))
-    if not wants_docx:
-        return PlainTextResponse(annual.annual_text(figures, wording), media_type="text/plain; charset=utf-8")
-    content = await anyio.to_thread.run_sync(annual.annual_docx, figures, wording, year)
-    filename = quote(f"{year}年民政执法检查情况.docx")
-    return Response(
-        content,
-        media_type=annual.DOCX_MEDIA_TYPE,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
-    )
+    rendered = await document.annual_report(session, principal, year, region_code, settings, format_, accept)
+    return Response(rendered.content, media_type=rendered.media_type, headers=rendered.headers)
