@@ -5,8 +5,10 @@ Rules (API.md "Replay"):
   the record it created.
 - A create whose id exists with the same fingerprint is a replay: 200 and the record as it is now.
   The same id with another fingerprint is 409. What happened to the record since does not matter.
-- Duplicates arriving at the same moment are settled by the primary key: the loser's insert fails,
-  it rolls back and answers as a replay.
+- Duplicates arriving at the same moment are settled by the primary key: the loser's insert fails inside a
+  SAVEPOINT, only the savepoint rolls back, and the request answers as a replay.
+- Nothing here commits: the service function of the use case commits once, after everything of the request is
+  written (a failure in any later step then leaves nothing behind).
 """
 
 from __future__ import annotations
@@ -67,22 +69,21 @@ async def store_or_replay(
     record_id: uuid.UUID,
     fp: str,
     kind: str,
-    store: Callable[[], Awaitable[None]] | None = None,
+    store: Callable[[], Awaitable[None]],
 ) -> bool:
-    """Run `store` (adds and flushes the new rows) and commit. True if stored now, False if a concurrent
-    twin won (a replay).
+    """Run `store` (adds the new rows) and flush, inside a SAVEPOINT. True if stored now (the caller commits),
+    False if a concurrent twin won (a replay: nothing of this request is pending).
 
-    On an integrity error the transaction is rolled back; if the id now exists the request is a replay
-    (or a 409), otherwise the error is re-raised for the caller's own handling.
+    On an integrity error only the savepoint is rolled back (the rows `store` added leave the session); if the id
+    now exists the request is a replay (or a 409), otherwise the error is re-raised for the caller's own handling.
+    Rows must be added inside `store`: `begin_nested()` flushes what is pending before its SAVEPOINT.
     """
     try:
-        if store is not None:
+        async with session.begin_nested():
             await store()
-        await session.commit()
+            await session.flush()
         return True
     except IntegrityError:
-        await session.rollback()
-        session.expunge_all()
         if await existing_or_conflict(session, model, record_id, fp, kind) is None:
             raise
         return False

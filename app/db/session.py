@@ -12,7 +12,13 @@ Rules:
   `Retry-After` (app.core.handlers), rather than queueing behind an exhausted pool.
 - PostgreSQL reads (`query_session`) run outside a transaction; writes and streamed exports inside one.
 - Sessions never expire on commit (the models declare their relationships `lazy="raise"`: load explicitly).
-- Nothing commits here: a service's use case commits once.
+- Transactions: a write use case runs in one transaction and commits exactly once, in its service function;
+  nothing commits here, helpers (app.db.replay) flush or use SAVEPOINTs (`session.begin_nested()`).
+- SQLite write sessions: pysqlite's own transaction handling is switched off (`isolation_level = None`) and
+  the transaction begins with an explicit `BEGIN IMMEDIATE` (SQLAlchemy docs, "pysqlite — Serializable
+  isolation / Savepoints / Transactional DDL"), so SAVEPOINTs work, and SQLite's write lock is taken up front
+  (one writer), so a write never fails upgrading a read snapshot. Other SQLite sessions (reads, migrations,
+  tools) keep pysqlite's handling: statements outside a transaction until the first INSERT/UPDATE/DELETE.
 - Text holding NUL never reaches the driver (422 instead of PostgreSQL's error, and the same on SQLite).
 """
 
@@ -33,6 +39,8 @@ from app.core.errors import FieldError, ValidationFailed
 from app.core.schemas import holds_nul
 
 APPLICATION_NAME = "inspection-tracker"
+SQLITE_BEGIN = "sqlite_begin"
+"""Execution option: the statement a SQLite transaction begins with; unset, pysqlite begins it lazily."""
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -62,6 +70,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
             cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
             cur.close()
 
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     engine = create_async_engine(
         url,
@@ -80,6 +89,20 @@ def make_engine(settings: Settings) -> AsyncEngine:
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed)
     return engine
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """The pysqlite SAVEPOINT workaround, per transaction (pooled connections serve both kinds of session).
+    Switching `isolation_level` is safe here: no transaction is open when one begins."""
+    begin = conn.get_execution_options().get(SQLITE_BEGIN)
+    dbapi_conn = conn.connection.dbapi_connection
+    if begin is None:
+        if dbapi_conn.isolation_level is None:
+            dbapi_conn.isolation_level = ""  # pysqlite's default: a deferred BEGIN before the first write
+        return
+    if dbapi_conn.isolation_level is not None:
+        dbapi_conn.isolation_level = None
+    conn.exec_driver_sql(begin)
 
 
 def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -116,6 +139,10 @@ class Database:
         # anyway, so an explicit transaction buys a read nothing and costs BEGIN and ROLLBACK round trips.
         query_bind = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.query_sessionmaker = async_sessionmaker(query_bind, expire_on_commit=False, autoflush=False)
+        write_bind = (
+            self.engine.execution_options(**{SQLITE_BEGIN: "BEGIN IMMEDIATE"}) if self.is_sqlite else self.engine
+        )
+        self.write_sessionmaker = async_sessionmaker(write_bind, expire_on_commit=False, autoflush=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
@@ -135,10 +162,10 @@ class Database:
     async def write_session(self) -> AsyncIterator[AsyncSession]:
         """A session for a use case that writes; on SQLite it holds the process's writer lock."""
         if self._write_lock is None:
-            async with self.sessionmaker() as session:
+            async with self.write_sessionmaker() as session:
                 yield session
             return
-        async with self._write_lock, self.sessionmaker() as session:
+        async with self._write_lock, self.write_sessionmaker() as session:
             yield session
 
     async def dispose(self) -> None:

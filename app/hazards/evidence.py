@@ -123,7 +123,7 @@ def _clean_filename(name: str | None) -> str:
     return cleaned or "evidence"
 
 
-async def add_evidence(
+async def store_evidence(
     session: AsyncSession,
     hazard_id: uuid.UUID,
     upload: AsyncReadable,
@@ -132,7 +132,8 @@ async def add_evidence(
     data_dir: Path,
     max_bytes: int,
 ) -> tuple[EvidenceRead, bool]:
-    """Attach a file; (record, True) when new, (existing record, False) for the same bytes again."""
+    """Store the file and add its row (flushed in a SAVEPOINT, not committed: the service commits);
+    (record, True) when new, (existing record, False) for the same bytes again."""
     await hazard_context(session, hazard_id, actor)
     sha, size, content_type = await _store_blob(upload, data_dir, max_bytes)
     existing = await session.scalar(select(Evidence).where(Evidence.hazard_id == hazard_id, Evidence.sha256 == sha))
@@ -148,11 +149,11 @@ async def add_evidence(
         uploaded_by_name=actor.name,
         created_at=clock.now(),
     )
-    session.add(evidence)
     try:
-        await session.commit()
+        async with session.begin_nested():
+            session.add(evidence)
+            await session.flush()
     except IntegrityError:  # the same file attached concurrently: answer the twin's record
-        await session.rollback()
         twin = await session.scalar(select(Evidence).where(Evidence.hazard_id == hazard_id, Evidence.sha256 == sha))
         if twin is None:
             raise

@@ -106,7 +106,7 @@ async def add_evidence(
     response: Response,
     file: Annotated[UploadFile, File(description="the file")],
 ) -> EvidenceRead:
-    item, created = await evidence.add_evidence(
+    item, created = await service.add_evidence(
         session, hazard_id, file, file.filename, principal, db.settings.DATA_DIR, db.settings.EVIDENCE_MAX_BYTES
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK

@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -26,9 +27,9 @@ from app.core.errors import Conflict, FieldError, Forbidden, PreconditionFailed,
 from app.db.bulk import insert_new
 from app.db.replay import fingerprint
 from app.hazards import queries, workflow
-from app.hazards.evidence import unknown_evidence
+from app.hazards.evidence import AsyncReadable, store_evidence, unknown_evidence
 from app.hazards.models import Hazard, HazardHistory, HazardStatus, HistoryAction
-from app.hazards.schemas import HazardCreate, HazardRead, TransitionCreate
+from app.hazards.schemas import EvidenceRead, HazardCreate, HazardRead, TransitionCreate
 
 
 class _HazardFingerprint(BaseModel):
@@ -194,3 +195,22 @@ async def transition(
     )
     await session.commit()
     return HazardRead.of(hazard, ctx.institution_id), etag(hazard)
+
+
+async def add_evidence(
+    session: AsyncSession,
+    hazard_id: uuid.UUID,
+    upload: AsyncReadable,
+    filename: str | None,
+    actor: Principal,
+    data_dir: Path,
+    max_bytes: int,
+) -> tuple[EvidenceRead, bool]:
+    """Attach a file; (record, True) when new, (existing record, False) for the same bytes again.
+
+    The file is written content-addressed first (a blob no row names is harmless and reused by the next upload
+    of the same bytes); the row commits here, once."""
+    read, created = await store_evidence(session, hazard_id, upload, filename, actor, data_dir, max_bytes)
+    if created:
+        await session.commit()
+    return read, created

@@ -186,9 +186,9 @@ async def create_inspection(
     if not await store_or_replay(session, Inspection, record_id, fp, "inspection", store):
         return await get_inspection(session, record_id, actor), False
     assert checked.institution is not None  # the rules passed
-    return _created_read(
-        inspection, checked.institution, [checked.officers[oid] for oid in data.officer_ids], stored
-    ), True
+    read = _created_read(inspection, checked.institution, [checked.officers[oid] for oid in data.officer_ids], stored)
+    await session.commit()
+    return read, True
 
 
 def _created_read(
@@ -269,4 +269,6 @@ async def add_hazard(
 
     created = await store_or_replay(session, Hazard, record_id, fp, "hazard", store)
     read, tag = await hazards.get_hazard(session, record_id, actor)
+    if created:
+        await session.commit()
     return read, tag, created

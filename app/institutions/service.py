@@ -63,9 +63,12 @@ async def create_institution(
     # replay check above; the insert then fails on the id and store_or_replay answers it as a replay.
     await _ensure_credit_code_free(session, data.credit_code, record_id, actor)
     institution = Institution(**data.model_dump(exclude={"id"}), id=record_id, create_fingerprint=fp)
-    session.add(institution)
+
+    async def store() -> None:
+        session.add(institution)
+
     try:
-        created = await store_or_replay(session, Institution, record_id, fp, "institution")
+        created = await store_or_replay(session, Institution, record_id, fp, "institution", store)
     except IntegrityError as exc:  # a concurrent create took the credit code
         raise Conflict(
             "credit_code is already registered to another institution",
@@ -73,6 +76,7 @@ async def create_institution(
         ) from exc
     if not created:
         return await get_institution(session, record_id, actor), False
+    await session.commit()
     return institution, True
 
 

@@ -68,13 +68,17 @@ async def create_officer(session: AsyncSession, data: OfficerCreate, actor: Prin
     # replay check above; the insert then fails on the id and is answered as a replay.
     await _ensure_certificate_free(session, data.certificate_no, record_id, actor)
     officer = Officer(**data.model_dump(exclude={"id"}), id=record_id, create_fingerprint=fp)
-    session.add(officer)
+
+    async def store() -> None:
+        session.add(officer)
+
     try:
-        created = await store_or_replay(session, Officer, record_id, fp, "officer")
+        created = await store_or_replay(session, Officer, record_id, fp, "officer", store)
     except IntegrityError as exc:
         raise _certificate_taken(data.certificate_no or "") from exc
     if not created:
         return await get_officer(session, record_id, actor), False
+    await session.commit()
     return officer, True
 
 

@@ -176,8 +176,10 @@ async def make_draw(
     )
     draw.signature = algorithm.sign(keys.secrets[keys.current], signed_payload(draw))
     session.add(draw)
+    await session.flush()
+    read = draw_read(draw)
     await session.commit()
-    return draw_read(draw)
+    return read
 
 
 async def get_draw(session: AsyncSession, plan_id: uuid.UUID, draw_id: uuid.UUID, actor: Principal) -> Draw:

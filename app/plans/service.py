@@ -58,8 +58,10 @@ async def create_plan(session: AsyncSession, data: PlanCreate, actor: Principal)
     async def store() -> None:
         session.add(plan)
 
-    created = await store_or_replay(session, Plan, record_id, fp, "plan", store)
-    return (plan if created else await get_plan(session, record_id, actor)), created
+    if not await store_or_replay(session, Plan, record_id, fp, "plan", store):
+        return await get_plan(session, record_id, actor), False
+    await session.commit()
+    return plan, True
 
 
 async def get_plan(session: AsyncSession, plan_id: uuid.UUID, actor: Principal) -> Plan:
