@@ -9,9 +9,10 @@ from fastapi import APIRouter, File, Header, Query, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
 from app.auth.deps import CurrentPrincipal, FieldPrincipal
+from app.core.deps import SettingsDep
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, Limit, Page
-from app.db.deps import DatabaseDep, ReadSession, WriteSession
+from app.db.deps import ReadSession, WriteSession
 from app.hazards import evidence, queries, service
 from app.hazards.deps import HazardFilterParams
 from app.hazards.schemas import EvidenceRead, HazardListItem, HazardRead, HistoryRead, TransitionCreate
@@ -102,12 +103,12 @@ async def add_evidence(
     hazard_id: uuid.UUID,
     principal: FieldPrincipal,
     session: WriteSession,
-    db: DatabaseDep,
+    settings: SettingsDep,
     response: Response,
     file: Annotated[UploadFile, File(description="the file")],
 ) -> EvidenceRead:
     item, created = await service.add_evidence(
-        session, hazard_id, file, file.filename, principal, db.settings.DATA_DIR, db.settings.EVIDENCE_MAX_BYTES
+        session, hazard_id, file, file.filename, principal, settings.DATA_DIR, settings.EVIDENCE_MAX_BYTES
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/hazards/{hazard_id}/evidence/{item.id}"
@@ -144,9 +145,13 @@ async def list_evidence(
     },
 )
 async def download_evidence(
-    hazard_id: uuid.UUID, evidence_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession, db: DatabaseDep
+    hazard_id: uuid.UUID,
+    evidence_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: ReadSession,
+    settings: SettingsDep,
 ) -> FileResponse:
-    item, path = await evidence.get_evidence_file(session, hazard_id, evidence_id, principal, db.settings.DATA_DIR)
+    item, path = await evidence.get_evidence_file(session, hazard_id, evidence_id, principal, settings.DATA_DIR)
     return FileResponse(
         path,
         media_type=item.content_type,
