@@ -9,7 +9,7 @@ The rotation, by request number `n` (every kind has the status a user would see;
   in turn → 200 with every row;
 - every BODY_EVERY-th a 10,000-hazard body (~5 MB, 422 naming `hazards`) or a body over MAX_BODY_BYTES (413);
 - every LOGIN_EVERY-th a failed login (an unknown username, so argon2 runs against the dummy hash) from one of
-  several loopback addresses (each stays under the per-IP limit), every other one a login for a locked
+  several loopback addresses (each stays under the per-IP limit), two in three a login for a locked
   username (401 until the per-user limit, then 429 without argon2).
 """
 
@@ -37,7 +37,7 @@ API = "/api/v1"
 LEDGER_INSPECTIONS, LEDGER_HAZARDS = 16, 200  # 3,200 ledger rows
 DESCRIPTION_CHARS = 400  # ≈ 1.3 KB per CSV row: a ledger of about 4 MB
 LEDGER_YEAR, LOAD_YEAR = 2023, 2024  # the exports take only the ledger's year, which creates never touch
-CREATE_EVERY, EXPORT_EVERY, BODY_EVERY, LOGIN_EVERY = 10, 400, 400, 200
+CREATE_EVERY, EXPORT_EVERY, BODY_EVERY, LOGIN_EVERY = 10, 400, 400, 100
 LOGIN_IPS = 8  # loopback addresses 127.0.0.2 … 127.0.0.9 for the failed logins
 LOCKED_USER = "soak-locked-user"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # the server's default
@@ -327,8 +327,8 @@ class Soak:
 
     async def _login(self, n: int) -> tuple[str, int, bytes | None]:
         k = n // LOGIN_EVERY
-        if k % 2 == 0:  # an unknown username: argon2 runs against the dummy hash
-            http = self._client(f"127.0.0.{2 + (k // 2) % LOGIN_IPS}")
+        if k % 3 == 0:  # an unknown username: argon2 runs against the dummy hash
+            http = self._client(f"127.0.0.{2 + (k // 3) % LOGIN_IPS}")
             form = {"username": f"soak-ghost-{k}", "password": "wrong-password"}
             r = await http.post(f"{API}/auth/token", data=form)
             self.tally.argon2_logins += 1
