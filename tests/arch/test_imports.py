@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
     {"reports"},
     {"exports", "imports", "public", "health"},
     {"web"},
+    {"demo_regions"},  # data: the demo county's township names and codes
     {"main", "demo", "models"},
     {"cli"},
 ]
