@@ -7,6 +7,10 @@ Rules (API.md "Replay"):
   The same id with another fingerprint is 409. What happened to the record since does not matter.
 - Duplicates arriving at the same moment are settled by the primary key: the loser's insert fails inside a
   SAVEPOINT, only the savepoint rolls back, and the request answers as a replay.
+- Another unique value of the request taken concurrently (after the service's own check) is a 409 naming the
+  field of the violated constraint (`UniqueField`: PostgreSQL reports the constraint's name, which the naming
+  convention of app.db.base makes predictable; SQLite reports "table.column"). A unique violation on a
+  constraint the create did not declare is a 409 naming no field, never a wrong one.
 - Nothing here commits: the service function of the use case commits once, after everything of the request is
   written (a failure in any later step then leaves nothing behind).
 """
@@ -16,12 +20,15 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import Column, Index, PrimaryKeyConstraint, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.errors import Conflict, FieldError
 
@@ -63,19 +70,65 @@ async def existing_or_conflict(
     return found
 
 
-async def store_or_replay(
+@dataclass(frozen=True)
+class UniqueField:
+    """A unique column a create can collide on, and the request field it comes from.
+
+    `recheck` (optional) re-runs the service's own check, which raises its precise 409 (naming the holder only
+    when the caller may see it, app.auth.scoping.value_taken); when it finds nothing (the holder is gone again)
+    the 409 of `detail` on `loc` is raised."""
+
+    column: InstrumentedAttribute[Any]
+    loc: tuple[str | int, ...]
+    detail: str
+    recheck: Callable[[], Awaitable[None]] | None = None
+
+    def names(self) -> set[str]:
+        """How the engines name a violation of this column's unique constraint or index."""
+        col = self.column.property.columns[0]
+        assert isinstance(col, Column) and col.table is not None
+        found = {f"{col.table.name}.{col.name}"}  # SQLite: "UNIQUE constraint failed: table.column"
+        unique = [col.table.primary_key, *col.table.constraints, *(i for i in col.table.indexes if i.unique)]
+        for c in unique:
+            if not isinstance(c, UniqueConstraint | Index | PrimaryKeyConstraint) or not isinstance(c.name, str):
+                continue
+            if [x.name for x in c.columns] == [col.name]:
+                found.add(c.name)  # PostgreSQL: the constraint's or index's name
+        return found
+
+    def conflict(self) -> Conflict:
+        return Conflict(self.detail, errors=[FieldError(loc=list(self.loc), msg="already taken")])
+
+
+def violated_unique(exc: IntegrityError) -> str | None:
+    """The violated unique constraint: its name (PostgreSQL) or "table.column" (SQLite); None when `exc` is not
+    a unique violation (a foreign key, a CHECK, a NOT NULL)."""
+    cause = getattr(exc.orig, "__cause__", None)
+    if getattr(cause, "sqlstate", None) == "23505":  # asyncpg's UniqueViolationError
+        name = getattr(cause, "constraint_name", None)
+        return str(name) if name else ""
+    message = str(exc.orig)
+    prefix = "UNIQUE constraint failed: "
+    if message.startswith(prefix):
+        return message.removeprefix(prefix).strip()
+    return None
+
+
+async def create_replayable(
     session: AsyncSession,
     model: type[R],
     record_id: uuid.UUID,
     fp: str,
     kind: str,
     store: Callable[[], Awaitable[None]],
+    unique: Sequence[UniqueField] = (),
 ) -> bool:
     """Run `store` (adds the new rows) and flush, inside a SAVEPOINT. True if stored now (the caller commits),
     False if a concurrent twin won (a replay: nothing of this request is pending).
 
-    On an integrity error only the savepoint is rolled back (the rows `store` added leave the session); if the id
-    now exists the request is a replay (or a 409), otherwise the error is re-raised for the caller's own handling.
+    On an integrity error only the savepoint is rolled back (the rows `store` added leave the session). If the
+    id now exists the request is a replay (or a 409 on `body.id`); else a unique violation is the 409 of the
+    field in `unique` it belongs to, or a 409 naming no field; any other integrity error is re-raised.
     Rows must be added inside `store`: `begin_nested()` flushes what is pending before its SAVEPOINT.
     """
     try:
@@ -83,7 +136,15 @@ async def store_or_replay(
             await store()
             await session.flush()
         return True
-    except IntegrityError:
-        if await existing_or_conflict(session, model, record_id, fp, kind) is None:
+    except IntegrityError as exc:
+        if await existing_or_conflict(session, model, record_id, fp, kind) is not None:
+            return False
+        violated = violated_unique(exc)
+        if violated is None:
             raise
-        return False
+        for field in unique:
+            if violated in field.names():
+                if field.recheck is not None:
+                    await field.recheck()
+                raise field.conflict() from exc
+        raise Conflict(f"a unique value of this {kind} is already taken by another record") from exc

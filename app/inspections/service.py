@@ -25,7 +25,7 @@ from app.auth.principals import Principal
 from app.core import clock
 from app.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from app.db.bulk import insert_new
-from app.db.replay import existing_or_conflict, fingerprint, store_or_replay
+from app.db.replay import UniqueField, create_replayable, existing_or_conflict, fingerprint
 from app.hazards import service as hazards
 from app.hazards.models import Hazard
 from app.hazards.schemas import HazardCreate, HazardRead
@@ -183,7 +183,13 @@ async def create_inspection(
         )
         stored.extend(await hazards.add_hazards(session, record_id, data.inspected_on, data.hazards, 0, actor))
 
-    if not await store_or_replay(session, Inspection, record_id, fp, "inspection", store):
+    hazard_ids = UniqueField(
+        Hazard.id,
+        ("body", "hazards"),
+        "a hazard id of this inspection is already used by another record",
+        recheck=lambda: _ensure_hazard_ids_free(session, data, record_id),
+    )
+    if not await create_replayable(session, Inspection, record_id, fp, "inspection", store, [hazard_ids]):
         return await get_inspection(session, record_id, actor), False
     assert checked.institution is not None  # the rules passed
     read = _created_read(inspection, checked.institution, [checked.officers[oid] for oid in data.officer_ids], stored)
@@ -267,7 +273,7 @@ async def add_hazard(
             session, inspection_id, inspection.inspected_on, [data], position, actor, ids=[record_id]
         )
 
-    created = await store_or_replay(session, Hazard, record_id, fp, "hazard", store)
+    created = await create_replayable(session, Hazard, record_id, fp, "hazard", store)
     read, tag = await hazards.get_hazard(session, record_id, actor)
     if created:
         await session.commit()

@@ -14,14 +14,12 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import scoping
 from app.auth.principals import Principal
-from app.core.errors import Conflict, FieldError
 from app.core.pagination import page_of, paginate
-from app.db.replay import existing_or_conflict, fingerprint, store_or_replay
+from app.db.replay import UniqueField, create_replayable, existing_or_conflict, fingerprint
 from app.institutions.models import Institution, InstitutionKind, InstitutionStatus
 from app.institutions.schemas import InstitutionCreate, InstitutionUpdate
 
@@ -60,20 +58,20 @@ async def create_institution(
     ):
         return await get_institution(session, found.id, actor), False
     # `record_id` as the holder allowed: a simultaneous twin of this request may have committed since the
-    # replay check above; the insert then fails on the id and store_or_replay answers it as a replay.
+    # replay check above; the insert then fails on the id and create_replayable answers it as a replay.
     await _ensure_credit_code_free(session, data.credit_code, record_id, actor)
     institution = Institution(**data.model_dump(exclude={"id"}), id=record_id, create_fingerprint=fp)
 
     async def store() -> None:
         session.add(institution)
 
-    try:
-        created = await store_or_replay(session, Institution, record_id, fp, "institution", store)
-    except IntegrityError as exc:  # a concurrent create took the credit code
-        raise Conflict(
-            "credit_code is already registered to another institution",
-            errors=[FieldError(loc=["body", "credit_code"], msg="already taken")],
-        ) from exc
+    credit_code = UniqueField(
+        Institution.credit_code,
+        ("body", "credit_code"),
+        "credit_code is already registered to another institution",
+        recheck=lambda: _ensure_credit_code_free(session, data.credit_code, record_id, actor),
+    )
+    created = await create_replayable(session, Institution, record_id, fp, "institution", store, [credit_code])
     if not created:
         return await get_institution(session, record_id, actor), False
     await session.commit()

@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import scoping
 from app.auth.principals import Principal
 from app.core import clock
-from app.core.errors import Conflict, FieldError, ValidationFailed
+from app.core.errors import ValidationFailed
 from app.core.pagination import page_of, paginate
-from app.db.replay import existing_or_conflict, fingerprint, store_or_replay
+from app.db.replay import UniqueField, create_replayable, existing_or_conflict, fingerprint
 from app.institutions.models import Institution
 from app.officers.models import Officer, OfficerConflict, Training, certified_on
 from app.officers.schemas import ConflictCreate, ConflictRead, OfficerCreate, OfficerUpdate, TrainingCreate
@@ -33,13 +32,6 @@ class OfficerFilters:
     unit: str | None = None
     certified_on: date | None = None
     q: str | None = None
-
-
-def _certificate_taken(code: str) -> Conflict:
-    return Conflict(
-        f"certificate_no '{code}' is already held by another officer",
-        errors=[FieldError(loc=["body", "certificate_no"], msg="already taken")],
-    )
 
 
 async def _ensure_certificate_free(
@@ -72,10 +64,13 @@ async def create_officer(session: AsyncSession, data: OfficerCreate, actor: Prin
     async def store() -> None:
         session.add(officer)
 
-    try:
-        created = await store_or_replay(session, Officer, record_id, fp, "officer", store)
-    except IntegrityError as exc:
-        raise _certificate_taken(data.certificate_no or "") from exc
+    certificate = UniqueField(
+        Officer.certificate_no,
+        ("body", "certificate_no"),
+        f"certificate_no '{data.certificate_no}' is already held by another officer",
+        recheck=lambda: _ensure_certificate_free(session, data.certificate_no, record_id, actor),
+    )
+    created = await create_replayable(session, Officer, record_id, fp, "officer", store, [certificate])
     if not created:
         return await get_officer(session, record_id, actor), False
     await session.commit()

@@ -20,7 +20,7 @@ from app.auth import scoping
 from app.auth.principals import Principal
 from app.core.errors import ValidationFailed
 from app.core.pagination import AnySelect, page_of, paginate
-from app.db.replay import existing_or_conflict, fingerprint, store_or_replay
+from app.db.replay import create_replayable, existing_or_conflict, fingerprint
 from app.inspections.models import Inspection, InspectionType
 from app.institutions.models import Institution, InstitutionStatus
 from app.plans.models import Plan
@@ -58,7 +58,7 @@ async def create_plan(session: AsyncSession, data: PlanCreate, actor: Principal)
     async def store() -> None:
         session.add(plan)
 
-    if not await store_or_replay(session, Plan, record_id, fp, "plan", store):
+    if not await create_replayable(session, Plan, record_id, fp, "plan", store):
         return await get_plan(session, record_id, actor), False
     await session.commit()
     return plan, True
