@@ -44,6 +44,7 @@ from app.institutions.schemas import InstitutionCreate
 from app.officers import service as officer_service
 from app.officers.models import CertificateStatus
 from app.officers.schemas import OfficerCreate
+from app.plans.queries import plan_terms
 from app.regions import service as region_service
 from app.regions.csvfile import ImportRow
 from app.reports import annual
@@ -320,7 +321,7 @@ async def seed_demo(db: Database, admin_password: str) -> SeedReport:
     hazard_count = 0
     for inspection in plans:
         async with db.write_session() as session:
-            await inspection_service.create_inspection(session, inspection, SEED_ACTOR)
+            await inspection_service.create_inspection(session, inspection, SEED_ACTOR, plan_terms)
         for hazard in inspection.hazards:
             assert hazard.id is not None
             await _settle(db, hazard.id, inspection.inspected_on)

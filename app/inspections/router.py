@@ -13,6 +13,7 @@ from app.core.schemas import Cursor, IsoDate, Limit, Page
 from app.db.deps import ReadSession, WriteSession
 from app.hazards.schemas import HazardCreate, HazardRead
 from app.inspections import queries, service
+from app.inspections.deps import Plans
 from app.inspections.models import InspectionType
 from app.inspections.schemas import InspectionCreate, InspectionRead, InspectionSummary, InspectionUpdate
 from app.institutions.models import InstitutionKind
@@ -41,9 +42,9 @@ changes to the record (transitions, patches) do not matter. Simultaneous duplica
     },
 )
 async def create_inspection(
-    data: InspectionCreate, principal: FieldPrincipal, session: WriteSession, response: Response
+    data: InspectionCreate, principal: FieldPrincipal, session: WriteSession, plans: Plans, response: Response
 ) -> InspectionRead:
-    inspection, created = await service.create_inspection(session, data, principal)
+    inspection, created = await service.create_inspection(session, data, principal, plans)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/inspections/{inspection.id}"
     return inspection

@@ -7,6 +7,8 @@ Rules (422 naming the field unless said otherwise):
 - `inspected_on` is not in the future (Asia/Shanghai); a hazard's `due_on` is not before it.
 - An inspector posts and changes only inspections its linked officer takes part in (403); supervisors
   and admins any inside their region; viewers none.
+- A named plan exists inside the caller's region and covers the institution (its kinds and region). Plans
+  sit above inspections, so the plan is read through a `PlanLookup` the caller hands in (app.plans.queries).
 - Replay by client id (app.db.replay): the same request answers 200 with the record as it is now, another
   409; nested hazard ids already used elsewhere are 409 too.
 """
@@ -14,6 +16,7 @@ Rules (422 naming the field unless said otherwise):
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -34,7 +37,19 @@ from app.inspections.queries import inspection_read, inspection_region
 from app.inspections.schemas import InspectionCreate, InspectionRead, InspectionUpdate, OfficerBrief
 from app.institutions.models import Institution, InstitutionStatus
 from app.officers.models import Officer
-from app.plans.models import Plan
+
+
+@dataclass(frozen=True, slots=True)
+class PlanTerms:
+    """What the inspection rules need to know of a plan."""
+
+    name: str
+    region_code: str
+    kinds: frozenset[str]
+
+
+PlanLookup = Callable[[AsyncSession, uuid.UUID], Awaitable[PlanTerms | None]]
+"""Reads a plan's terms (None if there is no such plan); app.plans.queries.plan_terms."""
 
 
 def ensure_takes_part(actor: Principal, officer_ids: list[uuid.UUID]) -> None:
@@ -56,7 +71,7 @@ class Checked:
     officers: dict[uuid.UUID, Officer]
 
 
-async def _check(session: AsyncSession, data: InspectionCreate, actor: Principal) -> Checked:
+async def _check(session: AsyncSession, data: InspectionCreate, actor: Principal, plans: PlanLookup) -> Checked:
     errors: list[FieldError] = []
     today = clock.today()
     if data.inspected_on > today:
@@ -105,7 +120,7 @@ async def _check(session: AsyncSession, data: InspectionCreate, actor: Principal
     errors.extend(hazards.due_on_errors(data.hazards, data.inspected_on, ["body", "hazards"]))
     if data.plan_id is not None:
         visible = institution if institution is not None and scoping.can_see(actor, institution.region_code) else None
-        errors.extend(await _plan_errors(session, data, visible, actor))
+        errors.extend(await _plan_errors(session, data, visible, actor, plans))
     hazard_ids: set[uuid.UUID] = set()
     for i, h in enumerate(data.hazards):
         if h.id is not None and h.id in hazard_ids:
@@ -116,10 +131,11 @@ async def _check(session: AsyncSession, data: InspectionCreate, actor: Principal
 
 
 async def _plan_errors(
-    session: AsyncSession, data: InspectionCreate, institution: Institution | None, actor: Principal
+    session: AsyncSession, data: InspectionCreate, institution: Institution | None, actor: Principal, plans: PlanLookup
 ) -> list[FieldError]:
     """A named plan exists in the caller's region and covers the institution (kind and region)."""
-    plan = await session.get(Plan, data.plan_id)
+    assert data.plan_id is not None
+    plan = await plans(session, data.plan_id)
     loc: list[str | int] = ["body", "plan_id"]
     if plan is None or not scoping.can_see(actor, plan.region_code):
         return [FieldError(loc=loc, msg=f"no plan {data.plan_id} in your region")]
@@ -144,7 +160,7 @@ async def _ensure_hazard_ids_free(session: AsyncSession, data: InspectionCreate,
 
 
 async def create_inspection(
-    session: AsyncSession, data: InspectionCreate, actor: Principal
+    session: AsyncSession, data: InspectionCreate, actor: Principal, plans: PlanLookup
 ) -> tuple[InspectionRead, bool]:
     """Create (True) or replay (False) an inspection with its officers and hazards, in one transaction."""
     record_id = data.id or uuid.uuid4()
@@ -152,7 +168,7 @@ async def create_inspection(
     if data.id is not None and await existing_or_conflict(session, Inspection, record_id, fp, "inspection") is not None:
         return await get_inspection(session, record_id, actor), False
     ensure_takes_part(actor, data.officer_ids)
-    checked = await _check(session, data, actor)
+    checked = await _check(session, data, actor, plans)
     if checked.errors:
         raise ValidationFailed(
             "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in checked.errors), errors=checked.errors

@@ -30,7 +30,7 @@ LAYERS: list[set[str]] = [
     {"reports"},
     {"exports", "imports", "public", "health"},
     {"web"},
-    {"demo_regions"},  # data: the demo county's township names and codes
+    {"demo_regions"},  # the demo's data (imports nothing), below the demo that seeds it
     {"main", "demo", "models"},
     {"cli"},
 ]
@@ -39,7 +39,6 @@ LEVEL = {package: level for level, packages in enumerate(LAYERS) for package in 
 KNOWN_BACK_ARROWS = {
     ("app.auth.service", "app.officers.models"),
     ("app.hazards.queries", "app.inspections.models"),
-    ("app.inspections.service", "app.plans.models"),
 }
 
 
