@@ -88,9 +88,10 @@ async def _create_user(settings: Settings, data: UserCreate) -> str:
     try:
         await upgrade_to_head(db.engine)
         from app.auth.service import create_user
+        from app.officers.queries import officer_region
 
         async with db.write_session() as session:
-            user = await create_user(session, data, actor=None)
+            user = await create_user(session, data, actor=None, officers=officer_region)
             return str(user.id)
     finally:
         await db.dispose()

@@ -43,6 +43,7 @@ from app.institutions.models import InstitutionKind, OperatorType
 from app.institutions.schemas import InstitutionCreate
 from app.officers import service as officer_service
 from app.officers.models import CertificateStatus
+from app.officers.queries import officer_region
 from app.officers.schemas import OfficerCreate
 from app.plans.queries import plan_terms
 from app.regions import service as region_service
@@ -343,6 +344,9 @@ async def _ensure_admin(db: Database, password: str) -> bool:
         if await session.scalar(select(User.id).where(User.username == DEMO_ADMIN)) is not None:
             return False
         await create_user(
-            session, UserCreate(username=DEMO_ADMIN, password=password, role=Role.admin, region_code=""), actor=None
+            session,
+            UserCreate(username=DEMO_ADMIN, password=password, role=Role.admin, region_code=""),
+            actor=None,
+            officers=officer_region,
         )
     return True

@@ -31,6 +31,7 @@ from app.hazards.router import router as hazards_router
 from app.health.router import router as health_router
 from app.inspections.router import router as inspections_router
 from app.institutions.router import router as institutions_router
+from app.officers.queries import officer_region
 from app.officers.router import router as officers_router
 from app.plans.queries import plan_terms
 from app.plans.router import router as plans_router
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.LOGIN_WINDOW_SECONDS,
         max_concurrent_verifications=settings.LOGIN_MAX_CONCURRENT_VERIFICATIONS,
     )
+    app.state.officer_region = officer_region  # handed to the user routes (app.auth.deps)
     app.state.plan_lookup = plan_terms  # handed to the inspection routes (app.inspections.deps)
     app.state.export_gate = ExportGate(settings.EXPORT_CONCURRENCY, settings.EXPORTS_PER_CREDENTIAL)
     install_handlers(app)

@@ -7,13 +7,14 @@ Both Swagger's OAuth2 password flow and a pasted API key (HTTP Bearer) are offer
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 
 from app.auth.models import Role
 from app.auth.principals import Principal, principal_from_token
+from app.auth.service import OfficerRegion
 from app.core.errors import Forbidden, Unauthorized
 from app.db.deps import DatabaseDep
 
@@ -56,3 +57,12 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.admin))]
 ManagerPrincipal = Annotated[Principal, Depends(require_roles(Role.admin, Role.supervisor))]
 FieldPrincipal = Annotated[Principal, Depends(require_roles(Role.admin, Role.supervisor, Role.inspector))]
+
+
+def _officer_region(request: Request) -> OfficerRegion:
+    """The officer reader wired by the composition root (`app.main.create_app`): officers sit above auth, so
+    the user routes that link an officer are handed the reader instead of importing it."""
+    return cast("OfficerRegion", request.app.state.officer_region)
+
+
+Officers = Annotated[OfficerRegion, Depends(_officer_region)]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
-from app.auth.deps import AdminPrincipal, CurrentPrincipal
+from app.auth.deps import AdminPrincipal, CurrentPrincipal, Officers
 from app.auth.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -97,9 +97,9 @@ async def revoke_own_sessions(principal: CurrentPrincipal, session: WriteSession
     responses=problem_responses(401, 403, 409, 422),
 )
 async def create_user(
-    data: UserCreate, principal: AdminPrincipal, session: WriteSession, response: Response
+    data: UserCreate, principal: AdminPrincipal, session: WriteSession, officers: Officers, response: Response
 ) -> UserRead:
-    user = await service.create_user(session, data, principal)
+    user = await service.create_user(session, data, principal, officers)
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     return UserRead.model_validate(user)
 
@@ -131,9 +131,9 @@ async def get_user(user_id: uuid.UUID, principal: AdminPrincipal, session: ReadS
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def update_user(
-    user_id: uuid.UUID, data: UserUpdate, principal: AdminPrincipal, session: WriteSession
+    user_id: uuid.UUID, data: UserUpdate, principal: AdminPrincipal, session: WriteSession, officers: Officers
 ) -> UserRead:
-    return UserRead.model_validate(await service.update_user(session, user_id, data, principal))
+    return UserRead.model_validate(await service.update_user(session, user_id, data, principal, officers))
 
 
 @router.post(

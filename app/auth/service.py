@@ -11,6 +11,9 @@ Rules:
   (`users.sessions_valid_after`); re-enabling a user does not revive them.
 - Usernames follow `usernames.py` (NFKC, one script) and are unique regardless of case: `Admin` beside
   `admin` is 409.
+- A linked officer (`officer_id`) exists inside the admin's region (422) and is linked to no other user
+  (409). Officers sit above auth, so the officer is read through an `OfficerRegion` the caller hands in
+  (app.officers.queries).
 - An API key is returned in clear only by its creation; revoking is idempotent.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import anyio
@@ -41,9 +45,11 @@ from app.core.security import (
     new_api_key,
     verify_password,
 )
-from app.officers.models import Officer
 
 log = logging.getLogger("app.auth")
+
+OfficerRegion = Callable[[AsyncSession, uuid.UUID], Awaitable[str | None]]
+"""Reads an officer's region code (None if there is no such officer); app.officers.queries.officer_region."""
 
 
 async def login(
@@ -86,14 +92,16 @@ async def login(
     return TokenRead(access_token=token, expires_in=int(ttl.total_seconds()))
 
 
-async def create_user(session: AsyncSession, data: UserCreate, actor: Principal | None) -> User:
+async def create_user(
+    session: AsyncSession, data: UserCreate, actor: Principal | None, officers: OfficerRegion
+) -> User:
     """Create a user; `actor` None is the command line (bootstrap), which may create any."""
     if actor is not None:
         scoping.ensure_writable(actor, data.region_code)
     taken = await session.scalar(select(User.username).where(func.lower(User.username) == username_key(data.username)))
     if taken is not None:
         raise _username_taken(data.username, taken)
-    await _ensure_officer_linkable(session, data.officer_id, None, actor)
+    await _ensure_officer_linkable(session, officers, data.officer_id, None, actor)
     password_hash = await anyio.to_thread.run_sync(hash_password, data.password)
     user = User(
         username=data.username,
@@ -122,12 +130,16 @@ def _username_taken(username: str, holder: str | None) -> Conflict:
 
 
 async def _ensure_officer_linkable(
-    session: AsyncSession, officer_id: uuid.UUID | None, own_id: uuid.UUID | None, actor: Principal | None
+    session: AsyncSession,
+    officers: OfficerRegion,
+    officer_id: uuid.UUID | None,
+    own_id: uuid.UUID | None,
+    actor: Principal | None,
 ) -> None:
     """The officer must exist (inside the admin's region) and not be linked to another user."""
     if officer_id is None:
         return
-    region = await session.scalar(select(Officer.region_code).where(Officer.id == officer_id))
+    region = await officers(session, officer_id)
     if region is None or (actor is not None and not scoping.can_see(actor, region)):
         raise ValidationFailed.field(["body", "officer_id"], f"no officer {officer_id} in your region")
     holder = await session.scalar(select(User.id).where(User.officer_id == officer_id))
@@ -153,13 +165,15 @@ async def list_users(
     return page_of(rows, limit, lambda u: [u.username])
 
 
-async def update_user(session: AsyncSession, user_id: uuid.UUID, data: UserUpdate, actor: Principal) -> User:
+async def update_user(
+    session: AsyncSession, user_id: uuid.UUID, data: UserUpdate, actor: Principal, officers: OfficerRegion
+) -> User:
     user = await get_user(session, user_id, actor)
     changes = data.model_dump(exclude_unset=True)
     if "region_code" in changes:
         scoping.ensure_writable(actor, changes["region_code"])
     if changes.get("officer_id") is not None:
-        await _ensure_officer_linkable(session, changes["officer_id"], user.id, actor)
+        await _ensure_officer_linkable(session, officers, changes["officer_id"], user.id, actor)
     if "password" in changes:
         user.password_hash = await anyio.to_thread.run_sync(hash_password, changes.pop("password"))
         user.sessions_valid_after = clock.now()
