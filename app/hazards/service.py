@@ -1,5 +1,5 @@
-"""Hazard use cases (add a finding, transitions) and the helpers other domains use to create hazards
-(helpers flush, never commit).
+"""Hazard use cases (add a finding, transitions, add evidence: each commits once, at its end) and the helpers
+other domains use to create hazards (those only add and flush: the inspection's use case commits).
 
 Rules:
 - A new hazard starts `open`, with `found_on` = the inspection date and `due_on` not before it.
