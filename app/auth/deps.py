@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2Pas
 from app.auth.models import Role
 from app.auth.principals import Principal, principal_from_token
 from app.auth.service import OfficerRegion
+from app.core.deps import SettingsDep
 from app.core.errors import Forbidden, Unauthorized
 from app.db.deps import DatabaseDep
 
@@ -27,13 +28,14 @@ bearer_scheme = HTTPBearer(auto_error=False, description="An API key (itk_…) o
 async def current_principal(
     request: Request,
     db: DatabaseDep,
+    settings: SettingsDep,
     _oauth: Annotated[str | None, Depends(oauth2_scheme)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthorized("Missing bearer credentials (Authorization: Bearer <token or API key>)")
     async with db.query_session() as session:
-        principal = await principal_from_token(session, credentials.credentials, db.settings.secret_key)
+        principal = await principal_from_token(session, credentials.credentials, settings.secret_key)
     if principal is None:
         raise Unauthorized("Invalid, expired or revoked credentials")
     request.state.principal = principal

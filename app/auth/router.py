@@ -20,6 +20,7 @@ from app.auth.schemas import (
     UserRead,
     UserUpdate,
 )
+from app.core.deps import SettingsDep
 from app.core.errors import NotFound, problem_responses
 from app.core.schemas import Cursor, Limit, Page
 from app.db.deps import DatabaseDep, ReadSession, WriteSession
@@ -36,7 +37,11 @@ AUTHED = problem_responses(401, 403, 422)
     responses=problem_responses(401, 422, 429),
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DatabaseDep, request: Request, response: Response
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    db: DatabaseDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
 ) -> TokenRead:
     """Exchange username and password for a bearer access token (JWT).
 
@@ -45,14 +50,14 @@ async def token(
     even for the right password.
     """
     response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1
-    ttl = timedelta(minutes=db.settings.ACCESS_TOKEN_EXPIRE_MINUTES)
+    ttl = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
     client_ip = request.client.host if request.client else "unknown"
     async with db.read_session() as session:
         return await service.login(
             session,
             form.username,
             form.password,
-            db.settings.secret_key,
+            settings.secret_key,
             ttl,
             throttle=request.app.state.login_throttle,
             client_ip=client_ip,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement, String, and_, bindparam, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principals import Principal
@@ -53,6 +53,17 @@ def bounded(column: ColumnLike, lower: Any, upper: Any) -> ColumnElement[bool]:
     if upper is not None:
         parts.append(column < upper)
     return and_(true(), *parts) if parts else true()
+
+
+def rendered_region_clause(column: ColumnLike, has_lower: bool, has_upper: bool) -> ColumnElement[bool]:
+    """`column` lies between the bind parameters `region_lower` / `region_upper` (their values from
+    `region_bounds`), rendered into the SQL text at execution (`literal_execute`): for statements built once and
+    reused, whose plan must see the real region (the reports; see reports/queries.py)."""
+    return bounded(
+        column,
+        bindparam("region_lower", type_=String(), literal_execute=True) if has_lower else None,
+        bindparam("region_upper", type_=String(), literal_execute=True) if has_upper else None,
+    )
 
 
 def region_clause(column: ColumnLike, prefix: str) -> ColumnElement[bool]:

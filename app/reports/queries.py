@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.scoping import bounded, region_bounds
+from app.auth.scoping import region_bounds, rendered_region_clause
 from app.core.pagination import AnySelect, ColumnLike
 from app.hazards.models import Hazard, HazardStatus, Severity
 from app.inspections.models import Inspection
@@ -99,15 +99,6 @@ def _const(value: str) -> ColumnElement[str]:
     return literal(str(value), String(), literal_execute=True)
 
 
-def _in_region(column: ColumnLike, shape: tuple[bool, bool]) -> ColumnElement[bool]:
-    has_lower, has_upper = shape
-    return bounded(
-        column,
-        bindparam("region_lower", type_=String(), literal_execute=True) if has_lower else None,
-        bindparam("region_upper", type_=String(), literal_execute=True) if has_upper else None,
-    )
-
-
 def _month(column: Any, dialect: str) -> ColumnElement[str]:
     if dialect == "sqlite":
         return func.strftime(_const("%Y-%m"), column)
@@ -147,7 +138,7 @@ def counters_statement(group_by: GroupBy, period: Period, dialect: str) -> tuple
 @lru_cache(maxsize=64)
 def _counters_template(group_by: GroupBy, dialect: str, shape: tuple[bool, bool]) -> AnySelect:
     """All counters per group in one statement: three grouped SELECTs, UNION ALL, summed per key."""
-    in_region = _in_region(Institution.region_code, shape)
+    in_region = rendered_region_clause(Institution.region_code, *shape)
     not_closed = Institution.status != _const(InstitutionStatus.closed)
     parts: list[AnySelect] = []
     if (keys := _keys(group_by, "institutions", dialect)) is not None:
@@ -243,7 +234,7 @@ def _officers_template(shape: tuple[bool, bool]) -> AnySelect:
     """Per unit: officers on the roster and those certified on as_of."""
     return (
         select(Officer.unit, func.count().label("total"), func.count().filter(certified_on(_AS_OF)).label("certified"))
-        .where(_in_region(Officer.region_code, shape))
+        .where(rendered_region_clause(Officer.region_code, *shape))
         .group_by(Officer.unit)
         .order_by(Officer.unit)
     )
