@@ -3,6 +3,7 @@ test). It sits at the top of the package so that `app.db` never knows a domain; 
 
 from app.auth import models as auth_models
 from app.db.base import Base
+from app.events import models as event_models
 from app.hazards import models as hazard_models
 from app.inspections import models as inspection_models
 from app.institutions import models as institution_models
@@ -13,6 +14,7 @@ from app.regions import models as region_models
 __all__ = [
     "Base",
     "auth_models",
+    "event_models",
     "hazard_models",
     "inspection_models",
     "institution_models",
