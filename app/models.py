@@ -2,8 +2,8 @@
 test). It sits at the top of the package so that `app.db` never knows a domain; nothing in `app` imports it."""
 
 from app.auth import models as auth_models
+from app.db import outbox as outbox_models
 from app.db.base import Base
-from app.events import models as event_models
 from app.hazards import models as hazard_models
 from app.inspections import models as inspection_models
 from app.institutions import models as institution_models
@@ -14,11 +14,11 @@ from app.regions import models as region_models
 __all__ = [
     "Base",
     "auth_models",
-    "event_models",
     "hazard_models",
     "inspection_models",
     "institution_models",
     "officer_models",
+    "outbox_models",
     "plan_models",
     "region_models",
 ]

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Select, Text, and_, cast, func, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.events.models import Event
+from app.db.outbox import Event
 
 Position = tuple[int, int]  # (txid, seq)
 

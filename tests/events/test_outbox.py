@@ -5,9 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.outbox import Event, EventType, record
 from app.db.session import Database
-from app.events.models import Event, EventType
-from app.events.outbox import record
 from app.events.queries import feed_page
 
 

@@ -1,0 +1,93 @@
+"""The transactional outbox (API.md "Events"): the events table and `record`, which adds one event to the
+caller's transaction. It lives in `db` (a transaction helper, like the replay helper) so that every domain's
+service can write its events without importing the `events` package above it, which reads them (feed, webhooks).
+
+Rules:
+- Call `record` from the service function of the use case, after the change is written and before that
+  function's one commit: the event then commits or rolls back with the change (no event for a rolled-back
+  change, no committed change without its event). A replay writes nothing, so it records nothing.
+- `data` is what API.md lists for the type; ids and dates are turned into strings.
+- A row is only ever inserted and, past `EVENT_RETENTION_DAYS`, deleted by the worker's pruning.
+- `seq` orders the events of one transaction; `txid` orders transactions. On PostgreSQL `txid` is the writing
+  transaction's id (`pg_current_xact_id()`), so the feed can hand out only what every in-flight writer is
+  already behind (see `app.events.queries`). On SQLite writes are serial and `txid` is 0.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, cast, func, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core import clock
+from app.db.base import Base
+
+
+class EventType(StrEnum):
+    inspection_created = "inspection.created"
+    inspection_updated = "inspection.updated"
+    hazard_created = "hazard.created"
+    hazard_transitioned = "hazard.transitioned"
+    hazard_due_soon = "hazard.due_soon"
+    hazard_overdue = "hazard.overdue"
+    escalation_raised = "escalation.raised"
+    follow_up_due = "follow_up.due"
+    officer_certificate_expiring = "officer.certificate_expiring"
+    draw_created = "draw.created"
+    webhook_test = "webhook.test"  # delivered to one subscription only, never stored in the feed
+
+
+# SQLite only makes an INTEGER PRIMARY KEY an alias of its rowid (autoincrement); BIGINT on PostgreSQL.
+SeqType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_txid_seq", "txid", "seq"),
+        Index("ix_events_region_code_txid_seq", "region_code", "txid", "seq"),
+        Index("ix_events_occurred_at", "occurred_at"),
+    )
+
+    seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
+    id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
+    txid: Mapped[int] = mapped_column(BigInteger, default=0)
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime]
+    region_code: Mapped[str] = mapped_column(String(12))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, uuid.UUID | date | datetime):
+        return value.isoformat() if not isinstance(value, uuid.UUID) else str(value)
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    return value
+
+
+async def record(session: AsyncSession, type_: EventType, region_code: str, data: dict[str, Any]) -> uuid.UUID:
+    """Insert one event into the current transaction and return its id (one INSERT statement, no ORM flush)."""
+    event_id = uuid.uuid4()
+    values: dict[str, Any] = {
+        "id": event_id,
+        "type": type_.value,
+        "occurred_at": clock.now(),
+        "region_code": region_code,
+        "data": _json_ready(data),
+    }
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        # The writing transaction's id: the feed's order between transactions (app.events.queries).
+        values["txid"] = cast(cast(func.pg_current_xact_id(), Text), BigInteger)
+    else:
+        values["txid"] = 0
+    await session.execute(insert(Event).values(**values))
+    return event_id
