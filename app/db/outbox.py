@@ -16,6 +16,7 @@ Rules:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -73,21 +74,39 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-async def record(session: AsyncSession, type_: EventType, region_code: str, data: dict[str, Any]) -> uuid.UUID:
-    """Insert one event into the current transaction and return its id (one INSERT statement, no ORM flush)."""
-    event_id = uuid.uuid4()
+def _row(session: AsyncSession, type_: EventType, region_code: str, data: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "id": event_id,
+        "id": uuid.uuid4(),
         "type": type_.value,
         "occurred_at": clock.now(),
         "region_code": region_code,
         "data": _json_ready(data),
     }
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # The writing transaction's id: the feed's order between transactions (app.events.queries).
         values["txid"] = cast(cast(func.pg_current_xact_id(), Text), BigInteger)
     else:
         values["txid"] = 0
+    return values
+
+
+async def record(session: AsyncSession, type_: EventType, region_code: str, data: dict[str, Any]) -> uuid.UUID:
+    """Insert one event into the current transaction and return its id (one INSERT statement, no ORM flush)."""
+    values = _row(session, type_, region_code, data)
     await session.execute(insert(Event).values(**values))
+    event_id: uuid.UUID = values["id"]
     return event_id
+
+
+EventSpec = tuple[EventType, str, dict[str, Any]]
+"""(type, region_code, data) of one event to record."""
+
+
+async def record_many(session: AsyncSession, events: Sequence[EventSpec]) -> list[uuid.UUID]:
+    """Insert several events of one change in one multi-row INSERT (in the given order: `seq` follows it) and
+    return their ids. Nothing is written for an empty list."""
+    if not events:
+        return []
+    rows = [_row(session, t, region, data) for t, region, data in events]
+    await session.execute(insert(Event).values(rows))
+    return [row["id"] for row in rows]

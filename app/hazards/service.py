@@ -8,6 +8,8 @@ Rules:
   hazard re-sent through either endpoint is recognised.
 - Every change bumps `version` (the ETag) and appends exactly one history entry; a transition sent with
   `If-Match` applies only to the version the client saw (412 otherwise).
+- An accepted transition records `hazard.transitioned` in its transaction; a refused one records nothing.
+  Creating hazards records `hazard.created` (`created_event`) in the use case that stores them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from app.auth.principals import Principal
 from app.core import clock
 from app.core.errors import Conflict, FieldError, Forbidden, PreconditionFailed, ValidationFailed
 from app.db.bulk import insert_new
+from app.db.outbox import EventSpec, EventType, record
 from app.db.replay import fingerprint
 from app.hazards import queries, workflow
 from app.hazards.evidence import AsyncReadable, store_evidence, unknown_evidence
@@ -124,6 +127,17 @@ async def add_hazards(
     return hazards
 
 
+def created_event(hazard: Hazard, region_code: str) -> EventSpec:
+    """The `hazard.created` event of a hazard just stored (its filled-in `due_on` included)."""
+    data = {
+        "hazard_id": hazard.id,
+        "inspection_id": hazard.inspection_id,
+        "severity": hazard.severity.value,
+        "due_on": hazard.due_on,
+    }
+    return EventType.hazard_created, region_code, data
+
+
 def etag(hazard: Hazard) -> str:
     return f'"{hazard.id.hex}.{hazard.version}"'
 
@@ -192,6 +206,18 @@ async def transition(
             data.evidence_ids,
             actor,
         )
+    )
+    await record(
+        session,
+        EventType.hazard_transitioned,
+        ctx.region_code,
+        {
+            "hazard_id": hazard_id,
+            "action": data.action.value,
+            "from": from_status.value,
+            "to": new.status.value,
+            "on": on,
+        },
     )
     await session.commit()
     return HazardRead.of(hazard, ctx.institution_id), etag(hazard)

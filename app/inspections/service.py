@@ -11,6 +11,9 @@ Rules (422 naming the field unless said otherwise):
   sit above inspections, so the plan is read through a `PlanLookup` the caller hands in (app.plans.queries).
 - Replay by client id (app.db.replay): the same request answers 200 with the record as it is now, another
   409; nested hazard ids already used elsewhere are 409 too.
+- Events (app.db.outbox), in the use case's transaction and never for a replay: a create records
+  `inspection.created` and one `hazard.created` per nested hazard (one INSERT); adding a hazard records its
+  `hazard.created`; a PATCH records `inspection.updated` with the fields whose value changed, none if none did.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from app.auth.principals import Principal
 from app.core import clock
 from app.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from app.db.bulk import insert_new
+from app.db.outbox import EventType, record, record_many
 from app.db.replay import UniqueField, create_replayable, existing_or_conflict, fingerprint
 from app.hazards import service as hazards
 from app.hazards.models import Hazard
@@ -208,6 +212,17 @@ async def create_inspection(
     if not await create_replayable(session, Inspection, record_id, fp, "inspection", store, [hazard_ids]):
         return await get_inspection(session, record_id, actor), False
     assert checked.institution is not None  # the rules passed
+    region = checked.institution.region_code
+    created = {
+        "inspection_id": record_id,
+        "institution_id": data.institution_id,
+        "inspected_on": data.inspected_on,
+        "hazard_ids": [h.id for h in stored],
+    }
+    await record_many(
+        session,
+        [(EventType.inspection_created, region, created), *(hazards.created_event(h, region) for h in stored)],
+    )
     read = _created_read(inspection, checked.institution, [checked.officers[oid] for oid in data.officer_ids], stored)
     await session.commit()
     return read, True
@@ -254,8 +269,18 @@ async def update_inspection(
     ensure_takes_part(actor, current.officer_ids)
     inspection = await session.get(Inspection, inspection_id)
     assert inspection is not None
+    changed = []
     for name, value in data.model_dump(exclude_unset=True).items():
-        setattr(inspection, name, value)
+        if getattr(inspection, name) != value:
+            changed.append(name)
+            setattr(inspection, name, value)
+    if changed:
+        await record(
+            session,
+            EventType.inspection_updated,
+            current.region_code,
+            {"inspection_id": inspection_id, "fields": changed},
+        )
     await session.commit()
     return await inspection_read(session, inspection_id)
 
@@ -283,14 +308,18 @@ async def add_hazard(
             f"due_on {data.due_on.isoformat()} is before the inspection date {inspection.inspected_on.isoformat()}",
         )
     position = len(inspection.hazards)
+    stored: list[Hazard] = []
 
     async def store() -> None:
-        await hazards.add_hazards(
-            session, inspection_id, inspection.inspected_on, [data], position, actor, ids=[record_id]
+        stored.extend(
+            await hazards.add_hazards(
+                session, inspection_id, inspection.inspected_on, [data], position, actor, ids=[record_id]
+            )
         )
 
     created = await create_replayable(session, Hazard, record_id, fp, "hazard", store)
     read, tag = await hazards.get_hazard(session, record_id, actor)
     if created:
+        await record_many(session, [hazards.created_event(h, inspection.region_code) for h in stored])
         await session.commit()
     return read, tag, created

@@ -9,6 +9,7 @@ Rules:
   SQLite writers are serialised already) before it looks for the previous draw, so of parallel first draws one
   wins and the rest are redraws without a reason (422), and parallel redraws form a chain, each replacing the one
   before, instead of all replacing the same draw.
+- A stored draw records `draw.created` (region: the plan's) in its transaction.
 - The stored draw is signed with HMAC-SHA256 under the current draw signing key (`DRAW_SIGNING_KEYS`, its first
   key; `legacy` = SECRET_KEY when none is configured), and the key's id is stored with it. Verification recomputes
   the teams from the stored inputs and checks the signature with the key the draw names, so any later change to
@@ -32,6 +33,7 @@ from app.core import clock
 from app.core.config import KeyRing
 from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import page_of, paginate
+from app.db.outbox import EventType, record
 from app.institutions.models import Institution
 from app.officers.models import Officer, OfficerConflict, certified_on
 from app.plans import algorithm
@@ -178,6 +180,7 @@ async def make_draw(
     session.add(draw)
     await session.flush()
     read = draw_read(draw)
+    await record(session, EventType.draw_created, plan.region_code, {"plan_id": plan.id, "draw_id": draw.id})
     await session.commit()
     return read
 
