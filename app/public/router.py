@@ -12,22 +12,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from app.core.errors import TooManyRequests, problem_responses
-from app.core.ratelimit import SlidingWindowLimiter
+from app.core.ratelimit import RateLimiter
 from app.core.schemas import Cursor, Limit, Page
 from app.db.deps import ReadSession
 from app.public import queries
 from app.public.schemas import PublicDraw, PublicInspection
 
 
-def limiter_for(request: Request) -> SlidingWindowLimiter:
-    limiter: SlidingWindowLimiter = request.app.state.public_limiter
+def limiter_for(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.public_limiter
     return limiter
 
 
 async def rate_limited(request: Request) -> None:
     """429 with Retry-After once a client IP passes PUBLIC_RATE_LIMIT_PER_MINUTE."""
     client = request.client.host if request.client else "unknown"
-    wait = limiter_for(request).hit(client)
+    wait = await limiter_for(request).hit(client)
     if wait is not None:
         raise TooManyRequests(
             f"too many requests to the public endpoints; retry in {wait} s", headers={"Retry-After": str(wait)}
