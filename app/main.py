@@ -24,6 +24,7 @@ from app.core.middleware import (
     SendTimeoutMiddleware,
 )
 from app.db.limits import close_store, public_limiter, window_store
+from app.db.replica import ConsistencyTokenMiddleware
 from app.db.session import Database
 from app.exports.router import router as exports_router
 from app.exports.spool import ExportGate
@@ -101,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
     if settings.cors_origins:
         app.add_middleware(ProblemCORSMiddleware, origins=settings.cors_origins)
+    if db.replica is not None:
+        app.add_middleware(ConsistencyTokenMiddleware, db=db)  # read your writes (app.db.replica)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, https_only=settings.HTTPS_ONLY)
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from app.core.errors import TooManyRequests, problem_responses
 from app.core.ratelimit import RateLimiter
 from app.core.schemas import Cursor, Limit, Page
-from app.db.deps import ReadSession
+from app.db.deps import ReadSession, ReplicaSession
 from app.public import queries
 from app.public.schemas import PublicDraw, PublicInspection
 
@@ -54,7 +54,7 @@ async def public_draw(draw_id: uuid.UUID, session: ReadSession) -> PublicDraw:
     responses=problem_responses(422, 429),
 )
 async def public_inspections(
-    session: ReadSession,
+    session: ReplicaSession,
     cursor: Cursor,
     year: Annotated[int, Query(ge=2000, le=2100)],
     region_code: Annotated[str, Query(pattern=r"^\d{2,12}$", description="region prefix (GB/T 2260)")],
