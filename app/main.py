@@ -23,7 +23,8 @@ from app.core.middleware import (
     SecurityHeadersMiddleware,
     SendTimeoutMiddleware,
 )
-from app.core.ratelimit import SlidingWindowLimiter
+from app.db.limits import close_store, public_limiter, window_store
+from app.db.replica import ConsistencyTokenMiddleware
 from app.db.session import Database
 from app.exports.router import router as exports_router
 from app.exports.spool import ExportGate
@@ -62,11 +63,14 @@ def _tune_gc() -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     db = Database(settings)
+    store = window_store(settings, db.engine)  # PostgreSQL / Redis: shared by every worker (app.db.limits)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         _tune_gc()
         yield
+        await close_store(store)
+        await close_store(app.state.public_limiter)
         await db.dispose()
 
     app = FastAPI(
@@ -80,13 +84,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.db = db
     app.state.settings = settings
-    app.state.public_limiter = SlidingWindowLimiter(settings.PUBLIC_RATE_LIMIT_PER_MINUTE, 60)
-    # Per app (so per worker process, and fresh for every app a test builds).
+    app.state.public_limiter = public_limiter(settings, store)
+    # Per app; its counts live in `store` (this process's memory only on the embedded SQLite default).
     app.state.login_throttle = LoginThrottle(
         settings.LOGIN_MAX_FAILURES_PER_USER,
         settings.LOGIN_MAX_FAILURES_PER_IP,
         settings.LOGIN_WINDOW_SECONDS,
         max_concurrent_verifications=settings.LOGIN_MAX_CONCURRENT_VERIFICATIONS,
+        store=store,
     )
     app.state.officer_region = officer_region  # handed to the user routes (app.auth.deps)
     app.state.plan_lookup = plan_terms  # handed to the inspection routes (app.inspections.deps)
@@ -97,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
     if settings.cors_origins:
         app.add_middleware(ProblemCORSMiddleware, origins=settings.cors_origins)
+    if db.replica is not None:
+        app.add_middleware(ConsistencyTokenMiddleware, db=db)  # read your writes (app.db.replica)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, https_only=settings.HTTPS_ONLY)
 

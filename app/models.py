@@ -2,6 +2,7 @@
 test). It sits at the top of the package so that `app.db` never knows a domain; nothing in `app` imports it."""
 
 from app.auth import models as auth_models
+from app.db import limits as limit_models
 from app.db import outbox as outbox_models
 from app.db.base import Base
 from app.hazards import models as hazard_models
@@ -17,6 +18,7 @@ __all__ = [
     "hazard_models",
     "inspection_models",
     "institution_models",
+    "limit_models",
     "officer_models",
     "outbox_models",
     "plan_models",

@@ -128,7 +128,7 @@ async def session(clean_db: Database) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 async def client(app: FastAPI, clean_db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app.state.login_throttle.reset()  # the app lives for the session; failed logins must not carry over
+    await app.state.login_throttle.reset()  # the app lives for the session; failed logins must not carry over
     transport = httpx.ASGITransport(app=statuses.StatusRecorder(app))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c

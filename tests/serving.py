@@ -29,9 +29,10 @@ def _die_with_parent() -> None:
 
 
 @contextmanager
-def serve(folder: Path, **env: str) -> Iterator[str]:
-    """Run `serve` with its working directory and DATA_DIR in `folder` (a `.env` there is read) and the given
-    settings as environment variables (none inherited); yield its base URL once /readyz answers 200."""
+def serve(folder: Path, *args: str, **env: str) -> Iterator[str]:
+    """Run `serve` with its working directory and DATA_DIR in `folder` (a `.env` there is read), the given
+    settings as environment variables (none inherited) and extra `args` (e.g. "--workers", "2"); yield its base
+    URL once /readyz answers 200."""
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -40,7 +41,7 @@ def serve(folder: Path, **env: str) -> Iterator[str]:
     environ.update({"DATA_DIR": str(folder / "data"), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", **env})
     with log_path.open("ab") as log:
         proc = subprocess.Popen(  # noqa: S603 (our own CLI)
-            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
             cwd=folder,
             env=environ,
             stdout=log,

@@ -61,7 +61,7 @@ async def login(
     throttle: LoginThrottle | None = None,
     client_ip: str = "unknown",
 ) -> TokenRead:
-    attempt = throttle.begin(username, client_ip) if throttle is not None else None
+    attempt = await throttle.begin(username, client_ip) if throttle is not None else None
     if isinstance(attempt, Lock):
         # Before any database or argon2 work: a locked login costs nothing and the right password does not help.
         raise TooManyRequests(
@@ -83,11 +83,11 @@ async def login(
         limiter=throttle.verification_limiter if throttle is not None else None,
     )
     if user is None or not ok or not user.is_active:
-        if throttle is not None and throttle.check(username, client_ip) is not None:
+        if throttle is not None and await throttle.check(username, client_ip) is not None:
             log.warning("login locked after repeated failures (client %s)", client_ip)  # no username
         raise Unauthorized("Incorrect username or password")
     if throttle is not None and attempt is not None:
-        throttle.succeeded(attempt)
+        await throttle.succeeded(attempt)
     token = create_access_token(user.id, secret, ttl, issued=issued)
     return TokenRead(access_token=token, expires_in=int(ttl.total_seconds()))
 

@@ -15,9 +15,11 @@ Rules:
 - The client IP is the transport peer (`request.client`). Proxy headers are never read here; behind a
   reverse proxy, uvicorn's `--forwarded-allow-ips` (env `FORWARDED_ALLOW_IPS`) decides whose
   `X-Forwarded-For` becomes the peer.
-- State lives in this process's memory: with N uvicorn workers an attacker gets up to N times the limit,
-  and a restart forgets it. Memory is bounded: keys with no failure inside the window are pruned, and at
-  most `max_keys` usernames and as many IPs are tracked (the least recently failing are dropped first).
+- Where the counts live is the `WindowStore` handed in (app.db.limits chooses): on PostgreSQL a table, with
+  `REDIS_URL` Redis, so every worker and host shares one count and a restart forgets nothing; on the embedded
+  SQLite default this process's memory (with N workers an attacker gets up to N times the limit). Memory is
+  bounded: keys with no failure inside the window are pruned, and at most `max_keys` usernames and as many IPs
+  are tracked (the least recently failing are dropped first).
 - Time comes from `app.core.clock` so tests can move it.
 """
 
@@ -29,9 +31,10 @@ from dataclasses import dataclass
 import anyio
 
 from app.core import clock
-from app.core.ratelimit import SlidingWindow
+from app.core.ratelimit import Bucket, Entry, MemoryWindowStore, Refusal, SlidingWindow, WindowStore
 
 MAX_USERNAME_KEY_CHARS = 256  # the form does not bound usernames; the key must not hold megabytes
+SCOPES = ("username", "ip")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,8 @@ class Lock:
 
 
 class LoginThrottle:
-    """In-memory sliding-window counter of failed logins per username and per client IP (one per app)."""
+    """Sliding-window counter of failed logins per username and per client IP (one per app), kept in `store`
+    (this process's memory unless another store is handed in)."""
 
     def __init__(
         self,
@@ -61,10 +65,12 @@ class LoginThrottle:
         window_seconds: int,
         max_keys: int = 100_000,
         max_concurrent_verifications: int = 4,
+        store: WindowStore | None = None,
     ) -> None:
         self.window = float(window_seconds)
-        self._users = SlidingWindow(max_per_user, max_keys)
-        self._ips = SlidingWindow(max_per_ip, max_keys)
+        self.store: WindowStore = store if store is not None else MemoryWindowStore(max_keys)
+        self._user_bucket = Bucket("login-user", max_per_user)
+        self._ip_bucket = Bucket("login-ip", max_per_ip)
         self._next_prune = 0.0
         self._last_now = 0.0
         self.max_concurrent_verifications = max_concurrent_verifications
@@ -77,61 +83,61 @@ class LoginThrottle:
             self._limiter = anyio.CapacityLimiter(self.max_concurrent_verifications)
         return self._limiter
 
-    @staticmethod
-    def _user_key(username: str) -> str:
-        return username[:MAX_USERNAME_KEY_CHARS]
+    @property
+    def _users(self) -> SlidingWindow:
+        """The in-memory usernames (memory store only; diagnostics and tests)."""
+        assert isinstance(self.store, MemoryWindowStore)
+        return self.store.window(self._user_bucket)
 
-    def _now(self) -> float:
+    @property
+    def _ips(self) -> SlidingWindow:
+        assert isinstance(self.store, MemoryWindowStore)
+        return self.store.window(self._ip_bucket)
+
+    def _entries(self, username: str, ip: str) -> list[Entry]:
+        return [(self._user_bucket, username[:MAX_USERNAME_KEY_CHARS]), (self._ip_bucket, ip)]
+
+    async def _now(self) -> float:
         now = clock.now().timestamp()
-        if now < self._last_now - self.window:
-            # The clock went back by more than a window (tests pin it; hosts rarely): the stored times no
-            # longer mean anything and would lock for as long as the jump.
-            self.reset()
-        self._last_now = now
-        if now >= self._next_prune:
-            self._users.prune(now - self.window)
-            self._ips.prune(now - self.window)
+        if now >= self._next_prune or now < self._last_now - self.window:
             self._next_prune = now + self.window
+            await self.store.maintain(now, self.window)
+        self._last_now = now
         return now
 
-    def check(self, username: str, ip: str) -> Lock | None:
-        """The lock a login attempt for `username` from `ip` is under, or None when it may proceed."""
-        now = self._now()
-        for scope, wait in (
-            ("username", self._users.locked_for(self._user_key(username), now, self.window)),
-            ("ip", self._ips.locked_for(ip, now, self.window)),
-        ):
-            if wait is not None:
-                return Lock(scope, max(1, math.ceil(wait)))
-        return None
+    @staticmethod
+    def _lock(found: Refusal | None) -> Lock | None:
+        return None if found is None else Lock(SCOPES[found.index], max(1, math.ceil(found.wait)))
 
-    def begin(self, username: str, ip: str) -> Attempt | Lock:
+    async def check(self, username: str, ip: str) -> Lock | None:
+        """The lock a login attempt for `username` from `ip` is under, or None when it may proceed."""
+        now = await self._now()
+        return self._lock(await self.store.locked(self._entries(username, ip), now, self.window))
+
+    async def begin(self, username: str, ip: str) -> Attempt | Lock:
         """Count an attempt now, or the lock that refuses it (then nothing is counted)."""
-        lock = self.check(username, ip)
+        now = await self._now()
+        entries = self._entries(username, ip)
+        lock = self._lock(await self.store.acquire(entries, now, self.window))
         if lock is not None:
             return lock
-        attempt = Attempt(self._user_key(username), ip, self._now())
-        self._users.add(attempt.user_key, attempt.at)
-        self._ips.add(ip, attempt.at)
-        return attempt
+        return Attempt(entries[0][1], ip, now)
 
-    def failed(self, username: str, ip: str) -> None:
+    async def failed(self, username: str, ip: str) -> None:
         """Count a failure that did not go through `begin` (tests; tools)."""
-        now = self._now()
-        self._users.add(self._user_key(username), now)
-        self._ips.add(ip, now)
+        now = await self._now()
+        await self.store.add(self._entries(username, ip), now, self.window)
 
-    def succeeded(self, attempt: Attempt) -> None:
+    async def succeeded(self, attempt: Attempt) -> None:
         """The password was right: clear the username's count and take this attempt back from the IP's."""
-        self._users.clear(attempt.user_key)
-        self._ips.discard(attempt.ip, attempt.at)
+        await self.store.clear((self._user_bucket, attempt.user_key))
+        await self.store.discard((self._ip_bucket, attempt.ip), attempt.at)
 
-    def reset(self) -> None:
+    async def reset(self) -> None:
         """Forget every failure (tests; an operator could wire it to an admin action)."""
-        self._users.reset()
-        self._ips.reset()
+        await self.store.reset()
         self._next_prune = 0.0
 
     def tracked(self) -> tuple[int, int]:
-        """How many usernames and IPs are held in memory (for tests and diagnostics)."""
+        """How many usernames and IPs are held in memory (memory store only; tests and diagnostics)."""
         return len(self._users), len(self._ips)

@@ -131,7 +131,7 @@ class Settings(BaseSettings):
         default=300,
         gt=0,
         le=7 * 24 * 3600,
-        description="sliding window of the login limits (counted per worker process, in memory)",
+        description="sliding window of the login limits (shared on PostgreSQL / Redis, per process on SQLite)",
     )
     LOGIN_MAX_CONCURRENT_VERIFICATIONS: int = Field(
         default=4,
@@ -158,10 +158,31 @@ class Settings(BaseSettings):
         "signs, all verify; key id 'legacy' is SECRET_KEY unless listed; empty: new draws are signed as 'legacy'",
     )
 
+    REDIS_URL: str | None = Field(
+        default=None,
+        description="redis://HOST:PORT/DB: the login throttle and the public rate limit are counted there "
+        "(shared by every worker and host); unset: in PostgreSQL, or in memory on the embedded SQLite default",
+    )
+    DATABASE_REPLICA_URL: str | None = Field(
+        default=None,
+        description="postgresql://… of a streaming replica: reports, lists and exports read there "
+        '(README "Scaling out"); unset: everything on DATABASE_URL',
+    )
+    REPLICA_MAX_LAG_SECONDS: float = Field(
+        default=30, gt=0, description="a replica further behind than this (or down) is not read from"
+    )
+    REPLICA_CHECK_SECONDS: float = Field(
+        default=5, gt=0, description="how often each worker checks the replica's health and lag"
+    )
+
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
         if self.DATABASE_URL is not None:
             normalize_database_url(self.DATABASE_URL)  # fail fast on a bad scheme
+        if self.DATABASE_REPLICA_URL is not None and not normalize_database_url(self.DATABASE_REPLICA_URL).startswith(
+            "postgresql"
+        ):
+            raise ValueError("DATABASE_REPLICA_URL must be a postgresql:// URL (a streaming replica)")
         if self.SECRET_KEY is not None and len(self.SECRET_KEY) < 32:
             raise ValueError("SECRET_KEY must be at least 32 characters (HS256 wants a 256-bit key)")
         if self.SECRET_KEY is None and not self.uses_embedded_database:
@@ -202,6 +223,11 @@ class Settings(BaseSettings):
         if self.DATABASE_URL is None:
             return f"sqlite+aiosqlite:///{(self.DATA_DIR / SQLITE_FILE_NAME).resolve()}"
         return normalize_database_url(self.DATABASE_URL)
+
+    @cached_property
+    def replica_url(self) -> str | None:
+        """The SQLAlchemy async URL of the read replica, if one is configured."""
+        return None if self.DATABASE_REPLICA_URL is None else normalize_database_url(self.DATABASE_REPLICA_URL)
 
     @property
     def is_sqlite(self) -> bool:

@@ -19,6 +19,8 @@ Rules:
   isolation / Savepoints / Transactional DDL"), so SAVEPOINTs work, and SQLite's write lock is taken up front
   (one writer), so a write never fails upgrading a read snapshot. Other SQLite sessions (reads, migrations,
   tools) keep pysqlite's handling: statements outside a transaction until the first INSERT/UPDATE/DELETE.
+- `DATABASE_REPLICA_URL`: a second `Database` on the replica, reached only through `Replica.route`
+  (app.db.replica: what reads there, health, read-your-writes).
 - Text holding NUL never reaches the driver (422 instead of PostgreSQL's error, and the same on SQLite).
 """
 
@@ -37,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.core.config import Settings
 from app.core.errors import FieldError, ValidationFailed
 from app.core.schemas import holds_nul
+from app.db.replica import Replica
 
 APPLICATION_NAME = "inspection-tracker"
 SQLITE_BEGIN = "sqlite_begin"
@@ -144,6 +147,9 @@ class Database:
         )
         self.write_sessionmaker = async_sessionmaker(write_bind, expire_on_commit=False, autoflush=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self.replica: Replica | None = None
+        if settings.replica_url is not None and not self.is_sqlite:
+            self.replica = Replica(settings, self, Database(replica_settings(settings)))
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
@@ -169,4 +175,12 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        if self.replica is not None:
+            await self.replica.dispose()
         await self.engine.dispose()
+
+
+def replica_settings(settings: Settings) -> Settings:
+    """The settings of the replica's own `Database`: the primary's, on the replica's URL, without a replica."""
+    values = settings.model_dump(exclude={"DATABASE_URL", "DATABASE_REPLICA_URL"})
+    return Settings(**values, DATABASE_URL=settings.DATABASE_REPLICA_URL, DATABASE_REPLICA_URL=None, _env_file=None)

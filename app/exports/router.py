@@ -13,7 +13,7 @@ from app.auth.deps import CurrentPrincipal
 from app.core import clock
 from app.core.deps import SettingsDep
 from app.core.errors import problem_responses
-from app.db.deps import DatabaseDep
+from app.db.deps import ReplicaDatabase
 from app.exports import service
 from app.exports.queries import ledger_statement
 from app.exports.spool import ExportGate, SpooledResponse, spooled
@@ -45,7 +45,7 @@ def _gate(request: Request) -> ExportGate:
 async def hazards_csv(
     request: Request,
     principal: CurrentPrincipal,
-    db: DatabaseDep,
+    db: ReplicaDatabase,
     settings: SettingsDep,
     filters: HazardFilterParams,
 ) -> SpooledResponse:
@@ -74,7 +74,7 @@ async def hazards_csv(
 async def hazards_xlsx(
     request: Request,
     principal: CurrentPrincipal,
-    db: DatabaseDep,
+    db: ReplicaDatabase,
     settings: SettingsDep,
     filters: HazardFilterParams,
 ) -> SpooledResponse:

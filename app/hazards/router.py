@@ -12,7 +12,7 @@ from app.auth.deps import CurrentPrincipal, FieldPrincipal
 from app.core.deps import SettingsDep
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, Limit, Page
-from app.db.deps import ReadSession, WriteSession
+from app.db.deps import ReadSession, ReplicaSession, WriteSession
 from app.hazards import evidence, queries, service
 from app.hazards.deps import HazardFilterParams
 from app.hazards.schemas import EvidenceRead, HazardListItem, HazardRead, HistoryRead, TransitionCreate
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/hazards", tags=["hazards"])
 )
 async def list_hazards(
     principal: CurrentPrincipal,
-    session: ReadSession,
+    session: ReplicaSession,
     cursor: Cursor,
     filters: HazardFilterParams,
     limit: Annotated[Limit, Query()] = 50,

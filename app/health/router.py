@@ -1,5 +1,8 @@
 """`/healthz` (the process lives) and `/readyz` (database answers and its schema is at the latest migration).
 
+With a read replica configured, `/readyz` also says how it is (`replica`: "ok", or "degraded: …" when it is
+down or lagging and the primary serves its reads): a degraded replica does not make the service unready.
+
 Both are public: load balancers and orchestrators call them without credentials.
 """
 
@@ -24,6 +27,8 @@ class Health(BaseModel):
     database: str | None = None
     schema_revision: str | None = None
     expected_revision: str | None = None
+    replica: str | None = None
+    replica_lag_seconds: float | None = None
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness (public)")
@@ -54,4 +59,8 @@ async def readyz(db: DatabaseDep) -> JSONResponse:
         schema_revision=current,
         expected_revision=expected,
     )
+    if db.replica is not None:
+        await db.replica.started()
+        body.replica = "ok" if db.replica.healthy else f"degraded: {db.replica.state}"
+        body.replica_lag_seconds = round(db.replica.lag, 1)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from app.auth.deps import CurrentPrincipal, FieldPrincipal
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, IsoDate, Limit, Page
-from app.db.deps import ReadSession, WriteSession
+from app.db.deps import ReadSession, ReplicaSession, WriteSession
 from app.hazards.schemas import HazardCreate, HazardRead
 from app.inspections import queries, service
 from app.inspections.deps import Plans
@@ -58,7 +58,7 @@ async def create_inspection(
 )
 async def list_inspections(
     principal: CurrentPrincipal,
-    session: ReadSession,
+    session: ReplicaSession,
     cursor: Cursor,
     institution_id: uuid.UUID | None = None,
     kind: InstitutionKind | None = None,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from app.auth.deps import CurrentPrincipal, ManagerPrincipal
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, Limit, Page
-from app.db.deps import ReadSession, WriteSession
+from app.db.deps import ReadSession, ReplicaSession, WriteSession
 from app.institutions import service
 from app.institutions.models import InstitutionKind, InstitutionStatus
 from app.institutions.schemas import InstitutionCreate, InstitutionRead, InstitutionUpdate
@@ -44,7 +44,7 @@ async def create_institution(
 )
 async def list_institutions(
     principal: CurrentPrincipal,
-    session: ReadSession,
+    session: ReplicaSession,
     cursor: Cursor,
     kind: InstitutionKind | None = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region prefix")] = None,

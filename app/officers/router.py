@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from app.auth.deps import CurrentPrincipal, ManagerPrincipal
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, IsoDate, Limit, Page
-from app.db.deps import ReadSession, WriteSession
+from app.db.deps import ReadSession, ReplicaSession, WriteSession
 from app.officers import service
 from app.officers.schemas import (
     ConflictCreate,
@@ -48,7 +48,7 @@ async def create_officer(
 @router.get("", response_model=Page[OfficerRead], summary="List officers", responses=problem_responses(401, 403, 422))
 async def list_officers(
     principal: CurrentPrincipal,
-    session: ReadSession,
+    session: ReplicaSession,
     cursor: Cursor,
     region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region prefix")] = None,
     unit: Annotated[str | None, Query(max_length=100)] = None,
@@ -105,7 +105,7 @@ async def add_training(
 async def list_trainings(
     officer_id: uuid.UUID,
     principal: CurrentPrincipal,
-    session: ReadSession,
+    session: ReplicaSession,
     cursor: Cursor,
     limit: Annotated[Limit, Query()] = 50,
 ) -> Page[TrainingRead]:
@@ -141,7 +141,7 @@ async def add_conflict(
 async def list_conflicts(
     officer_id: uuid.UUID,
     principal: CurrentPrincipal,
-    session: ReadSession,
+    session: ReplicaSession,
     cursor: Cursor,
     limit: Annotated[Limit, Query()] = 50,
 ) -> Page[ConflictRead]:

@@ -11,7 +11,7 @@ from app.auth.deps import CurrentPrincipal, ManagerPrincipal
 from app.core.deps import SettingsDep
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, Limit, Page
-from app.db.deps import ReadSession, WriteSession
+from app.db.deps import ReadSession, ReplicaSession, WriteSession
 from app.plans import draws, service
 from app.plans.schemas import CoverageRead, DrawCreate, DrawRead, DrawVerification, PlanCreate, PlanRead, PlanUpdate
 
@@ -40,7 +40,7 @@ async def create_plan(
 @router.get("", response_model=Page[PlanRead], summary="List plans", responses=problem_responses(401, 403, 422))
 async def list_plans(
     principal: CurrentPrincipal,
-    session: ReadSession,
+    session: ReplicaSession,
     cursor: Cursor,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{1,12}$")] = None,
@@ -108,7 +108,7 @@ async def make_draw(
 async def list_draws(
     plan_id: uuid.UUID,
     principal: CurrentPrincipal,
-    session: ReadSession,
+    session: ReplicaSession,
     cursor: Cursor,
     limit: Annotated[Limit, Query()] = 50,
 ) -> Page[DrawRead]:

@@ -12,22 +12,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from app.core.errors import TooManyRequests, problem_responses
-from app.core.ratelimit import SlidingWindowLimiter
+from app.core.ratelimit import RateLimiter
 from app.core.schemas import Cursor, Limit, Page
-from app.db.deps import ReadSession
+from app.db.deps import ReadSession, ReplicaSession
 from app.public import queries
 from app.public.schemas import PublicDraw, PublicInspection
 
 
-def limiter_for(request: Request) -> SlidingWindowLimiter:
-    limiter: SlidingWindowLimiter = request.app.state.public_limiter
+def limiter_for(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.public_limiter
     return limiter
 
 
 async def rate_limited(request: Request) -> None:
     """429 with Retry-After once a client IP passes PUBLIC_RATE_LIMIT_PER_MINUTE."""
     client = request.client.host if request.client else "unknown"
-    wait = limiter_for(request).hit(client)
+    wait = await limiter_for(request).hit(client)
     if wait is not None:
         raise TooManyRequests(
             f"too many requests to the public endpoints; retry in {wait} s", headers={"Retry-After": str(wait)}
@@ -54,7 +54,7 @@ async def public_draw(draw_id: uuid.UUID, session: ReadSession) -> PublicDraw:
     responses=problem_responses(422, 429),
 )
 async def public_inspections(
-    session: ReadSession,
+    session: ReplicaSession,
     cursor: Cursor,
     year: Annotated[int, Query(ge=2000, le=2100)],
     region_code: Annotated[str, Query(pattern=r"^\d{2,12}$", description="region prefix (GB/T 2260)")],

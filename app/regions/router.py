@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from app.auth.deps import AdminPrincipal, CurrentPrincipal
 from app.core.errors import UnsupportedMediaType, ValidationFailed, problem_responses
 from app.core.schemas import Cursor, Limit, Page
-from app.db.deps import ReadSession, WriteSession
+from app.db.deps import ReadSession, ReplicaSession, WriteSession
 from app.regions import csvfile, service
 from app.regions.schemas import RegionImportResult, RegionRead, RegionWrite
 
@@ -56,7 +56,7 @@ IMPORT_BODY = {
 @router.get("", response_model=Page[RegionRead], summary="List regions", responses=problem_responses(401, 422))
 async def list_regions(
     principal: CurrentPrincipal,
-    session: ReadSession,
+    session: ReplicaSession,
     cursor: Cursor,
     parent_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$", description="children of this code")] = None,
     q: Annotated[str | None, Query(max_length=100, description="name contains")] = None,

@@ -11,7 +11,7 @@ from app.auth.deps import CurrentPrincipal
 from app.core.deps import SettingsDep
 from app.core.errors import problem_responses
 from app.core.schemas import IsoDate
-from app.db.deps import ReadSession
+from app.db.deps import ReplicaSession
 from app.reports import document, service
 from app.reports.annual import DOCX_MEDIA_TYPE
 from app.reports.document import AnnualFormat
@@ -34,7 +34,7 @@ Region = Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region 
 )
 async def summary(
     principal: CurrentPrincipal,
-    session: ReadSession,
+    session: ReplicaSession,
     date_from: DateFrom = None,
     date_to: DateTo = None,
     as_of: AsOf = None,
@@ -53,7 +53,7 @@ async def summary(
 )
 async def breakdown(
     principal: CurrentPrincipal,
-    session: ReadSession,
+    session: ReplicaSession,
     group_by: GroupBy,
     date_from: DateFrom = None,
     date_to: DateTo = None,
@@ -78,7 +78,7 @@ async def breakdown(
 )
 async def annual_report(
     principal: CurrentPrincipal,
-    session: ReadSession,
+    session: ReplicaSession,
     settings: SettingsDep,
     year: Annotated[int, Query(ge=2000, le=2100, description="the report year")],
     region_code: Region = None,

@@ -36,7 +36,7 @@ async def test_no_password_token_or_key_is_logged(
     for _ in range(5):
         assert (await login(client, "log.test", WRONG_PASSWORD)).status_code == 401
     assert (await login(client, "log.test", WRONG_PASSWORD)).status_code == 429
-    app.state.login_throttle.reset()
+    await app.state.login_throttle.reset()
     r = await login(client, "log.test", PASSWORD)
     assert r.status_code == 200, r.text
     token = r.json()["access_token"]

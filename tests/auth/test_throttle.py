@@ -273,60 +273,60 @@ async def test_429_is_documented(client: httpx.AsyncClient) -> None:
 # --- the store itself -----------------------------------------------------------------------------------------------
 
 
-def _fail_many(throttle: LoginThrottle, usernames: int, ip: str = "192.0.2.1") -> None:
+async def _fail_many(throttle: LoginThrottle, usernames: int, ip: str = "192.0.2.1") -> None:
     for i in range(usernames):
-        throttle.failed(f"user-{i}", ip)
+        await throttle.failed(f"user-{i}", ip)
 
 
-def test_memory_is_pruned_once_the_window_passes() -> None:
+async def test_memory_is_pruned_once_the_window_passes() -> None:
     throttle = LoginThrottle(max_per_user=5, max_per_ip=10_000, window_seconds=60)
     with frozen_clock(T0):
-        _fail_many(throttle, 1000)
+        await _fail_many(throttle, 1000)
         assert throttle.tracked() == (1000, 1)
     with frozen_clock(T0 + timedelta(seconds=61)):
-        assert throttle.check("anyone", "192.0.2.2") is None
+        assert await throttle.check("anyone", "192.0.2.2") is None
         assert throttle.tracked() == (0, 0)
 
 
-def test_memory_is_bounded_within_the_window() -> None:
+async def test_memory_is_bounded_within_the_window() -> None:
     throttle = LoginThrottle(max_per_user=5, max_per_ip=10_000, window_seconds=60, max_keys=100)
     with frozen_clock(T0):
-        _fail_many(throttle, 1000)
+        await _fail_many(throttle, 1000)
         assert throttle.tracked() == (100, 1)
         for _ in range(5):
-            throttle.failed("user-999", "192.0.2.1")
-        assert throttle.check("user-999", "192.0.2.3") is not None  # the most recent keys are kept
+            await throttle.failed("user-999", "192.0.2.1")
+        assert await throttle.check("user-999", "192.0.2.3") is not None  # the most recent keys are kept
 
 
-def test_failures_per_key_are_capped_at_the_limit() -> None:
+async def test_failures_per_key_are_capped_at_the_limit() -> None:
     throttle = LoginThrottle(max_per_user=3, max_per_ip=3, window_seconds=60)
     with frozen_clock(T0):
         for _ in range(1000):
-            throttle.failed("bob", "192.0.2.1")
+            await throttle.failed("bob", "192.0.2.1")
     assert all(n == 3 for n in throttle._users.sizes().values())
 
 
-def test_huge_username_is_keyed_by_its_prefix() -> None:
+async def test_huge_username_is_keyed_by_its_prefix() -> None:
     throttle = LoginThrottle(max_per_user=1, max_per_ip=100, window_seconds=60)
     with frozen_clock(T0):
-        throttle.failed("x" * 1_000_000, "192.0.2.1")
-        assert throttle.check("x" * 1_000_000, "192.0.2.2") is not None
+        await throttle.failed("x" * 1_000_000, "192.0.2.1")
+        assert await throttle.check("x" * 1_000_000, "192.0.2.2") is not None
         assert max(len(k) for k in throttle._users.sizes()) <= 256
 
 
-def test_clock_jumping_back_forgets_rather_than_locks_for_years() -> None:
+async def test_clock_jumping_back_forgets_rather_than_locks_for_years() -> None:
     throttle = LoginThrottle(max_per_user=1, max_per_ip=100, window_seconds=60)
     with frozen_clock(T0):
-        throttle.failed("bob", "192.0.2.1")
-        assert throttle.check("bob", "192.0.2.1") is not None
+        await throttle.failed("bob", "192.0.2.1")
+        assert await throttle.check("bob", "192.0.2.1") is not None
     with frozen_clock(T0 - timedelta(days=365)):
-        assert throttle.check("bob", "192.0.2.1") is None
+        assert await throttle.check("bob", "192.0.2.1") is None
 
 
-def test_reset_forgets_everything() -> None:
+async def test_reset_forgets_everything() -> None:
     throttle = LoginThrottle(max_per_user=1, max_per_ip=1, window_seconds=60)
-    throttle.failed("bob", "192.0.2.1")
-    assert throttle.check("bob", "192.0.2.1") is not None
-    throttle.reset()
-    assert throttle.check("bob", "192.0.2.1") is None
+    await throttle.failed("bob", "192.0.2.1")
+    assert await throttle.check("bob", "192.0.2.1") is not None
+    await throttle.reset()
+    assert await throttle.check("bob", "192.0.2.1") is None
     assert throttle.tracked() == (0, 0)
