@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from app.db.replica import CONSISTENCY_HEADER, READ_FROM_HEADER
-from tests.scale.cluster import Cluster, pg_bin, primary_and_replica
+from tests.scale.cluster import Cluster, pg_bin
 from tests.serving import ROOT, serve
 
 pytestmark = [
@@ -30,12 +30,6 @@ PASSWORD = "correct horse battery"
 MAX_LAG = 4.0
 SUMMARY = "/api/v1/reports/summary"
 INSTITUTIONS = "/api/v1/institutions"
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    with primary_and_replica() as found:
-        yield found
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +82,7 @@ def _new_institution(http: httpx.Client, name: str) -> str:
 
 def _elderly_total(r: httpx.Response) -> int:
     assert r.status_code == 200, r.text
-    return next(k["institutions_total"] for k in r.json()["kinds"] if k["kind"] == "elderly_care")
+    return int(next(k["institutions_total"] for k in r.json()["kinds"] if k["kind"] == "elderly_care"))
 
 
 def _names(r: httpx.Response) -> set[str]:
