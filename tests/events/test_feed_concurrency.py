@@ -63,7 +63,9 @@ async def test_ten_concurrent_writers_and_three_pollers_every_event_exactly_once
         finally:
             done.set()
 
-    written, *polled = await asyncio.gather(writers(), *(_poller(client, admin.headers, done) for _ in range(3)))
+    pollers = [asyncio.ensure_future(_poller(client, admin.headers, done)) for _ in range(3)]
+    written = await writers()
+    polled = [await p for p in pollers]
     committed = {e for batch in written for e in batch}
     assert len(committed) == WRITERS * EVENTS_PER_WRITER
     for seen in polled:
