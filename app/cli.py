@@ -1,4 +1,5 @@
-"""`inspection-tracker` command line: serve, migrate, create-user, seed-demo, import-regions, backup, restore."""
+"""`inspection-tracker` command line: serve, migrate, create-user, seed-demo, import-regions, backup, restore,
+worker."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from app.auth.schemas import UserCreate
 from app.core.config import Settings, get_settings
 from app.core.errors import AppError
 from app.db.backup import BackupError, Outcome, create_backup, restore_backup
-from app.db.migrate import head_revision, upgrade_to_head
+from app.db.migrate import current_revision, head_revision, upgrade_to_head
 from app.db.session import Database
 from app.demo import DEMO_ADMIN, YEAR, SeedReport, annual_paragraph, seed_demo
 from app.regions.schemas import RegionImportResult
@@ -234,6 +235,35 @@ def import_regions_command(
         f"regions imported from {file.name}: {result.rows} rows, {result.created} new, {result.renamed} changed, "
         f"{result.unchanged} unchanged"
     )
+
+
+async def _work(settings: Settings) -> None:
+    import signal
+
+    from app.events.webhooks.worker import DeliveryWorker
+
+    db = Database(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if await current_revision(db.engine) != head_revision():
+            typer.echo("the database is not at the latest migration: run `inspection-tracker migrate`", err=True)
+            raise typer.Exit(2)
+        await DeliveryWorker(db, settings).run(stop)
+    finally:
+        await db.dispose()
+
+
+@cli.command()
+def worker() -> None:
+    """Deliver webhooks in this process (besides or instead of `serve`'s own worker) until SIGTERM / Ctrl-C;
+    any number of them may run against one PostgreSQL database."""
+    settings = _settings()
+    typer.echo("webhook worker started")
+    asyncio.run(_work(settings))
+    typer.echo("webhook worker stopped")
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -27,6 +28,8 @@ from app.db.limits import close_store, public_limiter, window_store
 from app.db.replica import ConsistencyTokenMiddleware
 from app.db.session import Database
 from app.events.router import router as events_router
+from app.events.webhooks.router import router as webhooks_router
+from app.events.webhooks.worker import DeliveryWorker
 from app.exports.router import router as exports_router
 from app.exports.spool import ExportGate
 from app.hazards.router import router as hazards_router
@@ -69,7 +72,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         _tune_gc()
+        stop = asyncio.Event()
+        worker = (
+            asyncio.create_task(DeliveryWorker(db, settings).run(stop), name="webhook-worker")
+            if settings.WEBHOOK_WORKER_ENABLED
+            else None
+        )
         yield
+        stop.set()
+        if worker is not None:
+            await worker  # ends within one round: attempts are bounded by WEBHOOK_TIMEOUT_SECONDS
         await close_store(store)
         await close_store(app.state.public_limiter)
         await db.dispose()
@@ -119,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(exports_router)
     api.include_router(plans_router)
     api.include_router(events_router)
+    api.include_router(webhooks_router)
     api.include_router(public_router)
     app.include_router(api)
     app.include_router(health_router)

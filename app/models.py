@@ -5,6 +5,7 @@ from app.auth import models as auth_models
 from app.db import limits as limit_models
 from app.db import outbox as outbox_models
 from app.db.base import Base
+from app.events.webhooks import models as webhook_models
 from app.hazards import models as hazard_models
 from app.inspections import models as inspection_models
 from app.institutions import models as institution_models
@@ -23,4 +24,5 @@ __all__ = [
     "outbox_models",
     "plan_models",
     "region_models",
+    "webhook_models",
 ]

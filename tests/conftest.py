@@ -62,7 +62,10 @@ async def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Se
         assert TEST_DATABASE_URL is not None
         url = TEST_DATABASE_URL
         await reset_postgres(url)
-    return Settings(DATABASE_URL=url, DATA_DIR=data_dir, SECRET_KEY=TEST_SECRET, _env_file=None)
+    # No background webhook worker: the webhook tests drive DeliveryWorker themselves, round by round.
+    return Settings(
+        DATABASE_URL=url, DATA_DIR=data_dir, SECRET_KEY=TEST_SECRET, WEBHOOK_WORKER_ENABLED=False, _env_file=None
+    )
 
 
 @pytest.fixture(scope="session")

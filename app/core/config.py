@@ -7,6 +7,7 @@ Rules:
   kept in `DATA_DIR/secret_key` (so tokens survive a restart).
 - `DRAW_SIGNING_KEYS` ("kid:secret,kid:secret"): the first key signs new draws, every listed key verifies;
   the key id `legacy` is `SECRET_KEY` (what draws were signed with before key ids) unless listed explicitly.
+- A setting that does not parse (`WEBHOOK_RETRY_SCHEDULE=5,x`) refuses to start, naming the setting.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SQLITE_FILE_NAME = "inspection-tracker.sqlite3"
+_HOST_NAME = re.compile(r"(?i)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?")
 
 
 def normalize_database_url(url: str) -> str:
@@ -76,6 +79,40 @@ def parse_key_list(value: str, name: str) -> dict[str, str]:
 
 def _split_origins(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def parse_retry_schedule(value: str) -> list[float]:
+    """`WEBHOOK_RETRY_SCHEDULE`: non-negative seconds, comma-separated; empty = no retry."""
+    delays: list[float] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            delay = float(part)
+        except ValueError:
+            raise ValueError(f"WEBHOOK_RETRY_SCHEDULE: {part!r} is not a number of seconds") from None
+        if not 0 <= delay <= 7 * 86400:
+            raise ValueError(f"WEBHOOK_RETRY_SCHEDULE: {part!r} must be between 0 and 604800 seconds")
+        delays.append(delay)
+    return delays
+
+
+def parse_allowed_hosts(value: str) -> tuple[frozenset[str], tuple[IPv4Network | IPv6Network, ...]]:
+    """`WEBHOOK_ALLOWED_HOSTS`: host names (lower-cased) and IP networks (an address is a /32 or /128)."""
+    names: set[str] = set()
+    networks: list[IPv4Network | IPv6Network] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ip_network(part.strip("[]"), strict=False))
+            continue
+        except ValueError:
+            pass
+        if not _HOST_NAME.fullmatch(part):
+            raise ValueError(f"WEBHOOK_ALLOWED_HOSTS: {part!r} is neither a host name nor an IP address or network")
+        names.add(part.lower().rstrip("."))
+    return frozenset(names), tuple(networks)
 
 
 class Settings(BaseSettings):
@@ -178,6 +215,26 @@ class Settings(BaseSettings):
         default=5, gt=0, description="how often each worker checks the replica's health and lag"
     )
 
+    WEBHOOK_ALLOWED_HOSTS: str = Field(
+        default="",
+        description="comma-separated host names, IP addresses or CIDR networks webhooks may be delivered to over "
+        "http or https, besides https URLs whose host resolves only to public addresses (the only ones when empty)",
+    )
+    WEBHOOK_TIMEOUT_SECONDS: float = Field(
+        default=10, gt=0, le=300, description="a delivery attempt that has no 2xx answer by then has failed"
+    )
+    WEBHOOK_RETRY_SCHEDULE: str = Field(
+        default="5,30,120,600,3600,21600",
+        description="seconds to wait before each further attempt after a failed one, comma-separated "
+        "(`1,1,1`: at most 4 attempts); after the last the delivery is `failed`",
+    )
+    WEBHOOK_WORKER_ENABLED: bool = Field(
+        default=True, description="`serve` delivers webhooks in the background (off: only `inspection-tracker worker`)"
+    )
+    WEBHOOK_POLL_SECONDS: float = Field(
+        default=1, gt=0, le=60, description="how often a delivery worker looks for new events and due deliveries"
+    )
+
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
         if self.DATABASE_URL is not None:
@@ -198,6 +255,18 @@ class Settings(BaseSettings):
     @classmethod
     def _check_draw_keys(cls, value: str) -> str:
         parse_key_list(value, "DRAW_SIGNING_KEYS")
+        return value
+
+    @field_validator("WEBHOOK_RETRY_SCHEDULE")
+    @classmethod
+    def _check_retry_schedule(cls, value: str) -> str:
+        parse_retry_schedule(value)
+        return value
+
+    @field_validator("WEBHOOK_ALLOWED_HOSTS")
+    @classmethod
+    def _check_allowed_hosts(cls, value: str) -> str:
+        parse_allowed_hosts(value)
         return value
 
     @field_validator("CORS_ORIGINS")

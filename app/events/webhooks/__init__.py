@@ -1,0 +1,1 @@
+"""Webhooks (API.md "Webhooks"): subscriptions, the delivery log, signed delivery and the workers that do it."""
