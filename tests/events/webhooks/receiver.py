@@ -1,6 +1,6 @@
 """A real HTTP receiver on a free loopback port, recording what it is sent; its paths behave differently:
 `/ok` 200, `/fail` 500, `/hang` never answers in time, `/redirect` 302 to `/ok`, `/huge` 200 with a 10 MB body
-sent slowly, `/huge-fail` the same with 500, `/flaky` 500 then 200."""
+sent slowly, `/huge-fail` the same with 500, `/flaky` 500 then 200, `/stall-once` never answers the first request."""
 
 from __future__ import annotations
 
@@ -49,6 +49,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                     receiver.flaky_failures -= 1
             if self.path == "/hang":
                 time.sleep(5)
+            if self.path == "/stall-once" and len(receiver.on("/stall-once")) == 1:
+                time.sleep(30)  # the first attempt never ends: its worker is killed meanwhile
             if self.path == "/redirect":
                 self.send_response(302)
                 self.send_header("location", receiver.url("/ok"))
