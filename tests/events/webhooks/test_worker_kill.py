@@ -82,7 +82,7 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
             deliveries = await client.get(f"/api/v1/webhooks/{r.json()['id']}/deliveries", headers=admin.headers)
             if deliveries.json()["items"][0]["status"] == "delivered":  # the settle commits just after the answer
                 break
-            time.sleep(0.1)
+            await asyncio.sleep(0.1)
         assert deliveries.json()["items"][0]["status"] == "delivered", log.read_text()[-2000:]
     finally:
         second.send_signal(signal.SIGTERM)
