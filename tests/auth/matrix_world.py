@@ -79,7 +79,7 @@ class World:
 
     async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         r = await self.client.post(f"{API}{path}", json=body, headers=self.root)
-        assert r.status_code in (200, 201), f"set-up POST {path}: {r.status_code} {r.text}"
+        assert r.status_code in (200, 201, 202), f"set-up POST {path}: {r.status_code} {r.text}"
         data: dict[str, Any] = r.json()
         return data
 

@@ -23,7 +23,13 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.db.session import Database
-from tests.auth import matrix_rows_admin, matrix_rows_field, matrix_rows_plans, matrix_rows_regions
+from tests.auth import (
+    matrix_rows_admin,
+    matrix_rows_events,
+    matrix_rows_field,
+    matrix_rows_plans,
+    matrix_rows_regions,
+)
 from tests.auth.matrix_core import Req, Row, count_cells
 from tests.auth.matrix_world import ACTORS, SIDES, Side, World, build_world
 from tests.conftest import ActorFactory
@@ -33,6 +39,7 @@ ROWS: list[Row] = [
     *matrix_rows_field.ROWS,
     *matrix_rows_plans.ROWS,
     *matrix_rows_regions.ROWS,
+    *matrix_rows_events.ROWS,
 ]
 CELLS = count_cells(ROWS)  # quoted in SECURITY.md
 # Public and outside the OpenAPI document: the docs pages, and their shipped assets (the /static mount).
