@@ -63,7 +63,9 @@ def migrate() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="uvicorn worker processes; each holds its own database pool (README Scaling out)")
+    ] = 1,
 ) -> None:
     """Apply pending migrations, then serve the API."""
     import uvicorn

@@ -231,8 +231,8 @@ class SecurityHeadersMiddleware:
 
 
 CORS_ALLOW_METHODS = ("GET", "HEAD", "POST", "PATCH", "DELETE")
-CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "If-Match", "X-Request-ID")
-CORS_EXPOSE_HEADERS = ("ETag", "Location", "X-Request-ID", "Retry-After")
+CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "If-Match", "X-Request-ID", "X-Consistency-Token")
+CORS_EXPOSE_HEADERS = ("ETag", "Location", "X-Request-ID", "Retry-After", "X-Consistency-Token", "X-Read-From")
 
 
 class ProblemCORSMiddleware(CORSMiddleware):

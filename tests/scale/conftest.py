@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.scale.cluster import Cluster, primary_and_replica
+from bench.cluster import Cluster, primary_and_replica
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from app.db.replica import CONSISTENCY_HEADER, READ_FROM_HEADER
-from tests.scale.cluster import Cluster, pg_bin
+from bench.cluster import Cluster, pg_bin
 from tests.serving import ROOT, serve
 
 pytestmark = [

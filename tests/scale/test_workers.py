@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.scale.cluster import Cluster, pg_bin
+from bench.cluster import Cluster, pg_bin
 from tests.serving import ROOT, serve
 
 pytestmark = [pytest.mark.slow]

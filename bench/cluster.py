@@ -1,4 +1,4 @@
-"""A throw-away PostgreSQL primary and its streaming replica on free loopback ports, for the scaling tests.
+"""A throw-away PostgreSQL primary and its streaming replica on free loopback ports (tests/scale, bench/scale.py).
 
 `initdb` a primary (trust on loopback, replication allowed by initdb's own pg_hba), `pg_basebackup -R -X stream`
 a replica from it, `pg_ctl` both; everything under one temporary folder, stopped and removed afterwards. Run as
@@ -37,7 +37,7 @@ class Cluster:
         cmd = list(args)
         if os.geteuid() == 0:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=120)  # noqa: S603
+        return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=120)
 
     def url(self, port: int) -> str:
         return f"postgresql://postgres@127.0.0.1:{port}/{self.database}"
