@@ -78,7 +78,14 @@ async def _lists(app: FastAPI, client: httpx.AsyncClient, h: dict[str, str]) -> 
         for reason in (None, "复核"):
             r = await client.post(f"{API}/plans/{plan_id}/draws", json={**DRAW, "reason": reason}, headers=h)
             assert r.status_code == 201, r.text
-    ids = {"{hazard_id}": hazard_id, "{officer_id}": officer_id, "{plan_id}": plans[0]}
+    hooks = []
+    for n in range(2):  # two subscriptions (a public IP literal: admitted, never attempted), two deliveries
+        r = await client.post(f"{API}/webhooks", json={"url": f"https://8.8.8.8/hook{n}"}, headers=h)
+        assert r.status_code == 201, r.text
+        hooks.append(r.json()["id"])
+        r = await client.post(f"{API}/webhooks/{hooks[0]}/test", headers=h)
+        assert r.status_code == 202, r.text
+    ids = {"{hazard_id}": hazard_id, "{officer_id}": officer_id, "{plan_id}": plans[0], "{webhook_id}": hooks[0]}
     urls = []
     for path in _list_paths(app):
         for name, value in ids.items():

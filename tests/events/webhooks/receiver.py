@@ -13,6 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default backlog of 5 refuses connections when 20 attempts arrive at once
+    daemon_threads = True
+
+
 @dataclass
 class Received:
     path: str
@@ -79,7 +84,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Receiver(0)))
+    server = _Server(("127.0.0.1", 0), _handler(Receiver(0)))
     rec = Receiver(server.server_address[1])
     server.RequestHandlerClass = _handler(rec)
     server.daemon_threads = True
