@@ -16,6 +16,7 @@ from standardwebhooks.webhooks import Webhook as Verifier
 from app.auth.models import Role
 from app.db.outbox import Event, EventType, record
 from app.db.session import Database
+from app.events.queries import feed_page
 from app.events.webhooks.models import WebhookDelivery
 from tests.conftest import OTHER_REGION, OWN_REGION, Actor, ActorFactory
 from tests.events.webhooks.conftest import WorkerFactory
@@ -32,10 +33,17 @@ async def _subscribe(client: httpx.AsyncClient, actor: Actor, url: str, **body: 
 
 
 async def _event(db: Database, type_: EventType = EventType.draw_created, region: str = OWN_REGION) -> str:
+    """Record an event and wait until the feed hands it out: on PostgreSQL a write transaction still open
+    anywhere in the cluster (another test run's) holds back the horizon for a moment."""
     async with db.write_session() as s:
         event_id = await record(s, type_, region, {"plan_id": str(uuid.uuid4()), "draw_id": str(uuid.uuid4())})
         await s.commit()
-    return str(event_id)
+    for _ in range(200):
+        async with db.query_session() as s:
+            if event_id in [e.id for e in await feed_page(s, None, 10_000, [Event.id == event_id])]:
+                return str(event_id)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"event {event_id} never reached the feed")
 
 
 async def _deliveries(client: httpx.AsyncClient, actor: Actor, hook_id: str, **params: str) -> list[dict[str, Any]]:
