@@ -6,8 +6,11 @@ Rules (API.md "Events"):
 - On PostgreSQL writers commit out of order, so a page holds only events of transactions older than the oldest
   transaction still in flight (`txid < pg_snapshot_xmin(pg_current_snapshot())`): every transaction below
   that horizon has ended, so nothing can later appear before the last position handed out. An event becomes
-  visible once every writer that started before it has finished (well within the 5 s of the contract while
-  statements are bounded by `statement_timeout`).
+  visible once every write transaction that took its id before it has finished. That horizon is the whole
+  cluster's: a write transaction open in any database of the same PostgreSQL server holds the feed back until
+  it ends. The service's own are short (one use case each; `DB_STATEMENT_TIMEOUT_MS` and
+  `DB_IDLE_IN_TRANSACTION_TIMEOUT_MS` bound the worst); the 5 s of the contract assumes the cluster is not
+  shared with long batch writers (README "Events and webhooks").
 - On SQLite writes are serial (one writer), `txid` is 0 and `seq` is commit order.
 - The HTTP feed's position travels inside a signed cursor (app.core.pagination) and is never absent: the first
   page starts at `START` (before every event), and an empty page hands back the position it was asked for, so
