@@ -17,6 +17,7 @@ from app.auth.throttle import LoginThrottle
 from app.core.config import Settings, get_settings
 from app.core.errors import Problem, document_body_limit
 from app.core.handlers import install_handlers
+from app.core.links import document_links
 from app.core.middleware import (
     BodyLimitMiddleware,
     ProblemCORSMiddleware,
@@ -168,6 +169,7 @@ def _register_problem_schema(app: FastAPI) -> None:
                 components.setdefault(name, sub)
             components["Problem"].pop("$defs", None)
             document_body_limit(schema)
+            document_links(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
