@@ -82,6 +82,12 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog (5) drops the SYNs of a worker's concurrent connects; the retransmit a second later
+    # can outlast the attempt's deadline, and the attempt then fails without the receiver seeing it.
+    request_queue_size = 128
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     server = _Server(("127.0.0.1", 0), _handler(Receiver(0)))
