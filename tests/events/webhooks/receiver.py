@@ -14,7 +14,9 @@ import pytest
 
 
 class _Server(ThreadingHTTPServer):
-    request_queue_size = 256  # the default backlog of 5 refuses connections when 20 attempts arrive at once
+    # The default backlog (5) drops the SYNs of a worker's concurrent connects; the retransmit a second later
+    # can outlast the attempt's deadline, and the attempt then fails without the receiver seeing it.
+    request_queue_size = 256
     daemon_threads = True
 
 
@@ -80,12 +82,6 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(b"ok")
 
     return Handler
-
-
-class _Server(ThreadingHTTPServer):
-    # The default backlog (5) drops the SYNs of a worker's concurrent connects; the retransmit a second later
-    # can outlast the attempt's deadline, and the attempt then fails without the receiver seeing it.
-    request_queue_size = 128
 
 
 @pytest.fixture
