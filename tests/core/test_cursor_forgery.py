@@ -78,7 +78,14 @@ async def _lists(app: FastAPI, client: httpx.AsyncClient, h: dict[str, str]) -> 
         for reason in (None, "复核"):
             r = await client.post(f"{API}/plans/{plan_id}/draws", json={**DRAW, "reason": reason}, headers=h)
             assert r.status_code == 201, r.text
-    ids = {"{hazard_id}": hazard_id, "{officer_id}": officer_id, "{plan_id}": plans[0]}
+    settings = app.state.settings  # a webhook URL must pass the SSRF rules: admit the loopback for its create
+    app.state.settings = settings.model_copy(update={"WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"})
+    try:
+        r = await client.post(f"{API}/webhooks", json={"url": "http://127.0.0.1:9/hook"}, headers=h)
+    finally:
+        app.state.settings = settings
+    assert r.status_code == 201, r.text
+    ids = {"{hazard_id}": hazard_id, "{officer_id}": officer_id, "{plan_id}": plans[0], "{webhook_id}": r.json()["id"]}
     urls = []
     for path in _list_paths(app):
         for name, value in ids.items():
