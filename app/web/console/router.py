@@ -56,7 +56,13 @@ def _refused(request: Request) -> HTMLResponse:
 
 
 def _login_page(
-    request: Request, settings: SettingsDep, *, next_url: str, error: str | None, status_code: int
+    request: Request,
+    settings: SettingsDep,
+    *,
+    next_url: str,
+    error: str | None,
+    status_code: int,
+    username: str = "",
 ) -> HTMLResponse:
     """The sign-in form; a browser without a session gets a fresh pre-session cookie to bind its CSRF token."""
     anchor = sessions.csrf_anchor(request)
@@ -69,6 +75,7 @@ def _login_page(
         status_code=status_code,
         next_url=next_url,
         error=error,
+        username=username,
         user=None,
         csrf_token=sessions.csrf_token(anchor, settings.secret_key),
     )
@@ -115,11 +122,13 @@ async def login(
                 client_ip=client_ip,
             )
     except Unauthorized:
-        return _login_page(request, settings, next_url=next_url, error=WRONG_CREDENTIALS, status_code=401)
+        return _login_page(
+            request, settings, next_url=next_url, error=WRONG_CREDENTIALS, status_code=401, username=username
+        )
     except TooManyRequests as exc:
         wait = (exc.headers or {}).get("Retry-After", "60")
         message = f"登录失败次数过多,请{wait}秒后再试"
-        return _login_page(request, settings, next_url=next_url, error=message, status_code=429)
+        return _login_page(request, settings, next_url=next_url, error=message, status_code=429, username=username)
     response = RedirectResponse(next_url, status_code=303, headers=PAGE_HEADERS)
     sessions.set_session(response, token.access_token, settings)
     return response

@@ -96,6 +96,7 @@ async def test_wrong_password_shows_the_message_and_stays(client: httpx.AsyncCli
     r = await sign_in(client, user.username, password="wrong password")
     assert r.status_code == 401
     assert "用户名或密码错误" in r.text and 'action="/console/login"' in r.text
+    assert f'name="username" value="{user.username}"' in r.text  # what was typed stays
     assert not any(c.startswith(sessions.SESSION_COOKIE) for c in r.headers.get_list("set-cookie"))
     r = await sign_in(client, "nobody-here")
     assert r.status_code == 401 and "用户名或密码错误" in r.text
