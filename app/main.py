@@ -44,6 +44,7 @@ from app.plans.router import router as plans_router
 from app.public.router import router as public_router
 from app.regions.router import router as regions_router
 from app.reports.router import router as reports_router
+from app.web.console.install import install_console
 from app.web.docs import install_docs
 
 API_PREFIX = "/api/v1"
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(health_router)
     install_docs(app, openapi_url=app.openapi_url or "/openapi.json", title=app.title)
+    install_console(app)  # /console/ pages and GET / (app/web/console)
     _register_problem_schema(app)
     _bound_sends(app, settings.SEND_TIMEOUT_SECONDS)
     logging.getLogger("app").setLevel(settings.LOG_LEVEL.upper())

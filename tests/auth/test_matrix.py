@@ -44,6 +44,10 @@ ROWS: list[Row] = [
 CELLS = count_cells(ROWS)  # quoted in SECURITY.md
 # Public and outside the OpenAPI document: the docs pages, and their shipped assets (the /static mount).
 UNDOCUMENTED = {"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc", "/static"}
+# The console's pages (app/web/console): without a session they answer 303 to /console/login, not 401, and a
+# POST without the CSRF token and own origin is 403; tests/web/console covers each of them. Listed one by one:
+# a new page is not exempt until it is added here with its tests.
+UNDOCUMENTED |= {"/", "/console/", "/console/login", "/console/logout", "/console/static"}
 _ADDRESSES = itertools.count()
 TEXT_TYPES = ("application/json", "application/problem+json", "text/")
 CONVERTOR = re.compile(r"\{(\w+):\w+\}")

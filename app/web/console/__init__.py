@@ -1,0 +1,1 @@
+"""The bureau's desk (办公端) at /console/: server-rendered pages over the same services as the API."""

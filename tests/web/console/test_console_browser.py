@@ -1,0 +1,112 @@
+"""The console in a real browser (Debian's Chromium through Playwright) against a real `serve` holding the
+seed-demo data: sign in (a wrong password first), the 2023 figures per kind on 总览, a bad year, sign out; no
+request to another origin and no CSP violation. Screenshots go to tests/web/screenshots/ (not committed).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from app.core.config import Settings
+from app.demo import DEMO_ADMIN
+from tests.serving import ROOT, serve
+from tests.web.test_docs_browser import CHROMIUM, SCREENSHOTS, watch
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+]
+PASSWORD = "console-demo-password"
+# The seed's 2023 figures (README, the annual paragraph): inspected, inspections, found, rectified, rate.
+EXPECTED = {
+    "funeral": ("8", "56", "32", "32", "100%"),
+    "elderly_care": ("27", "111", "141", "141", "100%"),
+}
+METRICS = ("institutions_inspected", "inspections", "hazards_found", "hazards_rectified", "rectification_rate")
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("console-server")
+    env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    env.update({"DATA_DIR": str(folder / "data"), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"})
+    subprocess.run(  # noqa: S603 (our own CLI)
+        [sys.executable, "-m", "app.cli", "seed-demo", "--admin-password", PASSWORD],
+        cwd=folder,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    with serve(folder) as base:
+        yield base
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def _sign_in(page: Page, password: str) -> None:
+    await page.get_by_label("用户名").fill(DEMO_ADMIN)
+    await page.get_by_label("密码").fill(password)
+    await page.get_by_role("button", name="登录").click()
+
+
+async def test_sign_in_and_read_the_2023_figures(browser: Browser, base_url: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(30_000)
+    seen = watch(page)
+
+    await page.goto(f"{base_url}/")  # → /console/ → the sign-in page
+    assert page.url.startswith(f"{base_url}/console/login?next=")
+    await _sign_in(page, "not-the-password")
+    await page.get_by_text("用户名或密码错误").wait_for()
+    assert page.url == f"{base_url}/console/login"
+    await page.screenshot(path=str(SCREENSHOTS / "console-login-wrong-password.png"))
+
+    await _sign_in(page, PASSWORD)
+    await page.wait_for_url(f"{base_url}/console/")
+    await page.get_by_label("年度").fill("2023")
+    await page.get_by_role("button", name="查询").click()
+    await page.wait_for_url(f"{base_url}/console/?year=2023")
+    for kind, figures in EXPECTED.items():
+        for metric, expected in zip(METRICS, figures, strict=True):
+            cell = page.locator(f'[data-metric="{metric}"][data-kind="{kind}"]:not([data-group])')
+            assert (await cell.inner_text()).strip() == expected, (kind, metric)
+    assert (await page.locator('[data-metric="officers_certified"]').inner_text()).strip() == "17"
+    await page.screenshot(path=str(SCREENSHOTS / "console-overview-2023.png"), full_page=True)
+
+    await page.get_by_label("年度").fill("二〇二三")
+    await page.get_by_role("button", name="查询").click()
+    await page.get_by_text("年度应为").wait_for()
+    await page.screenshot(path=str(SCREENSHOTS / "console-overview-bad-year.png"))
+
+    await page.set_viewport_size({"width": 768, "height": 1000})
+    await page.goto(f"{base_url}/console/?year=2023")
+    await page.screenshot(path=str(SCREENSHOTS / "console-overview-768.png"), full_page=True)
+
+    await page.get_by_role("button", name="退出").click()  # a real same-origin form POST passes the CSRF checks
+    await page.wait_for_url(f"{base_url}/console/login")
+    await page.goto(f"{base_url}/console/?year=2023")
+    assert page.url.startswith(f"{base_url}/console/login?next=")
+
+    assert seen.foreign(base_url) == []
+    assert seen.blocked_by_csp == [] and seen.csp_violations == []
+    # The wrong password (401) and the bad year (422) are answers the page shows; nothing else failed.
+    failed = [e for e in seen.errors if not e.startswith("Failed to load resource")] + [
+        e for e in seen.errors if e.startswith("Failed to load resource") and not ("401" in e or "422" in e)
+    ]
+    assert failed == []
