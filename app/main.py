@@ -25,6 +25,7 @@ from app.core.middleware import (
 )
 from app.core.ratelimit import SlidingWindowLimiter
 from app.db.session import Database
+from app.events.router import router as events_router
 from app.exports.router import router as exports_router
 from app.exports.spool import ExportGate
 from app.hazards.router import router as hazards_router
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(reports_router)
     api.include_router(exports_router)
     api.include_router(plans_router)
+    api.include_router(events_router)
     api.include_router(public_router)
     app.include_router(api)
     app.include_router(health_router)

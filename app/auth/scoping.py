@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principals import Principal
 from app.core.errors import Conflict, FieldError, Forbidden, NotFound
 from app.core.pagination import AnySelect, ColumnLike
+from app.db.outbox import Event
 
 
 def within(scope: str, region_code: str) -> bool:
@@ -131,3 +132,10 @@ def value_taken(
     return Conflict(
         f"{field} '{value}' is already taken{holder}", errors=[FieldError(loc=["body", field], msg="already taken")]
     )
+
+
+def event_scope(principal: Principal) -> list[ColumnElement[bool]]:
+    """The filters of the events a principal may read (API.md "Events"): those of its region subtree, by the
+    event's `region_code` (the institution's, the plan's, or the officer's)."""
+    prefix = principal.region_code
+    return [region_clause(Event.region_code, prefix)] if prefix else []

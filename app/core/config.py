@@ -152,6 +152,9 @@ class Settings(BaseSettings):
         description="comma-separated proxy addresses (or networks) whose X-Forwarded-For / X-Forwarded-Proto "
         "`serve` believes: the client IP of the per-IP limits; '*' believes every peer",
     )
+    EVENT_RETENTION_DAYS: int = Field(
+        default=365, gt=0, description="events older than this many days are pruned from the feed (by the worker)"
+    )
     DRAW_SIGNING_KEYS: str = Field(
         default="",
         description="keys signing random draws, 'kid:secret,kid:secret' (secrets >= 32 characters): the first "

@@ -9,6 +9,9 @@ Rules (API.md "Events"):
   visible once every writer that started before it has finished (well within the 5 s of the contract while
   statements are bounded by `statement_timeout`).
 - On SQLite writes are serial (one writer), `txid` is 0 and `seq` is commit order.
+- The HTTP feed's position travels inside a signed cursor (app.core.pagination) and is never absent: the first
+  page starts at `START` (before every event), and an empty page hands back the position it was asked for, so
+  a client polling again skips nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +22,11 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Select, Text, and_, cast, func, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.outbox import Event
+from app.auth import scoping
+from app.auth.principals import Principal
+from app.core.errors import ValidationFailed
+from app.core.pagination import NOT_ISSUED, decode_cursor, encode_cursor
+from app.db.outbox import Event, EventType
 
 Position = tuple[int, int]  # (txid, seq)
 
@@ -59,3 +66,44 @@ async def feed_page(
     dialect = session.get_bind().dialect.name
     result = await session.execute(feed_statement(dialect, after, limit, where))
     return list(result.scalars())
+
+
+START: Position = (0, 0)
+"""Before every event: `txid` >= 0 and `seq` >= 1 on both engines."""
+FEED_TYPES = frozenset(t.value for t in EventType)
+
+
+def parse_types(types: str | None) -> list[str]:
+    """`types` as sent ("a,b"; blanks ignored; empty = every type); an unknown type is a 422 on `types`."""
+    wanted = [t.strip() for t in (types or "").split(",") if t.strip()]
+    unknown = [t for t in wanted if t not in FEED_TYPES]
+    if unknown:
+        raise ValidationFailed.field(
+            ["query", "types"], f"unknown event type(s) {', '.join(unknown)}; known: {', '.join(sorted(FEED_TYPES))}"
+        )
+    return wanted
+
+
+def _position(cursor: str | None) -> Position:
+    if cursor is None:
+        return START
+    txid, seq = decode_cursor(cursor, 2)
+    if not isinstance(txid, int) or not isinstance(seq, int) or txid < 0 or seq < 0:
+        raise ValidationFailed.field(["query", "cursor"], NOT_ISSUED)
+    return txid, seq
+
+
+async def list_events(
+    session: AsyncSession, principal: Principal, types: str | None, cursor: str | None, limit: int
+) -> tuple[list[Event], str]:
+    """The caller's region's events of `types` (comma-separated) after `cursor` (a position; None: from the
+    start), oldest first, and the position to continue from (never None: the last event's, or `cursor`'s own
+    when nothing is new)."""
+    wanted = parse_types(types)
+    after = _position(cursor)
+    where = scoping.event_scope(principal)
+    if wanted:
+        where.append(Event.type.in_(wanted))
+    page = await feed_page(session, after, limit, where)
+    last = (page[-1].txid, page[-1].seq) if page else after
+    return page, encode_cursor(list(last))

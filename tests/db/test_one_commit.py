@@ -37,6 +37,7 @@ TABLES = [
     "hazard_history",
     "hazard_evidence",
     "draws",
+    "events",
 ]
 
 
