@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.outbox import Event, EventType, record
 from app.db.session import Database
 from app.events.queries import feed_page
+from tests.events.helpers import settled
 
 
 async def test_an_event_commits_and_rolls_back_with_its_transaction(clean_db: Database) -> None:
@@ -17,6 +18,7 @@ async def test_an_event_commits_and_rolls_back_with_its_transaction(clean_db: Da
     async with clean_db.write_session() as s:
         kept = await record(s, EventType.draw_created, "500240", {"plan_id": "p", "draw_id": "d"})
         await s.commit()
+    await settled(clean_db)
     async with clean_db.write_session() as s:
         assert await s.scalar(select(func.count()).select_from(Event)) == 1
         page = await feed_page(s, None, 10)
@@ -30,6 +32,7 @@ async def test_the_feed_pages_in_commit_order_from_a_position(session: AsyncSess
         async with clean_db.write_session() as s:
             ids.append(await record(s, EventType.draw_created, "500240", {"n": n}))
             await s.commit()
+    await settled(clean_db)
     first = await feed_page(session, None, 2)
     rest = await feed_page(session, (first[-1].txid, first[-1].seq), 10)
     assert [e.id for e in first + rest] == ids
