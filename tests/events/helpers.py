@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.db.outbox import Event
 from app.db.session import Database
@@ -20,10 +22,33 @@ async def stored(db: Database) -> list[tuple[str, str, dict[str, Any]]]:
         return [(r.type, r.region_code, r.data) for r in rows]
 
 
+async def settled(db: Database, within: float = 10.0) -> None:
+    """Wait until every stored event is below PostgreSQL's commit horizon (the feed hands it out).
+
+    The horizon is cluster-wide: a transaction in flight in another database of the same server (other test
+    runs share it) holds it back for as long as it runs. SQLite has no horizon."""
+    if db.is_sqlite:
+        return
+    deadline = time.monotonic() + within
+    query = text("SELECT coalesce(max(txid), 0) < pg_snapshot_xmin(pg_current_snapshot())::text::bigint FROM events")
+    while True:
+        async with db.query_session() as s:
+            if await s.scalar(query):
+                return
+        assert time.monotonic() < deadline, f"the commit horizon did not pass the newest event in {within} s"
+        await asyncio.sleep(0.02)
+
+
 async def follow(
-    client: httpx.AsyncClient, headers: dict[str, str], cursor: str | None = None, **params: Any
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    db: Database,
+    cursor: str | None = None,
+    **params: Any,
 ) -> tuple[list[dict[str, Any]], str]:
-    """Every page from `cursor` until an empty one: the events handed out and the cursor to poll with next."""
+    """Every page from `cursor` until an empty one (once all stored events are visible): the events handed out
+    and the cursor to poll with next."""
+    await settled(db)
     seen: list[dict[str, Any]] = []
     while True:
         query = {**params, **({"cursor": cursor} if cursor is not None else {})}

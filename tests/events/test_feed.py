@@ -13,7 +13,7 @@ from app.auth.models import Role
 from app.core.pagination import cursor_key, encode_cursor, sign_cursor
 from app.db.session import Database
 from tests.conftest import OTHER_REGION, OWN_REGION, TEST_SECRET, Actor, ActorFactory
-from tests.events.helpers import EVENTS, follow, stored
+from tests.events.helpers import EVENTS, follow, settled, stored
 from tests.hazards.helpers import hazard_url, new_inspection
 from tests.problems import error_locs, problem_of
 
@@ -25,16 +25,16 @@ async def test_the_feed_needs_credentials(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize("role", list(Role))
 async def test_every_role_reads_its_regions_events_only(
-    client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory, role: Role
+    client: httpx.AsyncClient, clean_db: Database, admin: Actor, make_actor: ActorFactory, role: Role
 ) -> None:
     own = await new_inspection(client, admin.headers, region_code=OWN_REGION)
     other = await new_inspection(client, admin.headers, region_code=OTHER_REGION)
     reader = await make_actor(role, OWN_REGION)
-    seen, _ = await follow(client, reader.headers)
+    seen, _ = await follow(client, reader.headers, clean_db)
     assert [e["region_code"] for e in seen] == [OWN_REGION] * 3
     assert [e["data"].get("inspection_id") for e in seen] == [own["id"]] * 3
     elsewhere = await make_actor(role, OTHER_REGION)
-    seen, _ = await follow(client, elsewhere.headers)
+    seen, _ = await follow(client, elsewhere.headers, clean_db)
     assert {e["data"]["inspection_id"] for e in seen} == {other["id"]}
 
 
@@ -44,27 +44,29 @@ async def test_a_province_sees_both_counties_in_commit_order(
     first = await new_inspection(client, admin.headers, region_code=OWN_REGION)
     second = await new_inspection(client, admin.headers, region_code=OTHER_REGION)
     province = await make_actor(Role.viewer, "50")
-    seen, _ = await follow(client, province.headers, limit=2)
+    seen, _ = await follow(client, province.headers, clean_db, limit=2)
     assert [e["data"]["inspection_id"] for e in seen] == [first["id"]] * 3 + [second["id"]] * 3
     assert [(e["type"], e["region_code"], e["data"]) for e in seen] == await stored(clean_db)
     event = seen[0]
     assert set(event) == {"id", "type", "occurred_at", "region_code", "data"}
     assert event["type"] == "inspection.created" and event["occurred_at"].endswith(("Z", "+00:00"))
     nobody = await make_actor(Role.admin, "11")  # 北京市
-    assert (await follow(client, nobody.headers))[0] == []
+    assert (await follow(client, nobody.headers, clean_db))[0] == []
 
 
-async def test_types_filters_and_an_unknown_type_is_422(client: httpx.AsyncClient, admin: Actor) -> None:
+async def test_types_filters_and_an_unknown_type_is_422(
+    client: httpx.AsyncClient, clean_db: Database, admin: Actor
+) -> None:
     hazard_id = (await new_inspection(client, admin.headers))["hazards"][0]["id"]
     r = await client.post(
         hazard_url(hazard_id, "/transitions"), json={"action": "start", "on": "2023-05-05"}, headers=admin.headers
     )
     assert r.status_code == 200, r.text
-    seen, _ = await follow(client, admin.headers, types="hazard.transitioned, inspection.created,")
+    seen, _ = await follow(client, admin.headers, clean_db, types="hazard.transitioned, inspection.created,")
     assert [e["type"] for e in seen] == ["inspection.created", "hazard.transitioned"]
-    seen, _ = await follow(client, admin.headers, types="hazard.created")
+    seen, _ = await follow(client, admin.headers, clean_db, types="hazard.created")
     assert [e["type"] for e in seen] == ["hazard.created"] * 2
-    seen, _ = await follow(client, admin.headers, types="")
+    seen, _ = await follow(client, admin.headers, clean_db, types="")
     assert len(seen) == 4
     for bad in ("hazard.deleted", "inspection.created,nope", "x" * 1001):
         problem = problem_of(await client.get(EVENTS, params={"types": bad}, headers=admin.headers), 422)
@@ -78,12 +80,15 @@ async def test_limit_bounds(client: httpx.AsyncClient, admin: Actor) -> None:
     assert (await client.get(EVENTS, params={"limit": 500}, headers=admin.headers)).status_code == 200
 
 
-async def test_pages_follow_the_cursor_and_an_empty_page_skips_nothing(client: httpx.AsyncClient, admin: Actor) -> None:
+async def test_pages_follow_the_cursor_and_an_empty_page_skips_nothing(
+    client: httpx.AsyncClient, clean_db: Database, admin: Actor
+) -> None:
     empty = await client.get(EVENTS, headers=admin.headers)
     assert empty.status_code == 200 and empty.json()["items"] == []
     start = empty.json()["next_cursor"]
     assert isinstance(start, str) and start, "never null, even for an empty feed"
     await new_inspection(client, admin.headers)  # 3 events
+    await settled(clean_db)
     r = await client.get(EVENTS, params={"cursor": start, "limit": 2}, headers=admin.headers)
     page1 = r.json()
     assert [e["type"] for e in page1["items"]] == ["inspection.created", "hazard.created"]
@@ -92,14 +97,15 @@ async def test_pages_follow_the_cursor_and_an_empty_page_skips_nothing(client: h
     tail = (await client.get(EVENTS, params={"cursor": page2["next_cursor"]}, headers=admin.headers)).json()
     assert tail["items"] == [] and tail["next_cursor"] == page2["next_cursor"], "polling again skips nothing"
     await new_inspection(client, admin.headers)
-    later, _ = await follow(client, admin.headers, cursor=tail["next_cursor"])
+    later, _ = await follow(client, admin.headers, clean_db, cursor=tail["next_cursor"])
     assert [e["type"] for e in later] == ["inspection.created", "hazard.created", "hazard.created"]
     again = (await client.get(EVENTS, params={"cursor": page1["next_cursor"]}, headers=admin.headers)).json()
     assert [e["id"] for e in again["items"]] == [page2["items"][0]["id"], *(e["id"] for e in later)]
 
 
-async def test_a_bad_or_forged_cursor_is_422(client: httpx.AsyncClient, admin: Actor) -> None:
+async def test_a_bad_or_forged_cursor_is_422(client: httpx.AsyncClient, clean_db: Database, admin: Actor) -> None:
     await new_inspection(client, admin.headers)
+    await settled(clean_db)
     issued = (await client.get(EVENTS, params={"limit": 1}, headers=admin.headers)).json()["next_cursor"]
     position, _, tag = issued.rpartition(".")
     forged_position = base64.urlsafe_b64encode(json.dumps([0, 0]).encode()).decode().rstrip("=")
