@@ -15,34 +15,25 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth import service as auth_service
-from app.auth.principals import Principal
 from app.core import clock
 from app.core.deps import SettingsDep
 from app.core.errors import TooManyRequests, Unauthorized
 from app.db.deps import DatabaseDep
-from app.institutions.models import InstitutionKind
 from app.reports import service as report_service
 from app.reports.labels import KIND
 from app.web.console import sessions
-from app.web.console.pages import PAGE_HEADERS, rate, render
+from app.web.console.pages import LOGIN, PAGE_HEADERS, page, rate, render, to_login
 
 router = APIRouter(include_in_schema=False)
 CONSOLE = "/console/"
-LOGIN = "/console/login"
 MIN_YEAR, MAX_YEAR = 2000, 2100
 WRONG_CREDENTIALS = "用户名或密码错误"
 CSRF_REFUSED = "请求来源无法确认,已拒绝。请回到本系统页面后重试。"
-
-
-def _to_login(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"{LOGIN}?next={quote(target, safe='')}", status_code=303, headers=PAGE_HEADERS)
 
 
 def _safe_next(value: str | None) -> str:
@@ -157,11 +148,11 @@ async def overview(request: Request, db: DatabaseDep, settings: SettingsDep, yea
     async with db.query_session() as session:
         principal = await sessions.session_principal(session, request, settings.secret_key)
         if principal is None:
-            return _to_login(request)
+            return to_login(request)
         today = clock.today()
         chosen, error = _parse_year(year, today)
         if error is not None:
-            return _page(request, settings, principal, "overview.html", 422, year=year, error=error, summary=None)
+            return page(request, settings, principal, "overview.html", 422, year=year, error=error, summary=None)
         end = date(chosen, 12, 31) if chosen < today.year else None
         period = report_service.resolve_period(principal, date(chosen, 1, 1), end, None, None)
         summary = await report_service.summary(session, period)
@@ -169,21 +160,6 @@ async def overview(request: Request, db: DatabaseDep, settings: SettingsDep, yea
         {"kind": k.kind.value, "label": KIND[k.kind], "c": k, "rate": rate(k.hazards_rectified, k.hazards_found)}
         for k in summary.kinds
     ]
-    return _page(
+    return page(
         request, settings, principal, "overview.html", 200, year=str(chosen), error=None, summary=summary, kinds=kinds
-    )
-
-
-def _page(
-    request: Request, settings: SettingsDep, principal: Principal, name: str, status_code: int, **context: object
-) -> HTMLResponse:
-    anchor = sessions.csrf_anchor(request) or ""
-    return render(
-        request,
-        name,
-        status_code=status_code,
-        user=principal,
-        csrf_token=sessions.csrf_token(anchor, settings.secret_key),
-        kinds_order=[k.value for k in InstitutionKind],
-        **context,
     )
