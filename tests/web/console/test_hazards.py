@@ -171,6 +171,8 @@ async def test_bad_input_is_a_message_beside_its_control(
             assert f'id="{name}-error"' in r.text and message in r.text, (path, name)
             assert f'aria-describedby="{name}-error"' in r.text
             assert row_ids(r.text) == []
+            assert f"您填写的是“{value}”" in r.text  # what was typed, even where the control cannot show it
+            assert "导出CSV" not in r.text  # no download of a ledger that was not shown
     r = await client.get("/console/hazards", params={"status": "closed", "severity": "x", "kind": "funeral"})
     assert r.status_code == 422 and 'id="status-error"' in r.text and 'id="severity-error"' in r.text
     assert 'id="kind-error"' not in r.text
