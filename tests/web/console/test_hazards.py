@@ -256,3 +256,26 @@ async def test_too_many_downloads_at_once_is_a_chinese_429(
         for release in releases:
             release()
     assert (await client.get("/console/hazards/export.csv")).status_code == 200
+
+
+async def test_township_is_chosen_from_the_register_or_typed_as_a_code(
+    client: httpx.AsyncClient, crafted: Crafted, make_actor: ActorFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for code, name, parent in (("500240", "石柱土家族自治县", None), ("500240001", "南宾街道", "500240")):
+        body = {"name": name, **({"parent_code": parent} if parent else {})}
+        r = await client.put(f"/api/v1/regions/{code}", json=body, headers=crafted.admin.headers)
+        assert r.status_code in (200, 201), r.text
+    await signed_in(client, make_actor, "viewer", OWN_REGION)
+    r = await client.get("/console/hazards", params={"region_code": "500240001"})
+    assert r.status_code == 200 and row_ids(r.text) == []  # the crafted institutions are coded at the county
+    assert '<select id="region_code" name="region_code">' in r.text
+    assert '<option value="500240001" selected>南宾街道</option>' in r.text
+    assert '<option value="500240">石柱土家族自治县</option>' in r.text
+    r = await client.get("/console/hazards", params={"region_code": "5002409"})  # not in the register
+    assert '<option value="5002409" selected>5002409</option>' in r.text
+
+    monkeypatch.setattr(hazards, "REGION_OPTIONS_MAX", 1)  # a scope with more regions than a list can hold
+    r = await client.get("/console/hazards", params={"region_code": OWN_REGION})
+    assert r.status_code == 200 and len(row_ids(r.text)) == 8
+    assert '<select id="region_code"' not in r.text
+    assert re.search(r'<input id="region_code" name="region_code" value="500240"', r.text)
