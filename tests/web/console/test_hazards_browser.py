@@ -139,6 +139,15 @@ async def test_the_ledger_and_a_hazard_in_the_browser(
     assert list(table[1]) == list(HEADINGS)
     assert len([r for r in table[2:] if r[0] is not None]) == len(expected)
 
+    # The keyboard alone: from 逾期, Tab reaches 查询 and Enter applies the filters.
+    await page.get_by_label("逾期").select_option(label="否")
+    await page.get_by_label("逾期").focus()
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "查询"
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(lambda url: "overdue=false" in url and "severity=major" in url)
+    assert await _rows(page) == filtered  # none of 2023's major hazards is overdue
+
     await page.goto(f"{base_url}/console/hazards?found_from=2023-5-4&status=closed")
     await page.get_by_text("请填写有效日期").wait_for()
     await page.get_by_text("状态无效,请从列表中选择").wait_for()
