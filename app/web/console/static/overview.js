@@ -34,16 +34,20 @@
 
   draw("month", {
     tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null ? "—" : v + "%"; } },
-    xAxis: axis(data.month.labels),
+    xAxis: axis(data.month.labels.map(function (m) { return m.length === 7 ? Number(m.slice(5)) + "月" : m; })),
     yAxis: value("整改率(%)", 100),
     series: [{ name: "整改率", type: "line", data: data.month.rate, connectNulls: false,
                itemStyle: { color: blue }, lineStyle: { color: blue, width: 2 }, symbolSize: 7 }]
   });
-  var many = data.township.labels.length > 6;
+  // One row per township (a county has 30 and more): horizontal bars, the chart as tall as its rows need.
+  var township = document.getElementById("chart-township");
+  if (township) { township.style.height = Math.max(300, data.township.labels.length * 26 + 90) + "px"; }
+  var rows = axis(data.township.labels);
+  rows.inverse = true;
   draw("township", {
     legend: { top: 0, textStyle: font },
-    xAxis: axis(data.township.labels, many ? 35 : 0),
-    yAxis: value("处"),
+    yAxis: rows,
+    xAxis: value("处"),
     series: [
       { name: "排查", type: "bar", data: data.township.found, itemStyle: { color: blue } },
       { name: "整改", type: "bar", data: data.township.rectified, itemStyle: { color: green } }
