@@ -116,6 +116,8 @@ async def test_sign_in_and_read_the_2023_figures(browser: Browser, base_url: str
     assert page.url.startswith(f"{base_url}/console/login?next=")
 
     assert seen.foreign(base_url) == []
+    assert f"{base_url}/console/static/vendor/echarts-6.1.0/echarts.common.min.js" in seen.requests
+    assert all(url.startswith(f"{base_url}/") for url in seen.requests)  # every request: this server
     assert seen.blocked_by_csp == [] and seen.csp_violations == []
     # The wrong password (401) and the bad year (422) are answers the page shows; nothing else failed.
     failed = [e for e in seen.errors if not e.startswith("Failed to load resource")] + [
