@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +22,7 @@ from app.core.errors import ValidationFailed
 from app.core.pagination import page_of, paginate
 from app.db.replay import UniqueField, create_replayable, existing_or_conflict, fingerprint
 from app.institutions.models import Institution
-from app.officers.models import Officer, OfficerConflict, Training, certified_on
+from app.officers.models import CertificateStatus, Officer, OfficerConflict, Training, certified_on
 from app.officers.schemas import ConflictCreate, ConflictRead, OfficerCreate, OfficerUpdate, TrainingCreate
 
 
@@ -197,3 +197,16 @@ async def list_conflicts(
     rows = (await session.execute(stmt)).all()
     page, next_cursor = page_of(rows, limit, lambda r: [r.institution_id])
     return [ConflictRead.model_validate(r._mapping) for r in page], next_cursor
+
+
+async def expiring_certificates(
+    session: AsyncSession, actor: Principal, region_code: str | None, today: date, days: int, limit: int
+) -> list[Officer]:
+    """Officers in the caller's region whose valid certificate expires within `days` days from `today`
+    (today included), the soonest first."""
+    stmt = scoping.scoped(select(Officer), Officer.region_code, actor, region_code).where(
+        Officer.certificate_status == CertificateStatus.valid,
+        Officer.certificate_expires_on.between(today, today + timedelta(days=days)),
+    )
+    stmt = stmt.order_by(Officer.certificate_expires_on, Officer.name, Officer.id).limit(limit)
+    return list((await session.execute(stmt)).scalars().all())

@@ -8,6 +8,8 @@ Definitions (API.md), for a period [from, to] on inspected_on / found_on, an `as
 - hazards_rectified: of those, status rectified/verified with rectified_on <= as_of;
 - hazards_overdue: of those, not rectified by as_of and due_on < as_of;  major_hazards: severity major;
 - officers certified on as_of: see app.officers.models.certified_on.
+A period may also narrow every counter to one institution kind and one township (the console's filters; the
+officers statement knows neither: officers belong to a region, not to a kind or a township).
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class Period:
     date_to: date
     as_of: date
     region_prefix: str
+    kind: str | None = None
+    township: str | None = None
 
     def params(self) -> dict[str, Any]:
         """Values of the statements' bind parameters (an open region bound has none)."""
@@ -76,8 +80,14 @@ class Period:
             "as_of": self.as_of,
             "region_lower": lower,
             "region_upper": upper,
+            "kind": self.kind,
+            "township": self.township,
         }
         return {k: v for k, v in values.items() if v is not None}
+
+    def narrowing(self) -> tuple[bool, bool]:
+        """Whether the counters are narrowed to a kind and to a township (part of their cache key)."""
+        return self.kind is not None, self.township is not None
 
     def shape(self) -> tuple[bool, bool]:
         """Which region bounds the statements need (part of their cache key)."""
@@ -132,13 +142,25 @@ def _zeros(*names: str) -> list[ColumnElement[Any]]:
 
 def counters_statement(group_by: GroupBy, period: Period, dialect: str) -> tuple[AnySelect, dict[str, Any]]:
     """The counters statement for `period` and its parameter values."""
-    return _counters_template(group_by, dialect, period.shape()), period.params()
+    return _counters_template(group_by, dialect, period.shape(), period.narrowing()), period.params()
 
 
-@lru_cache(maxsize=64)
-def _counters_template(group_by: GroupBy, dialect: str, shape: tuple[bool, bool]) -> AnySelect:
+# The kind is an enum constant, rendered like the dates; the township is free text and stays a bound parameter.
+_KIND = bindparam("kind", type_=String(), literal_execute=True)
+_TOWNSHIP = bindparam("township", type_=String())
+
+
+@lru_cache(maxsize=128)
+def _counters_template(
+    group_by: GroupBy, dialect: str, shape: tuple[bool, bool], narrowing: tuple[bool, bool] = (False, False)
+) -> AnySelect:
     """All counters per group in one statement: three grouped SELECTs, UNION ALL, summed per key."""
     in_region = rendered_region_clause(Institution.region_code, *shape)
+    by_kind, by_township = narrowing
+    if by_kind:
+        in_region = and_(in_region, Institution.kind == _KIND)
+    if by_township:
+        in_region = and_(in_region, Institution.township == _TOWNSHIP)
     not_closed = Institution.status != _const(InstitutionStatus.closed)
     parts: list[AnySelect] = []
     if (keys := _keys(group_by, "institutions", dialect)) is not None:
@@ -226,7 +248,8 @@ async def counters(session: AsyncSession, group_by: GroupBy, period: Period) -> 
 def officers_statement(period: Period) -> tuple[AnySelect, dict[str, Any]]:
     """The officers statement for `period` and its parameter values."""
     params = period.params()
-    return _officers_template(period.shape()), {k: v for k, v in params.items() if k not in ("date_from", "date_to")}
+    unused = ("date_from", "date_to", "kind", "township")
+    return _officers_template(period.shape()), {k: v for k, v in params.items() if k not in unused}
 
 
 @lru_cache(maxsize=8)

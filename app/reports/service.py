@@ -25,16 +25,24 @@ from app.reports.schemas import BreakdownRead, Group, GroupBy, KindCounters, Sum
 
 
 def resolve_period(
-    actor: Principal, date_from: date | None, date_to: date | None, as_of: date | None, region_code: str | None
+    actor: Principal,
+    date_from: date | None,
+    date_to: date | None,
+    as_of: date | None,
+    region_code: str | None,
+    *,
+    kind: InstitutionKind | None = None,
+    township: str | None = None,
 ) -> queries.Period:
-    """Defaults: from = 1 January of this year, to = today (Asia/Shanghai), as_of = to."""
+    """Defaults: from = 1 January of this year, to = today (Asia/Shanghai), as_of = to. `kind` and `township`
+    narrow the counters (not the officers) to one institution kind and one township."""
     today = clock.today()
     start = date_from or date(today.year, 1, 1)
     end = date_to or max(today, start)
     if start > end:
         raise ValidationFailed.field(["query", "from"], f"from ({start}) is after to ({end})")
     prefix = scoping.effective_prefix(actor, region_code)
-    return queries.Period(start, end, as_of or end, prefix)
+    return queries.Period(start, end, as_of or end, prefix, kind.value if kind else None, township or None)
 
 
 def _label(group_by: GroupBy, key: str | None, label: str | None, region_names: dict[str, str]) -> str | None:

@@ -35,3 +35,12 @@ def test_check_reports_a_changed_a_missing_and_an_unlisted_file(tmp_path: Path) 
         f"{missing}: missing",
         f"{extra}: not in tools/vendor.toml",
     ]
+
+
+def test_every_served_vendor_file_is_in_the_manifest() -> None:
+    """Every file under a `static/vendor/` folder of the package (docs and console) is pinned in the manifest."""
+    listed = {pkg.target(member) for pkg in vendor.load_manifest() for member in pkg.files}
+    served = {p for p in (vendor.ROOT / "app").glob("**/static/vendor/**/*") if p.is_file()}
+    assert served, "no vendored static files found"
+    assert sorted(served - listed) == []
+    assert any(p.name == "echarts.common.min.js" for p in served)  # the console's charts

@@ -33,6 +33,8 @@ from app.web.console import sessions
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/console/static"
+# The vendored ECharts bundle under STATIC_DIR (tools/vendor.toml pins it).
+ECHARTS = "vendor/echarts-6.1.0/echarts.common.min.js"
 CONSOLE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -69,7 +71,7 @@ def rate(rectified: int, found: int) -> str:
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     root = str(request.scope.get("root_path", "")).rstrip("/")
-    html = _env.get_template(name).render(root=root, static=root + STATIC_URL, **context)
+    html = _env.get_template(name).render(root=root, static=root + STATIC_URL, echarts=ECHARTS, **context)
     return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
 
 

@@ -7,14 +7,13 @@ Rules:
 - Sign-in uses the API's `auth.service.login` with the app's login throttle: a wrong username or password
   shows `用户名或密码错误` on the page (401), a locked login says when to try again (429).
 - Every POST passes both CSRF checks (app.web.console.sessions) or is 403 with a Chinese page, changing nothing.
-- 总览 takes `year` (four digits, 2000–2100; default this year): the year's figures per kind from
-  `reports.service.summary` with the caller's region scope; a bad year is 422 with a message beside the control.
+- 总览: app.web.console.overview (its filters, figures, charts and lists; a bad filter is 422 beside its control).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,15 +23,15 @@ from app.core import clock
 from app.core.deps import SettingsDep
 from app.core.errors import TooManyRequests, Unauthorized
 from app.db.deps import DatabaseDep
-from app.reports import service as report_service
-from app.reports.labels import KIND
+from app.reports.labels import CATEGORY, KIND, SEVERITY
+from app.web.console import overview as dashboard
 from app.web.console import sessions
 from app.web.console.pages import LOGIN, PAGE_HEADERS, page, rate, render, to_login
 
 router = APIRouter(include_in_schema=False)
 CONSOLE = "/console/"
-MIN_YEAR, MAX_YEAR = 2000, 2100
 WRONG_CREDENTIALS = "用户名或密码错误"
+LABELS = {"kind_labels": KIND, "category_labels": CATEGORY, "severity_labels": SEVERITY, "rate": rate}
 CSRF_REFUSED = "请求来源无法确认,已拒绝。请回到本系统页面后重试。"
 
 
@@ -134,32 +133,17 @@ async def logout(request: Request, settings: SettingsDep, csrf_token: Annotated[
     return response
 
 
-def _parse_year(raw: str | None, today: date) -> tuple[int, str | None]:
-    if raw is None or raw == "":
-        return today.year, None
-    text = raw.strip()
-    if len(text) == 4 and text.isascii() and text.isdigit() and MIN_YEAR <= int(text) <= MAX_YEAR:
-        return int(text), None
-    return today.year, f"年度应为 {MIN_YEAR}—{MAX_YEAR} 之间的四位数字,例如 {today.year}"
-
-
 @router.get(CONSOLE)
-async def overview(request: Request, db: DatabaseDep, settings: SettingsDep, year: str | None = None) -> Response:
+async def overview(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
+    """总览: app.web.console.overview states the filters and what the page shows."""
     async with db.query_session() as session:
         principal = await sessions.session_principal(session, request, settings.secret_key)
         if principal is None:
             return to_login(request)
         today = clock.today()
-        chosen, error = _parse_year(year, today)
-        if error is not None:
-            return page(request, settings, principal, "overview.html", 422, year=year, error=error, summary=None)
-        end = date(chosen, 12, 31) if chosen < today.year else None
-        period = report_service.resolve_period(principal, date(chosen, 1, 1), end, None, None)
-        summary = await report_service.summary(session, period)
-    kinds = [
-        {"kind": k.kind.value, "label": KIND[k.kind], "c": k, "rate": rate(k.hazards_rectified, k.hazards_found)}
-        for k in summary.kinds
-    ]
-    return page(
-        request, settings, principal, "overview.html", 200, year=str(chosen), error=None, summary=summary, kinds=kinds
-    )
+        filters = dashboard.parse_filters(dict(request.query_params), today)
+        data = None if filters.errors else await dashboard.load(session, principal, filters, today)
+    context: dict[str, Any] = {"f": filters, "data": data, "expiry_days": dashboard.EXPIRY_DAYS, **LABELS}
+    if data is not None:
+        context |= {"kinds": dashboard.kinds(data.summary, filters.kind), "charts": dashboard.chart_data(data)}
+    return page(request, settings, principal, "overview.html", filters.status_code, **context)
