@@ -18,7 +18,8 @@ import logging
 from datetime import date, timedelta
 from functools import cache
 
-import holidays
+from holidays.countries.china import China
+from holidays.holiday_base import HolidayBase
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,8 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 @cache
-def _official(year: int) -> holidays.HolidayBase:
-    return holidays.China(years=year)
+def _official(year: int) -> HolidayBase:
+    return China(years=year)
 
 
 @cache
