@@ -28,7 +28,7 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 @cache
 def _official(year: int) -> HolidayBase:
-    return China(years=year)
+    return China(years=year)  # type: ignore[no-untyped-call]  # the package leaves __init__ untyped
 
 
 @cache
