@@ -30,6 +30,7 @@ from app.db.bulk import insert_new
 from app.db.outbox import EventSpec, EventType, record
 from app.db.replay import fingerprint
 from app.hazards import queries, workflow
+from app.hazards.deadlines import NO_DEFAULTS, DefaultDeadlines
 from app.hazards.evidence import AsyncReadable, store_evidence, unknown_evidence
 from app.hazards.models import Hazard, HazardHistory, HazardStatus, HistoryAction
 from app.hazards.schemas import EvidenceRead, HazardCreate, HazardRead, TransitionCreate
@@ -97,11 +98,13 @@ async def add_hazards(
     first_position: int,
     actor: Principal,
     ids: Sequence[uuid.UUID] | None = None,
+    defaults: DefaultDeadlines = NO_DEFAULTS,
 ) -> list[Hazard]:
     """Insert hazards (in order) with their `create` history entries; does not commit. The returned objects are
     not tracked by the session (app.db.bulk).
 
-    `ids` gives the ids to use (default: the client's, else new ones)."""
+    `ids` gives the ids to use (default: the client's, else new ones); `defaults` fills in a `due_on` the client
+    did not send (app.hazards.deadlines); the fingerprint is the request's as sent."""
     chosen = list(ids) if ids is not None else [data.id or uuid.uuid4() for data in items]
     hazards = [
         Hazard(
@@ -112,7 +115,7 @@ async def add_hazards(
             severity=data.severity,
             description=data.description,
             legal_basis=data.legal_basis,
-            due_on=data.due_on,
+            due_on=defaults.due_on(found_on, data.severity, data.due_on),
             status=HazardStatus.open,
             found_on=found_on,
             version=1,
