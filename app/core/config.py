@@ -192,6 +192,20 @@ class Settings(BaseSettings):
     EVENT_RETENTION_DAYS: int = Field(
         default=365, gt=0, description="events older than this many days are pruned from the feed (by the worker)"
     )
+    DUE_WORKING_DAYS_GENERAL: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="a general hazard created without due_on is due this many working days after found_on "
+        "(empty: no default deadline)",
+    )
+    DUE_WORKING_DAYS_MAJOR: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="a major hazard created without due_on is due this many working days after found_on "
+        "(empty: no default deadline)",
+    )
     DRAW_SIGNING_KEYS: str = Field(
         default="",
         description="keys signing random draws, 'kid:secret,kid:secret' (secrets >= 32 characters): the first "
@@ -250,6 +264,11 @@ class Settings(BaseSettings):
                 "SECRET_KEY is required when DATABASE_URL is set (only the embedded SQLite default generates one)"
             )
         return self
+
+    @field_validator("DUE_WORKING_DAYS_GENERAL", "DUE_WORKING_DAYS_MAJOR", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip() == "" else value
 
     @field_validator("DRAW_SIGNING_KEYS")
     @classmethod

@@ -8,8 +8,10 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from app.core.deps import SettingsDep
 from app.core.schemas import IsoDate
 from app.hazards import queries
+from app.hazards.deadlines import DefaultDeadlines
 from app.hazards.models import HazardCategory, HazardStatus, Severity
 from app.institutions.models import InstitutionKind
 
@@ -24,6 +26,8 @@ def hazard_filters(
     institution_id: uuid.UUID | None = None,
     found_from: Annotated[IsoDate | None, Query(description="found_on on or after")] = None,
     found_to: Annotated[IsoDate | None, Query(description="found_on on or before")] = None,
+    due_from: Annotated[IsoDate | None, Query(description="due_on (整改期限) on or after")] = None,
+    due_to: Annotated[IsoDate | None, Query(description="due_on (整改期限) on or before")] = None,
 ) -> queries.HazardFilters:
     """The hazard list filters (also taken by the ledger exports)."""
     return queries.HazardFilters(
@@ -36,7 +40,17 @@ def hazard_filters(
         institution_id=institution_id,
         found_from=found_from,
         found_to=found_to,
+        due_from=due_from,
+        due_to=due_to,
     )
 
 
 HazardFilterParams = Annotated[queries.HazardFilters, Depends(hazard_filters)]
+
+
+def default_deadlines(settings: SettingsDep) -> DefaultDeadlines:
+    """The default deadlines by severity of the app's settings (DUE_WORKING_DAYS_GENERAL / _MAJOR)."""
+    return DefaultDeadlines.from_settings(settings)
+
+
+Deadlines = Annotated[DefaultDeadlines, Depends(default_deadlines)]

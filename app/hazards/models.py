@@ -75,6 +75,7 @@ class Hazard(IdMixin, TimestampMixin, Base):
     verified_on: Mapped[date | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
     create_fingerprint: Mapped[str] = mapped_column(String(64))
+    rectification_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # 整改方案: the latest one
 
     def is_overdue(self, today: date) -> bool:
         return self.status in OPEN_STATUSES and self.due_on is not None and self.due_on < today
@@ -87,6 +88,7 @@ class HistoryAction(StrEnum):
     verify = "verify"
     reject = "reject"
     void = "void"
+    plan = "plan"
 
 
 class HazardHistory(IdMixin, Base):
@@ -103,6 +105,7 @@ class HazardHistory(IdMixin, Base):
     on: Mapped[date | None]
     note: Mapped[str | None] = mapped_column(Text)
     evidence_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    rectification_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the plan this entry set, if any
     actor_id: Mapped[uuid.UUID]
     actor_name: Mapped[str] = mapped_column(String(200))
     actor_role: Mapped[str] = mapped_column(String(16))

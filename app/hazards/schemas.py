@@ -22,6 +22,20 @@ LegalBasis = Annotated[
 ]
 
 
+PlanText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class RectificationPlan(StrictInput):
+    """The rectification plan (整改方案) with the five 落实: measures, the person responsible, funds, the
+    deadline (the hazard's `due_on`, with `deadline_note` for its stages) and the contingency in `measures`."""
+
+    measures: PlanText = Field(description="整改措施", examples=["清理消防通道,设置禁止堆放标识"])
+    responsible_person: ShortText = Field(description="整改责任人", examples=["张三(院长)"])
+    funds: ShortText | None = Field(default=None, description="整改资金", examples=["2000元,机构自筹"])
+    deadline_note: PlanText | None = Field(default=None, description="整改时限说明", examples=["5月10日前完成"])
+
+
 class HazardCreate(StrictInput):
     id: uuid.UUID | None = Field(default=None, description="client-chosen id; replays are 200")
     category: HazardCategory = Field(
@@ -33,6 +47,9 @@ class HazardCreate(StrictInput):
     description: Description
     legal_basis: LegalBasis | None = None
     due_on: date | None = Field(default=None, description="整改期限; not before the inspection date")
+    rectification_plan: RectificationPlan | None = Field(
+        default=None, description="整改方案 (五落实); later changes by the `plan` transition"
+    )
 
 
 class HazardRead(ReadModel):
@@ -48,6 +65,7 @@ class HazardRead(ReadModel):
     found_on: date
     rectified_on: date | None
     verified_on: date | None
+    rectification_plan: RectificationPlan | None = Field(default=None, description="the latest 整改方案")
     overdue: bool = Field(description="open or rectifying, and due_on before today (Asia/Shanghai)")
     created_at: datetime
     updated_at: datetime
@@ -82,13 +100,14 @@ HAZARD_COLUMNS = (
     "found_on",
     "rectified_on",
     "verified_on",
+    "rectification_plan",
     "created_at",
     "updated_at",
 )
 
 
 class TransitionCreate(StrictInput):
-    action: Action = Field(description="start, rectify, verify (销号), reject, void")
+    action: Action = Field(description="start, rectify, verify (销号), reject, void, plan (整改方案, status kept)")
     on: date | None = Field(
         default=None,
         description="the date it happened; default today (Asia/Shanghai). Not in the future nor before found_on",
@@ -98,6 +117,9 @@ class TransitionCreate(StrictInput):
     )
     evidence_ids: list[uuid.UUID] = Field(
         default_factory=list, max_length=50, description="evidence of this hazard that supports the move"
+    )
+    rectification_plan: RectificationPlan | None = Field(
+        default=None, description="the new 整改方案: required for `plan`, refused with any other action"
     )
 
 
@@ -109,6 +131,7 @@ class HistoryRead(ReadModel):
     on: date | None
     note: str | None
     evidence_ids: list[uuid.UUID]
+    rectification_plan: RectificationPlan | None = Field(default=None, description="the plan this entry set")
     actor_id: uuid.UUID
     actor_name: str
     actor_role: str

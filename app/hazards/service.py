@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -30,9 +31,10 @@ from app.db.bulk import insert_new
 from app.db.outbox import EventSpec, EventType, record
 from app.db.replay import fingerprint
 from app.hazards import queries, workflow
+from app.hazards.deadlines import NO_DEFAULTS, DefaultDeadlines
 from app.hazards.evidence import AsyncReadable, store_evidence, unknown_evidence
 from app.hazards.models import Hazard, HazardHistory, HazardStatus, HistoryAction
-from app.hazards.schemas import EvidenceRead, HazardCreate, HazardRead, TransitionCreate
+from app.hazards.schemas import EvidenceRead, HazardCreate, HazardRead, RectificationPlan, TransitionCreate
 
 
 class _HazardFingerprint(BaseModel):
@@ -72,6 +74,7 @@ def history_entry(
     note: str | None,
     evidence_ids: Sequence[uuid.UUID],
     actor: Principal,
+    plan: dict[str, Any] | None = None,
 ) -> HazardHistory:
     return HazardHistory(
         hazard_id=hazard.id,
@@ -82,6 +85,7 @@ def history_entry(
         on=on,
         note=note,
         evidence_ids=[str(e) for e in evidence_ids],
+        rectification_plan=plan,
         actor_id=actor.id,
         actor_name=actor.name,
         actor_role=actor.role.value,
@@ -97,11 +101,13 @@ async def add_hazards(
     first_position: int,
     actor: Principal,
     ids: Sequence[uuid.UUID] | None = None,
+    defaults: DefaultDeadlines = NO_DEFAULTS,
 ) -> list[Hazard]:
     """Insert hazards (in order) with their `create` history entries; does not commit. The returned objects are
     not tracked by the session (app.db.bulk).
 
-    `ids` gives the ids to use (default: the client's, else new ones)."""
+    `ids` gives the ids to use (default: the client's, else new ones); `defaults` fills in a `due_on` the client
+    did not send (app.hazards.deadlines); the fingerprint is the request's as sent."""
     chosen = list(ids) if ids is not None else [data.id or uuid.uuid4() for data in items]
     hazards = [
         Hazard(
@@ -112,19 +118,39 @@ async def add_hazards(
             severity=data.severity,
             description=data.description,
             legal_basis=data.legal_basis,
-            due_on=data.due_on,
+            due_on=defaults.due_on(found_on, data.severity, data.due_on),
             status=HazardStatus.open,
             found_on=found_on,
             version=1,
             create_fingerprint=hazard_fingerprint(inspection_id, data),
+            rectification_plan=plan_json(data.rectification_plan),
         )
         for i, data in enumerate(items)
     ]
     await insert_new(session, hazards)
     await insert_new(
-        session, [history_entry(h, 1, HistoryAction.create, None, found_on, None, [], actor) for h in hazards]
+        session,
+        [
+            history_entry(h, 1, HistoryAction.create, None, found_on, None, [], actor, h.rectification_plan)
+            for h in hazards
+        ],
     )
     return hazards
+
+
+def plan_json(plan: RectificationPlan | None) -> dict[str, Any] | None:
+    """The plan as stored (JSON, unset parts left out)."""
+    return None if plan is None else plan.model_dump(mode="json", exclude_none=True)
+
+
+def _plan_errors(data: TransitionCreate) -> None:
+    """`plan` needs a rectification_plan; any other action refuses one (422 naming the field)."""
+    if data.action == workflow.Action.plan and data.rectification_plan is None:
+        raise ValidationFailed.field(["body", "rectification_plan"], "the plan action needs a rectification_plan")
+    if data.action != workflow.Action.plan and data.rectification_plan is not None:
+        raise ValidationFailed.field(
+            ["body", "rectification_plan"], f"a rectification_plan is set by the plan action, not by {data.action}"
+        )
 
 
 def created_event(hazard: Hazard, region_code: str) -> EventSpec:
@@ -171,6 +197,7 @@ async def transition(
         raise PreconditionFailed(
             f"If-Match {if_match} does not match the hazard's current ETag {current}; reload it and try again"
         )
+    _plan_errors(data)
     today = clock.today()
     on = data.on or today
     state = workflow.HazardState(hazard.status, hazard.found_on, hazard.rectified_on, hazard.verified_on)
@@ -193,6 +220,8 @@ async def transition(
         )
     from_status = hazard.status
     hazard.status, hazard.rectified_on, hazard.verified_on = new.status, new.rectified_on, new.verified_on
+    if data.rectification_plan is not None:
+        hazard.rectification_plan = plan_json(data.rectification_plan)
     hazard.version += 1
     seq = await session.scalar(select(func.max(HazardHistory.seq)).where(HazardHistory.hazard_id == hazard_id))
     session.add(
@@ -205,6 +234,7 @@ async def transition(
             data.note,
             data.evidence_ids,
             actor,
+            plan_json(data.rectification_plan),
         )
     )
     await record(

@@ -7,6 +7,10 @@
 | verify  | rectified                    | verified   | supervisor, admin (销号)      |
 | reject  | rectified                    | rectifying | supervisor, admin            |
 | void    | open, rectifying, rectified  | voided     | supervisor, admin            |
+| plan    | open, rectifying             | (the same) | inspector, supervisor, admin |
+
+`plan` records or replaces the rectification plan (整改方案, 五落实) and keeps the status; the plan itself
+travels in the request (`rectification_plan`, required for `plan` and refused with any other action).
 
 Rules checked by `apply`, in this order: the role may take the action (403), the move starts from an
 allowed state (409), `on` is not in the future nor before `found_on`, `verify` not before `rectified_on`
@@ -29,12 +33,13 @@ class Action(StrEnum):
     verify = "verify"
     reject = "reject"
     void = "void"
+    plan = "plan"
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
     sources: frozenset[HazardStatus]
-    target: HazardStatus
+    target: HazardStatus | None  # None: the status stays
     roles: frozenset[Role]
 
 
@@ -48,6 +53,7 @@ TRANSITIONS: dict[Action, Rule] = {
     Action.verify: Rule(frozenset({S.rectified}), S.verified, _MANAGER),
     Action.reject: Rule(frozenset({S.rectified}), S.rectifying, _MANAGER),
     Action.void: Rule(frozenset({S.open, S.rectifying, S.rectified}), S.voided, _MANAGER),
+    Action.plan: Rule(frozenset({S.open, S.rectifying}), None, _FIELD),
 }
 
 
@@ -94,7 +100,7 @@ def apply(state: HazardState, action: Action, on: date, note: str | None, role: 
         )
     if action == Action.void and not (note or "").strip():
         raise TransitionError("invalid", "voiding needs a note saying why the hazard was registered in error", "note")
-    new = replace(state, status=rule.target)
+    new = replace(state, status=rule.target or state.status)
     if action == Action.rectify:
         new = replace(new, rectified_on=on)
     elif action == Action.verify:

@@ -11,6 +11,7 @@ from app.auth.deps import CurrentPrincipal, FieldPrincipal
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, IsoDate, Limit, Page
 from app.db.deps import ReadSession, ReplicaSession, WriteSession
+from app.hazards.deps import Deadlines
 from app.hazards.schemas import HazardCreate, HazardRead
 from app.inspections import queries, service
 from app.inspections.deps import Plans
@@ -42,9 +43,14 @@ changes to the record (transitions, patches) do not matter. Simultaneous duplica
     },
 )
 async def create_inspection(
-    data: InspectionCreate, principal: FieldPrincipal, session: WriteSession, plans: Plans, response: Response
+    data: InspectionCreate,
+    principal: FieldPrincipal,
+    session: WriteSession,
+    plans: Plans,
+    deadlines: Deadlines,
+    response: Response,
 ) -> InspectionRead:
-    inspection, created = await service.create_inspection(session, data, principal, plans)
+    inspection, created = await service.create_inspection(session, data, principal, plans, deadlines)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/inspections/{inspection.id}"
     return inspection
@@ -116,9 +122,14 @@ async def update_inspection(
     },
 )
 async def add_hazard(
-    inspection_id: uuid.UUID, data: HazardCreate, principal: FieldPrincipal, session: WriteSession, response: Response
+    inspection_id: uuid.UUID,
+    data: HazardCreate,
+    principal: FieldPrincipal,
+    session: WriteSession,
+    deadlines: Deadlines,
+    response: Response,
 ) -> HazardRead:
-    hazard, tag, created = await service.add_hazard(session, inspection_id, data, principal)
+    hazard, tag, created = await service.add_hazard(session, inspection_id, data, principal, deadlines)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/hazards/{hazard.id}"
     response.headers["ETag"] = tag

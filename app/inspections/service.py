@@ -34,6 +34,7 @@ from app.db.bulk import insert_new
 from app.db.outbox import EventType, record, record_many
 from app.db.replay import UniqueField, create_replayable, existing_or_conflict, fingerprint
 from app.hazards import service as hazards
+from app.hazards.deadlines import NO_DEFAULTS, DefaultDeadlines
 from app.hazards.models import Hazard
 from app.hazards.schemas import HazardCreate, HazardRead
 from app.inspections.models import Inspection, InspectionOfficer
@@ -164,7 +165,11 @@ async def _ensure_hazard_ids_free(session: AsyncSession, data: InspectionCreate,
 
 
 async def create_inspection(
-    session: AsyncSession, data: InspectionCreate, actor: Principal, plans: PlanLookup
+    session: AsyncSession,
+    data: InspectionCreate,
+    actor: Principal,
+    plans: PlanLookup,
+    defaults: DefaultDeadlines = NO_DEFAULTS,
 ) -> tuple[InspectionRead, bool]:
     """Create (True) or replay (False) an inspection with its officers and hazards, in one transaction."""
     record_id = data.id or uuid.uuid4()
@@ -201,7 +206,9 @@ async def create_inspection(
                 for i, oid in enumerate(data.officer_ids)
             ],
         )
-        stored.extend(await hazards.add_hazards(session, record_id, data.inspected_on, data.hazards, 0, actor))
+        stored.extend(
+            await hazards.add_hazards(session, record_id, data.inspected_on, data.hazards, 0, actor, defaults=defaults)
+        )
 
     hazard_ids = UniqueField(
         Hazard.id,
@@ -286,7 +293,11 @@ async def update_inspection(
 
 
 async def add_hazard(
-    session: AsyncSession, inspection_id: uuid.UUID, data: HazardCreate, actor: Principal
+    session: AsyncSession,
+    inspection_id: uuid.UUID,
+    data: HazardCreate,
+    actor: Principal,
+    defaults: DefaultDeadlines = NO_DEFAULTS,
 ) -> tuple[HazardRead, str, bool]:
     """Add a finding to an existing inspection (same rules as nested ones); replay by hazard id.
 
@@ -313,7 +324,14 @@ async def add_hazard(
     async def store() -> None:
         stored.extend(
             await hazards.add_hazards(
-                session, inspection_id, inspection.inspected_on, [data], position, actor, ids=[record_id]
+                session,
+                inspection_id,
+                inspection.inspected_on,
+                [data],
+                position,
+                actor,
+                ids=[record_id],
+                defaults=defaults,
             )
         )
 
