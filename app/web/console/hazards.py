@@ -64,6 +64,7 @@ ACTION = {
     HistoryAction.verify: "验收销号",
     HistoryAction.reject: "退回整改",
     HistoryAction.void: "作废",
+    HistoryAction.plan: "整改方案",
 }
 ROLE = {"admin": "管理员", "supervisor": "监管人员", "inspector": "执法人员", "viewer": "查看人员"}
 CONTROL_LABEL = {

@@ -100,3 +100,21 @@ async def test_unknown_ids_and_other_regions_are_a_chinese_404(
         assert "未找到该隐患" in r.text and "不在您的管辖范围内" in r.text, path
     r = await client.get(f"/console/hazards/{h8}/evidence/{other['id']}")
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+
+
+async def test_the_rectification_plan_and_its_history_entry(
+    client: httpx.AsyncClient, crafted: Crafted, make_actor: ActorFactory
+) -> None:
+    h5 = crafted.hazards["h5"]  # rectifying: a plan may still be set
+    plan = {"measures": "增设服务人员<script>alert(1)</script>", "responsible_person": "李四"}
+    body = {"action": "plan", "on": "2023-06-03", "rectification_plan": plan}
+    r = await client.post(f"/api/v1/hazards/{h5}/transitions", json=body, headers=crafted.admin.headers)
+    assert r.status_code == 200, r.text
+    await signed_in(client, make_actor, "viewer", OWN_REGION)
+    r = await client.get(f"/console/hazards/{h5}")
+    shown = r.text.split('id="plan-title"', 1)[1].split("</section>", 1)[0]
+    assert "增设服务人员&lt;script&gt;" in shown and "李四" in shown and "<script>alert" not in r.text
+    history = r.text.split("处理记录", 1)[1].split("证据材料", 1)[0]
+    assert "<td>整改方案</td>" in history
+    r = await client.get(f"/console/hazards/{crafted.hazards['h2']}")
+    assert "尚未登记整改方案" in r.text
