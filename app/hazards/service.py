@@ -92,6 +92,7 @@ def history_entry(
 async def add_hazards(
     session: AsyncSession,
     inspection_id: uuid.UUID,
+    institution_id: uuid.UUID,
     found_on: date,
     items: Sequence[HazardCreate],
     first_position: int,
@@ -99,7 +100,7 @@ async def add_hazards(
     ids: Sequence[uuid.UUID] | None = None,
 ) -> list[Hazard]:
     """Insert hazards (in order) with their `create` history entries; does not commit. The returned objects are
-    not tracked by the session (app.db.bulk).
+    not tracked by the session (app.db.bulk). `institution_id` is the inspection's institution.
 
     `ids` gives the ids to use (default: the client's, else new ones)."""
     chosen = list(ids) if ids is not None else [data.id or uuid.uuid4() for data in items]
@@ -107,6 +108,7 @@ async def add_hazards(
         Hazard(
             id=chosen[i],
             inspection_id=inspection_id,
+            institution_id=institution_id,
             position=first_position + i,
             category=data.category,
             severity=data.severity,

@@ -201,7 +201,11 @@ async def create_inspection(
                 for i, oid in enumerate(data.officer_ids)
             ],
         )
-        stored.extend(await hazards.add_hazards(session, record_id, data.inspected_on, data.hazards, 0, actor))
+        stored.extend(
+            await hazards.add_hazards(
+                session, record_id, data.institution_id, data.inspected_on, data.hazards, 0, actor
+            )
+        )
 
     hazard_ids = UniqueField(
         Hazard.id,
@@ -313,7 +317,14 @@ async def add_hazard(
     async def store() -> None:
         stored.extend(
             await hazards.add_hazards(
-                session, inspection_id, inspection.inspected_on, [data], position, actor, ids=[record_id]
+                session,
+                inspection_id,
+                inspection.institution_id,
+                inspection.inspected_on,
+                [data],
+                position,
+                actor,
+                ids=[record_id],
             )
         )
 
