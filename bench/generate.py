@@ -302,6 +302,7 @@ async def generate(url: str, n_hazards: int, seed: int, reset: bool) -> dict[str
                 yield (
                     uuid.uuid4(),
                     kid,
+                    inst_ids[inspection_inst[k]],
                     pos,
                     rng.choice(CATEGORIES),
                     "major" if rng.random() < 0.05 else "general",
@@ -326,6 +327,7 @@ async def generate(url: str, n_hazards: int, seed: int, reset: bool) -> dict[str
         (
             "id",
             "inspection_id",
+            "institution_id",
             "position",
             "category",
             "severity",

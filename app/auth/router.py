@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.auth import service
+from app.auth import queries, service
 from app.auth.deps import AdminPrincipal, CurrentPrincipal, Officers
 from app.auth.schemas import (
     ApiKeyCreate,
@@ -74,7 +74,7 @@ async def token(
 async def me(principal: CurrentPrincipal, session: ReadSession) -> UserRead:
     if principal.kind != "user":
         raise NotFound("an API key is not a user; /users/me is for user tokens")
-    return UserRead.model_validate(await service.get_user(session, principal.id, principal))
+    return UserRead.model_validate(await queries.get_user(session, principal.id, principal))
 
 
 @router.post(
@@ -113,7 +113,7 @@ async def create_user(
 async def list_users(
     principal: AdminPrincipal, session: ReadSession, cursor: Cursor, limit: Annotated[Limit, Query()] = 50
 ) -> Page[UserRead]:
-    items, next_cursor = await service.list_users(session, principal, cursor.position, limit)
+    items, next_cursor = await queries.list_users(session, principal, cursor.position, limit)
     return Page(items=[UserRead.model_validate(u) for u in items], next_cursor=cursor.issue(next_cursor))
 
 
@@ -125,7 +125,7 @@ async def list_users(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_user(user_id: uuid.UUID, principal: AdminPrincipal, session: ReadSession) -> UserRead:
-    return UserRead.model_validate(await service.get_user(session, user_id, principal))
+    return UserRead.model_validate(await queries.get_user(session, user_id, principal))
 
 
 @router.patch(
@@ -177,7 +177,7 @@ async def create_api_key(
 async def list_api_keys(
     principal: AdminPrincipal, session: ReadSession, cursor: Cursor, limit: Annotated[Limit, Query()] = 50
 ) -> Page[ApiKeyRead]:
-    items, next_cursor = await service.list_api_keys(session, principal, cursor.position, limit)
+    items, next_cursor = await queries.list_api_keys(session, principal, cursor.position, limit)
     return Page(items=[ApiKeyRead.model_validate(k) for k in items], next_cursor=cursor.issue(next_cursor))
 
 
@@ -190,7 +190,7 @@ async def list_api_keys(
 )
 async def get_api_key(key_id: uuid.UUID, principal: AdminPrincipal, session: ReadSession) -> ApiKeyRead:
     """The target of the `Location` a create answers."""
-    return ApiKeyRead.model_validate(await service.get_api_key(session, key_id, principal))
+    return ApiKeyRead.model_validate(await queries.get_api_key(session, key_id, principal))
 
 
 @router.delete(

@@ -1,4 +1,5 @@
-"""Use cases for logging in, users and API keys. Each write use case commits exactly once.
+"""Use cases for logging in, users and API keys (the reads are in app.auth.queries). Each write use case
+commits exactly once.
 
 Rules:
 - Only admins manage users and keys, and only inside their own region: a user or key is created with a
@@ -22,7 +23,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import anyio
 from sqlalchemy import func, select
@@ -32,12 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import scoping
 from app.auth.models import ApiKey, User
 from app.auth.principals import Principal
+from app.auth.queries import get_api_key, get_user
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, TokenRead, UserCreate, UserUpdate
 from app.auth.throttle import Lock, LoginThrottle
 from app.auth.usernames import username_key
 from app.core import clock
-from app.core.errors import Conflict, FieldError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
-from app.core.pagination import page_of, paginate
+from app.core.errors import Conflict, FieldError, TooManyRequests, Unauthorized, ValidationFailed
 from app.core.security import (
     create_access_token,
     hash_api_key,
@@ -150,21 +151,6 @@ async def _ensure_officer_linkable(
         )
 
 
-async def get_user(session: AsyncSession, user_id: uuid.UUID, actor: Principal) -> User:
-    user = await session.get(User, user_id)
-    if user is None or not scoping.can_see(actor, user.region_code):
-        raise NotFound(f"user {user_id} not found")
-    return user
-
-
-async def list_users(
-    session: AsyncSession, actor: Principal, cursor: str | None, limit: int
-) -> tuple[list[User], str | None]:
-    stmt = scoping.scoped(select(User), User.region_code, actor)
-    rows = (await session.execute(paginate(stmt, [User.username], cursor, limit))).scalars().all()
-    return page_of(rows, limit, lambda u: [u.username])
-
-
 async def update_user(
     session: AsyncSession, user_id: uuid.UUID, data: UserUpdate, actor: Principal, officers: OfficerRegion
 ) -> User:
@@ -208,29 +194,6 @@ async def create_api_key(session: AsyncSession, data: ApiKeyCreate, actor: Princ
     session.add(row)
     await session.commit()
     return ApiKeyCreated(**ApiKeyRead.model_validate(row).model_dump(), key=key)
-
-
-async def list_api_keys(
-    session: AsyncSession, actor: Principal, cursor: str | None, limit: int
-) -> tuple[list[ApiKey], str | None]:
-    stmt = scoping.scoped(select(ApiKey), ApiKey.region_code, actor)
-    rows = (
-        (
-            await session.execute(
-                paginate(stmt, [ApiKey.created_at, ApiKey.id], cursor, limit, parse=[datetime, uuid.UUID])
-            )
-        )
-        .scalars()
-        .all()
-    )
-    return page_of(rows, limit, lambda k: [k.created_at, k.id])
-
-
-async def get_api_key(session: AsyncSession, key_id: uuid.UUID, actor: Principal) -> ApiKey:
-    row = await session.get(ApiKey, key_id)
-    if row is None or not scoping.can_see(actor, row.region_code):
-        raise NotFound(f"API key {key_id} not found")
-    return row
 
 
 async def revoke_api_key(session: AsyncSession, key_id: uuid.UUID, actor: Principal) -> None:

@@ -13,7 +13,7 @@ from app.core import clock
 from app.core.pagination import AnySelect
 from app.hazards.models import Hazard
 from app.hazards.queries import HazardFilters, hazard_scope, overdue_clause
-from app.inspections.models import Inspection, InspectionOfficer
+from app.inspections.models import InspectionOfficer
 from app.institutions.models import Institution
 from app.officers.models import Officer
 from app.regions.models import Region
@@ -62,8 +62,7 @@ def ledger_statement(actor: Principal, filters: HazardFilters, dialect: str) -> 
             overdue_clause(clock.today()).label("overdue"),
             func.coalesce(Region.name, Institution.region_code).label("region"),  # a code the register lacks: itself
         )
-        .join(Inspection, Inspection.id == Hazard.inspection_id)
-        .join(Institution, Institution.id == Inspection.institution_id)
+        .join(Institution, Institution.id == Hazard.institution_id)
         .outerjoin(Region, Region.code == Institution.region_code)  # a join, not a lookup per row (big exports)
     )
     return hazard_scope(stmt, actor, filters).order_by(Hazard.found_on, Hazard.inspection_id, Hazard.position)

@@ -2,6 +2,9 @@
 
 Rules:
 - A hazard belongs to one inspection; `found_on` is the inspection date.
+- `institution_id` is the inspection's institution, copied when the hazard is stored (an inspection's
+  institution is fixed once recorded), so hazard reads reach the institution and its region without joining
+  inspections (the inspections package imports hazards, not the other way round).
 - `version` increases with every change; the ETag is built from it.
 - History rows are only ever inserted: nothing updates or deletes one.
 """
@@ -59,10 +62,12 @@ class Hazard(IdMixin, TimestampMixin, Base):
             postgresql_include=["found_on", "status", "severity", "due_on", "rectified_on"],
         ),
         Index("ix_hazards_found_on_id", "found_on", "id"),
+        Index("ix_hazards_institution_found_on", "institution_id", "found_on", "id"),
         Index("ix_hazards_status_due_on", "status", "due_on"),
     )
 
     inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
+    institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("institutions.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     category: Mapped[HazardCategory] = mapped_column(str_enum(HazardCategory, "hazard_category"))
     severity: Mapped[Severity] = mapped_column(str_enum(Severity, "severity"))

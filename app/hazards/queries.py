@@ -16,7 +16,6 @@ from app.core.errors import NotFound
 from app.core.pagination import AnySelect, page_of, paginate
 from app.hazards.models import OPEN_STATUSES, Hazard, HazardCategory, HazardHistory, HazardStatus, Severity
 from app.hazards.schemas import HAZARD_COLUMNS, HazardListItem, HistoryRead
-from app.inspections.models import Inspection
 from app.institutions.models import Institution, InstitutionKind
 
 
@@ -48,9 +47,8 @@ async def hazard_context(session: AsyncSession, hazard_id: uuid.UUID, actor: Pri
     """The hazard's place, or 404 when it does not exist or lies outside the caller's region."""
     row = (
         await session.execute(
-            select(Hazard.inspection_id, Inspection.institution_id, Institution.region_code)
-            .join(Inspection, Inspection.id == Hazard.inspection_id)
-            .join(Institution, Institution.id == Inspection.institution_id)
+            select(Hazard.inspection_id, Hazard.institution_id, Institution.region_code)
+            .join(Institution, Institution.id == Hazard.institution_id)
             .where(Hazard.id == hazard_id)
         )
     ).one_or_none()
@@ -65,8 +63,8 @@ def overdue_clause(today: date) -> ColumnElement[bool]:
 
 
 def hazard_scope(stmt: AnySelect, actor: Principal, filters: HazardFilters) -> AnySelect:
-    """Apply the caller's region and the list filters to a SELECT that joins hazards, inspections and
-    institutions (shared by the list and the ledger exports)."""
+    """Apply the caller's region and the list filters to a SELECT that joins hazards and institutions
+    (shared by the list and the ledger exports)."""
     stmt = scoping.scoped(stmt, Institution.region_code, actor, filters.region_code)
     if filters.status is not None:
         stmt = stmt.where(Hazard.status == filters.status)
@@ -80,7 +78,7 @@ def hazard_scope(stmt: AnySelect, actor: Principal, filters: HazardFilters) -> A
     if filters.kind is not None:
         stmt = stmt.where(Institution.kind == filters.kind)
     if filters.institution_id is not None:
-        stmt = stmt.where(Inspection.institution_id == filters.institution_id)
+        stmt = stmt.where(Hazard.institution_id == filters.institution_id)
     if filters.found_from is not None:
         stmt = stmt.where(Hazard.found_on >= filters.found_from)
     if filters.found_to is not None:
@@ -99,15 +97,13 @@ async def list_hazards(
     stmt = hazard_scope(
         select(
             *[getattr(Hazard, k) for k in HAZARD_COLUMNS],
-            Inspection.institution_id,
+            Hazard.institution_id,
             Institution.name.label("institution_name"),
             Institution.kind,
             Institution.region_code,
             Institution.township,
             overdue_clause(clock.today()).label("overdue"),
-        )
-        .join(Inspection, Inspection.id == Hazard.inspection_id)
-        .join(Institution, Institution.id == Inspection.institution_id),
+        ).join(Institution, Institution.id == Hazard.institution_id),
         actor,
         filters,
     )

@@ -96,6 +96,7 @@ def history_entry(
 async def add_hazards(
     session: AsyncSession,
     inspection_id: uuid.UUID,
+    institution_id: uuid.UUID,
     found_on: date,
     items: Sequence[HazardCreate],
     first_position: int,
@@ -104,7 +105,7 @@ async def add_hazards(
     defaults: DefaultDeadlines = NO_DEFAULTS,
 ) -> list[Hazard]:
     """Insert hazards (in order) with their `create` history entries; does not commit. The returned objects are
-    not tracked by the session (app.db.bulk).
+    not tracked by the session (app.db.bulk). `institution_id` is the inspection's institution.
 
     `ids` gives the ids to use (default: the client's, else new ones); `defaults` fills in a `due_on` the client
     did not send (app.hazards.deadlines); the fingerprint is the request's as sent."""
@@ -113,6 +114,7 @@ async def add_hazards(
         Hazard(
             id=chosen[i],
             inspection_id=inspection_id,
+            institution_id=institution_id,
             position=first_position + i,
             category=data.category,
             severity=data.severity,

@@ -207,7 +207,9 @@ async def create_inspection(
             ],
         )
         stored.extend(
-            await hazards.add_hazards(session, record_id, data.inspected_on, data.hazards, 0, actor, defaults=defaults)
+            await hazards.add_hazards(
+                session, record_id, data.institution_id, data.inspected_on, data.hazards, 0, actor, defaults=defaults
+            )
         )
 
     hazard_ids = UniqueField(
@@ -326,6 +328,7 @@ async def add_hazard(
             await hazards.add_hazards(
                 session,
                 inspection_id,
+                inspection.institution_id,
                 inspection.inspected_on,
                 [data],
                 position,

@@ -11,7 +11,7 @@ from app.auth.deps import CurrentPrincipal, ManagerPrincipal
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, Limit, Page
 from app.db.deps import ReadSession, ReplicaSession, WriteSession
-from app.institutions import service
+from app.institutions import queries, service
 from app.institutions.models import InstitutionKind, InstitutionStatus
 from app.institutions.schemas import InstitutionCreate, InstitutionRead, InstitutionUpdate
 
@@ -54,8 +54,8 @@ async def list_institutions(
     limit: Annotated[Limit, Query()] = 50,
 ) -> Page[InstitutionRead]:
     """Ordered by name. Filters combine with AND; `region_code` narrows within the caller's region."""
-    filters = service.InstitutionFilters(kind=kind, region_code=region_code, township=township, status=status_, q=q)
-    items, next_cursor = await service.list_institutions(session, principal, filters, cursor.position, limit)
+    filters = queries.InstitutionFilters(kind=kind, region_code=region_code, township=township, status=status_, q=q)
+    items, next_cursor = await queries.list_institutions(session, principal, filters, cursor.position, limit)
     return Page(items=[InstitutionRead.model_validate(i) for i in items], next_cursor=cursor.issue(next_cursor))
 
 
@@ -68,7 +68,7 @@ async def list_institutions(
 async def get_institution(
     institution_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSession
 ) -> InstitutionRead:
-    return InstitutionRead.model_validate(await service.get_institution(session, institution_id, principal))
+    return InstitutionRead.model_validate(await queries.get_institution(session, institution_id, principal))
 
 
 @router.patch(

@@ -1,36 +1,25 @@
-"""Institution use cases. Each write commits once.
+"""Institution use cases (writes; the reads are in app.institutions.queries). Each write commits once.
 
 Rules:
 - Created and changed only by admins and supervisors, only inside their region (403 outside).
 - A client-chosen id replays (200) with the same request, 409 with another (app.db.replay).
 - `credit_code` is unique: taking one already used is 409 naming the field (and the holder, if the caller can
   see it).
-- Reads outside the caller's region are 404.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import scoping
 from app.auth.principals import Principal
-from app.core.pagination import page_of, paginate
 from app.db.replay import UniqueField, create_replayable, existing_or_conflict, fingerprint
-from app.institutions.models import Institution, InstitutionKind, InstitutionStatus
+from app.institutions.models import Institution
+from app.institutions.queries import get_institution
 from app.institutions.schemas import InstitutionCreate, InstitutionUpdate
-
-
-@dataclass(frozen=True, slots=True)
-class InstitutionFilters:
-    kind: InstitutionKind | None = None
-    region_code: str | None = None
-    township: str | None = None
-    status: InstitutionStatus | None = None
-    q: str | None = None
 
 
 async def _ensure_credit_code_free(
@@ -76,28 +65,6 @@ async def create_institution(
         return await get_institution(session, record_id, actor), False
     await session.commit()
     return institution, True
-
-
-async def get_institution(session: AsyncSession, institution_id: uuid.UUID, actor: Principal) -> Institution:
-    return await scoping.get_visible(session, Institution, institution_id, actor, "institution")
-
-
-async def list_institutions(
-    session: AsyncSession, actor: Principal, filters: InstitutionFilters, cursor: str | None, limit: int
-) -> tuple[list[Institution], str | None]:
-    """Ordered by name, then id (stable under inserts)."""
-    stmt = scoping.scoped(select(Institution), Institution.region_code, actor, filters.region_code)
-    if filters.kind is not None:
-        stmt = stmt.where(Institution.kind == filters.kind)
-    if filters.township:
-        stmt = stmt.where(Institution.township == filters.township)
-    if filters.status is not None:
-        stmt = stmt.where(Institution.status == filters.status)
-    if filters.q:
-        stmt = stmt.where(Institution.name.contains(filters.q, autoescape=True))
-    stmt = paginate(stmt, [Institution.name, Institution.id], cursor, limit, parse=[str, uuid.UUID])
-    rows = (await session.execute(stmt)).scalars().all()
-    return page_of(rows, limit, lambda i: [i.name, i.id])
 
 
 async def update_institution(

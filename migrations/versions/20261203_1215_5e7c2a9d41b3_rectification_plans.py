@@ -1,7 +1,7 @@
 """rectification plans (整改方案): hazards.rectification_plan, hazard_history.rectification_plan, history action `plan`
 
 Revision ID: 5e7c2a9d41b3
-Revises: cd3fe93d5a4b
+Revises: 5b8e2d41c7a9
 Create Date: 2026-12-03 12:15:00+00:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '5e7c2a9d41b3'
-down_revision: str | None = 'cd3fe93d5a4b'
+down_revision: str | None = '5b8e2d41c7a9'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

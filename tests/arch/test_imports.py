@@ -41,9 +41,7 @@ LAYERS: list[set[str]] = [
 ]
 LEVEL = {package: level for level, packages in enumerate(LAYERS) for package in packages}
 
-KNOWN_BACK_ARROWS = {
-    ("app.hazards.queries", "app.inspections.models"),
-}
+KNOWN_BACK_ARROWS: set[tuple[str, str]] = set()
 
 
 def _imports() -> Iterator[tuple[str, str]]:
