@@ -43,7 +43,7 @@ from app.exports.spool import ExportGate, spooled
 from app.hazards import evidence, queries, service
 from app.hazards.deps import hazard_filters
 from app.hazards.models import HazardCategory, HazardStatus, HistoryAction, Severity
-from app.institutions import service as institution_service
+from app.institutions import queries as institution_queries
 from app.institutions.models import InstitutionKind
 from app.regions import service as region_service
 from app.reports import labels
@@ -288,7 +288,7 @@ async def detail(request: Request, hazard_id: str, db: DatabaseDep, settings: Se
             return _not_found(request, settings, principal)
         try:
             hazard, _tag = await service.get_hazard(session, wanted, principal)
-            institution = await institution_service.get_institution(session, hazard.institution_id, principal)
+            institution = await institution_queries.get_institution(session, hazard.institution_id, principal)
             history = await _all(partial(queries.list_history, session, wanted, principal))
             files = await _all(partial(evidence.list_evidence, session, wanted, principal))
         except NotFound:

@@ -23,7 +23,7 @@ from app.core.deps import SettingsDep
 from app.core.errors import NotFound
 from app.db.deps import DatabaseDep
 from app.inspections import queries as inspection_queries
-from app.institutions import service as institutions
+from app.institutions import queries as institutions
 from app.institutions.models import InstitutionKind, InstitutionStatus
 from app.officers import service as officers
 from app.officers.schemas import OfficerRead
