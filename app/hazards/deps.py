@@ -4,13 +4,14 @@ exports (a router never imports another router)."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, cast
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 
 from app.core.schemas import IsoDate
 from app.hazards import queries
 from app.hazards.models import HazardCategory, HazardStatus, Severity
+from app.hazards.service import TransitionEffects
 from app.institutions.models import InstitutionKind
 
 
@@ -40,3 +41,11 @@ def hazard_filters(
 
 
 HazardFilterParams = Annotated[queries.HazardFilters, Depends(hazard_filters)]
+
+
+def _transition_effects(request: Request) -> TransitionEffects:
+    """The deadline effects of transitions, handed over by the composition root (app.main)."""
+    return cast("TransitionEffects", request.app.state.transition_effects)
+
+
+Effects = Annotated[TransitionEffects, Depends(_transition_effects)]
