@@ -283,6 +283,25 @@ class Settings(BaseSettings):
     )
     TICK_ENABLED: bool = Field(default=True, description="`serve` runs the deadline tick (off: only the CLI `tick`)")
 
+    DUE_WORKING_DAYS_GENERAL: int | None = Field(
+        default=None,
+        gt=0,
+        le=366,
+        description="a general hazard created without due_on is due this many working days after found_on "
+        "(empty: no default deadline)",
+    )
+    DUE_WORKING_DAYS_MAJOR: int | None = Field(
+        default=None,
+        gt=0,
+        le=366,
+        description="the same for a major hazard (empty: no default deadline)",
+    )
+
+    @field_validator("DUE_WORKING_DAYS_GENERAL", "DUE_WORKING_DAYS_MAJOR", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
         if self.DATABASE_URL is not None:

@@ -25,6 +25,12 @@ def hazard_filters(
     institution_id: uuid.UUID | None = None,
     found_from: Annotated[IsoDate | None, Query(description="found_on on or after")] = None,
     found_to: Annotated[IsoDate | None, Query(description="found_on on or before")] = None,
+    due_from: Annotated[
+        IsoDate | None, Query(description="due_on on or after (a hazard without due_on is left out)")
+    ] = None,
+    due_to: Annotated[
+        IsoDate | None, Query(description="due_on on or before (a hazard without due_on is left out)")
+    ] = None,
 ) -> queries.HazardFilters:
     """The hazard list filters (also taken by the ledger exports)."""
     return queries.HazardFilters(
@@ -37,6 +43,8 @@ def hazard_filters(
         institution_id=institution_id,
         found_from=found_from,
         found_to=found_to,
+        due_from=due_from,
+        due_to=due_to,
     )
 
 

@@ -31,6 +31,8 @@ class HazardFilters:
     institution_id: uuid.UUID | None = None
     found_from: date | None = None
     found_to: date | None = None
+    due_from: date | None = None
+    due_to: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,10 @@ def hazard_scope(stmt: AnySelect, actor: Principal, filters: HazardFilters) -> A
         stmt = stmt.where(Hazard.found_on >= filters.found_from)
     if filters.found_to is not None:
         stmt = stmt.where(Hazard.found_on <= filters.found_to)
+    if filters.due_from is not None:
+        stmt = stmt.where(Hazard.due_on >= filters.due_from)
+    if filters.due_to is not None:
+        stmt = stmt.where(Hazard.due_on <= filters.due_to)
     return stmt
 
 

@@ -3,6 +3,8 @@ other domains use to create hazards (those only add and flush: the inspection's 
 
 Rules:
 - A new hazard starts `open`, with `found_on` = the inspection date and `due_on` not before it.
+- One sent without `due_on` is due `DueDefaults` working days (by severity) after `found_on`, when that default is
+  set (else `due_on` stays null). The replay fingerprint covers the request as sent, not the filled-in date.
 - Its history starts with a `create` entry (from none to open), by whom and when.
 - The replay fingerprint of a hazard covers its validated body and its inspection id, so the same nested
   hazard re-sent through either endpoint is recognised.
@@ -28,7 +30,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principals import Principal
-from app.core import clock
+from app.core import calendar, clock
+from app.core.config import Settings
 from app.core.errors import Conflict, FieldError, Forbidden, PreconditionFailed, ValidationFailed
 from app.db.bulk import insert_new
 from app.db.outbox import EventSpec, EventType, record, record_many
@@ -55,6 +58,28 @@ class Transitioned:
 TransitionEffects = Callable[[AsyncSession, Transitioned], Awaitable[Sequence[EventSpec]]]
 """Writes that follow an accepted transition in its transaction, returning the events to record (implemented
 by app.deadlines.service.transition_effects, handed over by the composition root)."""
+
+
+@dataclass(frozen=True)
+class DueDefaults:
+    """Default deadlines in working days by severity (`DUE_WORKING_DAYS_*`; None: no default)."""
+
+    general: int | None = None
+    major: int | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> DueDefaults:
+        return cls(settings.DUE_WORKING_DAYS_GENERAL, settings.DUE_WORKING_DAYS_MAJOR)
+
+    def due_on(self, data: HazardCreate, found_on: date) -> date | None:
+        """The sent `due_on`, else `found_on` + the severity's working days, else None."""
+        if data.due_on is not None:
+            return data.due_on
+        days = self.major if data.severity is Severity.major else self.general
+        return None if days is None else calendar.add_working_days(found_on, days)
+
+
+NO_DEFAULTS = DueDefaults()
 
 
 class _HazardFingerprint(BaseModel):
@@ -119,11 +144,12 @@ async def add_hazards(
     first_position: int,
     actor: Principal,
     ids: Sequence[uuid.UUID] | None = None,
+    due: DueDefaults = NO_DEFAULTS,
 ) -> list[Hazard]:
     """Insert hazards (in order) with their `create` history entries; does not commit. The returned objects are
     not tracked by the session (app.db.bulk).
 
-    `ids` gives the ids to use (default: the client's, else new ones)."""
+    `ids` gives the ids to use (default: the client's, else new ones); `due` fills in a missing `due_on`."""
     chosen = list(ids) if ids is not None else [data.id or uuid.uuid4() for data in items]
     hazards = [
         Hazard(
@@ -134,7 +160,7 @@ async def add_hazards(
             severity=data.severity,
             description=data.description,
             legal_basis=data.legal_basis,
-            due_on=data.due_on,
+            due_on=due.due_on(data, found_on),
             status=HazardStatus.open,
             found_on=found_on,
             version=1,

@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.auth.deps import CurrentPrincipal, FieldPrincipal
+from app.core.deps import SettingsDep
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, IsoDate, Limit, Page
 from app.db.deps import ReadSession, ReplicaSession, WriteSession
 from app.hazards.schemas import HazardCreate, HazardRead
+from app.hazards.service import DueDefaults
 from app.inspections import queries, service
 from app.inspections.deps import Plans
 from app.inspections.models import InspectionType
@@ -42,9 +44,14 @@ changes to the record (transitions, patches) do not matter. Simultaneous duplica
     },
 )
 async def create_inspection(
-    data: InspectionCreate, principal: FieldPrincipal, session: WriteSession, plans: Plans, response: Response
+    data: InspectionCreate,
+    principal: FieldPrincipal,
+    session: WriteSession,
+    plans: Plans,
+    settings: SettingsDep,
+    response: Response,
 ) -> InspectionRead:
-    inspection, created = await service.create_inspection(session, data, principal, plans)
+    inspection, created = await service.create_inspection(session, data, principal, plans, DueDefaults.of(settings))
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/inspections/{inspection.id}"
     return inspection
@@ -116,9 +123,14 @@ async def update_inspection(
     },
 )
 async def add_hazard(
-    inspection_id: uuid.UUID, data: HazardCreate, principal: FieldPrincipal, session: WriteSession, response: Response
+    inspection_id: uuid.UUID,
+    data: HazardCreate,
+    principal: FieldPrincipal,
+    session: WriteSession,
+    settings: SettingsDep,
+    response: Response,
 ) -> HazardRead:
-    hazard, tag, created = await service.add_hazard(session, inspection_id, data, principal)
+    hazard, tag, created = await service.add_hazard(session, inspection_id, data, principal, DueDefaults.of(settings))
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/hazards/{hazard.id}"
     response.headers["ETag"] = tag

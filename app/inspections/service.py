@@ -4,7 +4,8 @@ Rules (422 naming the field unless said otherwise):
 - At least two distinct officers, each inside the caller's region and certified on `inspected_on`
   (行政处罚法 第42条); they need not share the institution's region.
 - The institution exists inside the caller's region and is not closed.
-- `inspected_on` is not in the future (Asia/Shanghai); a hazard's `due_on` is not before it.
+- `inspected_on` is not in the future (Asia/Shanghai); a hazard's `due_on` is not before it (a missing one gets the
+  severity's default deadline, `hazards.DueDefaults`).
 - An inspector posts and changes only inspections its linked officer takes part in (403); supervisors
   and admins any inside their region; viewers none.
 - A named plan exists inside the caller's region and covers the institution (its kinds and region). Plans
@@ -164,7 +165,11 @@ async def _ensure_hazard_ids_free(session: AsyncSession, data: InspectionCreate,
 
 
 async def create_inspection(
-    session: AsyncSession, data: InspectionCreate, actor: Principal, plans: PlanLookup
+    session: AsyncSession,
+    data: InspectionCreate,
+    actor: Principal,
+    plans: PlanLookup,
+    due: hazards.DueDefaults = hazards.NO_DEFAULTS,
 ) -> tuple[InspectionRead, bool]:
     """Create (True) or replay (False) an inspection with its officers and hazards, in one transaction."""
     record_id = data.id or uuid.uuid4()
@@ -201,7 +206,7 @@ async def create_inspection(
                 for i, oid in enumerate(data.officer_ids)
             ],
         )
-        stored.extend(await hazards.add_hazards(session, record_id, data.inspected_on, data.hazards, 0, actor))
+        stored.extend(await hazards.add_hazards(session, record_id, data.inspected_on, data.hazards, 0, actor, due=due))
 
     hazard_ids = UniqueField(
         Hazard.id,
@@ -286,7 +291,11 @@ async def update_inspection(
 
 
 async def add_hazard(
-    session: AsyncSession, inspection_id: uuid.UUID, data: HazardCreate, actor: Principal
+    session: AsyncSession,
+    inspection_id: uuid.UUID,
+    data: HazardCreate,
+    actor: Principal,
+    due: hazards.DueDefaults = hazards.NO_DEFAULTS,
 ) -> tuple[HazardRead, str, bool]:
     """Add a finding to an existing inspection (same rules as nested ones); replay by hazard id.
 
@@ -313,7 +322,7 @@ async def add_hazard(
     async def store() -> None:
         stored.extend(
             await hazards.add_hazards(
-                session, inspection_id, inspection.inspected_on, [data], position, actor, ids=[record_id]
+                session, inspection_id, inspection.inspected_on, [data], position, actor, ids=[record_id], due=due
             )
         )
 
