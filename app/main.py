@@ -28,6 +28,7 @@ from app.core.middleware import (
 from app.db.limits import close_store, public_limiter, window_store
 from app.db.replica import ConsistencyTokenMiddleware
 from app.db.session import Database
+from app.deadlines.queries import at_level
 from app.deadlines.router import router as deadlines_router
 from app.deadlines.service import transition_effects
 from app.deadlines.worker import TickWorker
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.officer_region = officer_region  # handed to the user routes (app.auth.deps)
     app.state.plan_lookup = plan_terms  # handed to the inspection routes (app.inspections.deps)
+    app.state.escalation_clause = at_level  # the hazard list's escalation_level filter (app.hazards.deps)
     app.state.transition_effects = transition_effects(settings)  # handed to the hazard routes (app.hazards.deps)
     app.state.export_gate = ExportGate(settings.EXPORT_CONCURRENCY, settings.EXPORTS_PER_CREDENTIAL)
     install_handlers(app)

@@ -121,3 +121,18 @@ async def test_unknown_or_malformed_hazard_id(client: httpx.AsyncClient, admin: 
     r = await client.get(f"{API}/hazards/x/escalations", headers=admin.headers)
     assert r.status_code == 422
     assert ["path", "hazard_id"] in error_locs(r.json())
+
+
+async def test_hazard_list_filters_by_open_escalation_level(
+    client: httpx.AsyncClient, admin: Actor, clean_db: Database, settings: Settings
+) -> None:
+    own, other = await _two_regions(client, admin, clean_db, settings)
+    r = await client.get(f"{API}/hazards", params={"escalation_level": "listed"}, headers=admin.headers)
+    assert r.status_code == 200, r.text
+    assert {h["id"] for h in r.json()["items"]} == {own.major, other.major}
+    await move(client, admin.headers, own.major, "rectify", "2025-10-15")  # resolved: no longer listed
+    r = await client.get(f"{API}/hazards", params={"escalation_level": "listed"}, headers=admin.headers)
+    assert {h["id"] for h in r.json()["items"]} == {other.major}
+    r = await client.get(f"{API}/hazards", params={"escalation_level": "warning"}, headers=admin.headers)
+    assert r.status_code == 422
+    assert ["query", "escalation_level"] in error_locs(r.json())
