@@ -1,5 +1,5 @@
 """`inspection-tracker` command line: serve, migrate, create-user, seed-demo, import-regions, backup, restore,
-worker."""
+worker, tick."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import getpass
 import logging
 import sys
 import uuid
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -24,6 +25,9 @@ from app.db.migrate import current_revision, head_revision, upgrade_to_head
 from app.db.session import Database
 from app.demo import DEMO_ADMIN, YEAR, SeedReport, annual_paragraph, seed_demo
 from app.regions.schemas import RegionImportResult
+
+if TYPE_CHECKING:
+    from app.deadlines.service import TickResult
 
 # The operator at the server's console loads registers nationally, as create-user creates the first admin.
 CLI_ACTOR = Principal(PrincipalKind.user, uuid.UUID(int=0), "cli", Role.admin, "")
@@ -236,6 +240,47 @@ def import_regions_command(
     typer.echo(
         f"regions imported from {file.name}: {result.rows} rows, {result.created} new, {result.renamed} changed, "
         f"{result.unchanged} unchanged"
+    )
+
+
+async def _tick(settings: Settings, on: date | None) -> TickResult:
+    from app.deadlines.service import tick
+
+    db = Database(settings)
+    try:
+        if await current_revision(db.engine) != head_revision():
+            typer.echo("the database is not at the latest migration: run `inspection-tracker migrate`", err=True)
+            raise typer.Exit(2)
+        async with db.write_session() as session:
+            return await tick(session, settings, on)
+    finally:
+        await db.dispose()
+
+
+@cli.command("tick")
+def tick_command(
+    on: Annotated[
+        str | None, typer.Option("--on", help="the date to judge deadlines as of (YYYY-MM-DD; default today)")
+    ] = None,
+) -> None:
+    """Raise the reminders, overdue notices, escalations and certificate notices due by a date (idempotent)."""
+    from app.deadlines.service import check_tick_date
+
+    settings = _settings()
+    try:
+        day = check_tick_date(None if on is None else date.fromisoformat(on))
+    except ValueError:
+        typer.echo(f"--on: {on!r} is not a date as YYYY-MM-DD", err=True)
+        raise typer.Exit(2) from None
+    except AppError as exc:
+        typer.echo(f"--on: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    result = asyncio.run(_tick(settings, day))
+    levels = ", ".join(f"{level} {n}" for level, n in result.escalations.items()) or "none"
+    typer.echo(
+        f"tick as of {result.on.isoformat()}: {result.due_soon} due soon, {result.overdue} overdue, "
+        f"escalations: {levels}, {result.certificates_expiring} certificates expiring "
+        f"({result.statements} statements)"
     )
 
 

@@ -29,6 +29,7 @@ from app.auth.principals import Principal, PrincipalKind
 from app.auth.schemas import UserCreate
 from app.auth.service import create_user
 from app.db.session import Database
+from app.deadlines.service import transition_effects
 from app.demo_regions import COUNTY
 from app.demo_regions import TOWNSHIPS as TOWNSHIP_REGIONS
 from app.hazards import service as hazard_service
@@ -288,7 +289,9 @@ async def _settle(db: Database, hazard_id: uuid.UUID, found_on: date) -> None:
     for action, on, note in ((Action.rectify, rectified, "已整改"), (Action.verify, verified, "整改到位,予以销号")):
         async with db.write_session() as session:
             move = TransitionCreate(action=action, on=on, note=note)
-            await hazard_service.transition(session, hazard_id, move, None, SEED_ACTOR)
+            await hazard_service.transition(
+                session, hazard_id, move, None, SEED_ACTOR, effects=transition_effects(db.settings)
+            )
 
 
 async def seed_regions(db: Database) -> None:

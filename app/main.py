@@ -28,6 +28,10 @@ from app.core.middleware import (
 from app.db.limits import close_store, public_limiter, window_store
 from app.db.replica import ConsistencyTokenMiddleware
 from app.db.session import Database
+from app.deadlines.queries import at_level
+from app.deadlines.router import router as deadlines_router
+from app.deadlines.service import transition_effects
+from app.deadlines.worker import TickWorker
 from app.events.router import router as events_router
 from app.events.webhooks.router import router as webhooks_router
 from app.events.webhooks.worker import DeliveryWorker
@@ -80,10 +84,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.WEBHOOK_WORKER_ENABLED
             else None
         )
+        ticker = (
+            asyncio.create_task(TickWorker(db, settings).run(stop), name="deadline-tick")
+            if settings.TICK_ENABLED
+            else None
+        )
         yield
         stop.set()
         if worker is not None:
             await worker  # ends within one round: attempts are bounded by WEBHOOK_TIMEOUT_SECONDS
+        if ticker is not None:
+            await ticker  # a tick in progress finishes (one transaction), then the loop ends
         await close_store(store)
         await close_store(app.state.public_limiter)
         await db.dispose()
@@ -110,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.officer_region = officer_region  # handed to the user routes (app.auth.deps)
     app.state.plan_lookup = plan_terms  # handed to the inspection routes (app.inspections.deps)
+    app.state.escalation_clause = at_level  # the hazard list's escalation_level filter (app.hazards.deps)
+    app.state.transition_effects = transition_effects(settings)  # handed to the hazard routes (app.hazards.deps)
     app.state.export_gate = ExportGate(settings.EXPORT_CONCURRENCY, settings.EXPORTS_PER_CREDENTIAL)
     install_handlers(app)
     # add_middleware wraps: the last added runs first. Security headers go on everything (CORS preflights
@@ -133,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(exports_router)
     api.include_router(plans_router)
     api.include_router(events_router)
+    api.include_router(deadlines_router)
     api.include_router(webhooks_router)
     api.include_router(public_router)
     app.include_router(api)

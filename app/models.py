@@ -5,6 +5,7 @@ from app.auth import models as auth_models
 from app.db import limits as limit_models
 from app.db import outbox as outbox_models
 from app.db.base import Base
+from app.deadlines import models as deadline_models
 from app.events.webhooks import models as webhook_models
 from app.hazards import models as hazard_models
 from app.inspections import models as inspection_models
@@ -16,6 +17,7 @@ from app.regions import models as region_models
 __all__ = [
     "Base",
     "auth_models",
+    "deadline_models",
     "hazard_models",
     "inspection_models",
     "institution_models",

@@ -64,7 +64,12 @@ async def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Se
         await reset_postgres(url)
     # No background webhook worker: the webhook tests drive DeliveryWorker themselves, round by round.
     return Settings(
-        DATABASE_URL=url, DATA_DIR=data_dir, SECRET_KEY=TEST_SECRET, WEBHOOK_WORKER_ENABLED=False, _env_file=None
+        DATABASE_URL=url,
+        DATA_DIR=data_dir,
+        SECRET_KEY=TEST_SECRET,
+        WEBHOOK_WORKER_ENABLED=False,
+        TICK_ENABLED=False,
+        _env_file=None,
     )
 
 

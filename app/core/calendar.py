@@ -80,3 +80,22 @@ def add_working_days(day: date, n: int) -> date:
 def working_days_between(start: date, end: date) -> int:
     """The number of working days in (start, end]; 0 when end ≤ start."""
     return sum(1 for offset in range(1, (end - start).days + 1) if is_working_day(start + timedelta(days=offset)))
+
+
+def latest_start_reaching(day: date, n: int) -> date:
+    """The latest date X whose n-th working day after it is on or before `day` (`day` itself for n = 0).
+
+    For a set-wise cut-off: `add_working_days(X, n) <= day` holds exactly for X <= this date, so a tick as of
+    `day` compares `due_on <= latest_start_reaching(day, n)` in SQL instead of calendar arithmetic per row.
+    """
+    if n < 0:
+        raise ValueError("n must not be negative")
+    if n == 0:
+        return day
+    count, cursor = 0, day
+    while True:
+        if is_working_day(cursor):
+            count += 1
+            if count == n:
+                return cursor - timedelta(days=1)
+        cursor -= timedelta(days=1)

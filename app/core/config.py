@@ -7,7 +7,8 @@ Rules:
   kept in `DATA_DIR/secret_key` (so tokens survive a restart).
 - `DRAW_SIGNING_KEYS` ("kid:secret,kid:secret"): the first key signs new draws, every listed key verifies;
   the key id `legacy` is `SECRET_KEY` (what draws were signed with before key ids) unless listed explicitly.
-- A setting that does not parse (`WEBHOOK_RETRY_SCHEDULE=5,x`) refuses to start, naming the setting.
+- A setting that does not parse (`WEBHOOK_RETRY_SCHEDULE=5,x`, `ESCALATION_LADDER=reminder:x`) refuses to start,
+  naming the setting.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SQLITE_FILE_NAME = "inspection-tracker.sqlite3"
@@ -113,6 +114,28 @@ def parse_allowed_hosts(value: str) -> tuple[frozenset[str], tuple[IPv4Network |
             raise ValueError(f"WEBHOOK_ALLOWED_HOSTS: {part!r} is neither a host name nor an IP address or network")
         names.add(part.lower().rstrip("."))
     return frozenset(names), tuple(networks)
+
+
+LADDER_LEVELS = ("reminder", "supervision", "interview", "listed")
+"""The escalation levels a ladder may name (app.hazards.models.EscalationLevel; core knows no domain)."""
+
+
+def parse_ladder(value: str, name: str) -> list[tuple[str, int]]:
+    """`ESCALATION_LADDER`: "level:working_days,…" → [(level, days)], e.g. "reminder:1,supervision:5". Levels
+    are those of `LADDER_LEVELS`, each at most once; days are whole numbers 1-365; empty = no ladder."""
+    rungs: list[tuple[str, int]] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        level, sep, days = (x.strip() for x in part.partition(":"))
+        if not sep or level not in LADDER_LEVELS:
+            raise ValueError(f"{name}: {part!r} is not 'level:working_days' with a level of {', '.join(LADDER_LEVELS)}")
+        if not days.isdigit() or not 1 <= int(days) <= 365:
+            raise ValueError(f"{name}: {part!r}: the working days must be a whole number from 1 to 365")
+        if level in (r[0] for r in rungs):
+            raise ValueError(f"{name}: level {level!r} is listed twice")
+        rungs.append((level, int(days)))
+    return rungs
 
 
 class Settings(BaseSettings):
@@ -249,6 +272,31 @@ class Settings(BaseSettings):
         default=1, gt=0, le=60, description="how often a delivery worker looks for new events and due deliveries"
     )
 
+    REMIND_WORKING_DAYS_BEFORE: int = Field(
+        default=3, ge=0, le=60, description="hazard.due_soon when the due date is at most this many working days away"
+    )
+    ESCALATION_LADDER: str = Field(
+        default="reminder:1,supervision:5,interview:15",
+        description="general hazards: 'level:working_days,…' — each level raised once, that many working days "
+        "after due_on while not rectified (levels reminder, supervision, interview, listed)",
+    )
+    ESCALATION_LADDER_MAJOR: str = Field(
+        default="supervision:1,listed:3,interview:10", description="the same ladder for major hazards (重大隐患)"
+    )
+    FOLLOW_UP_WORKING_DAYS: int = Field(
+        default=20,
+        gt=0,
+        le=365,
+        description="a verified major hazard's follow-up (回头看) is due this many working days later",
+    )
+    CERTIFICATE_NOTICE_DAYS: int = Field(
+        default=60, ge=0, le=366, description="officer.certificate_expiring this many calendar days before expiry"
+    )
+    TICK_INTERVAL_SECONDS: float = Field(
+        default=3600, gt=0, description="`serve` runs the deadline tick at start-up and then this often"
+    )
+    TICK_ENABLED: bool = Field(default=True, description="`serve` runs the deadline tick (off: only the CLI `tick`)")
+
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
         if self.DATABASE_URL is not None:
@@ -281,6 +329,20 @@ class Settings(BaseSettings):
     def _check_retry_schedule(cls, value: str) -> str:
         parse_retry_schedule(value)
         return value
+
+    @field_validator("ESCALATION_LADDER", "ESCALATION_LADDER_MAJOR")
+    @classmethod
+    def _check_ladder(cls, value: str, info: ValidationInfo) -> str:
+        parse_ladder(value, str(info.field_name))
+        return value
+
+    @property
+    def ladders(self) -> dict[str, list[tuple[str, int]]]:
+        """The escalation ladders by severity (`general`, `major`)."""
+        return {
+            "general": parse_ladder(self.ESCALATION_LADDER, "ESCALATION_LADDER"),
+            "major": parse_ladder(self.ESCALATION_LADDER_MAJOR, "ESCALATION_LADDER_MAJOR"),
+        }
 
     @field_validator("WEBHOOK_ALLOWED_HOSTS")
     @classmethod

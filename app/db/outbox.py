@@ -21,12 +21,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, cast, func, insert
+from sqlalchemy import JSON, BigInteger, Index, Integer, Select, String, Text, cast, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
-from app.db.base import Base
+from app.db.base import Base, UTCDateTime
+from app.db.sqlgen import new_uuid
 
 
 class EventType(StrEnum):
@@ -100,6 +101,27 @@ async def record(session: AsyncSession, type_: EventType, region_code: str, data
 
 EventSpec = tuple[EventType, str, dict[str, Any]]
 """(type, region_code, data) of one event to record."""
+
+
+async def record_select(session: AsyncSession, type_: EventType, rows: Select[Any, Any]) -> int:
+    """Insert one event of `type_` per row of `rows` — a SELECT of (region_code, data) with `data` a JSON object
+    built in SQL (app.db.sqlgen.json_object) — in one INSERT … SELECT, for set-wise jobs (the deadline tick) whose
+    rows never pass through Python. Returns the number of events written."""
+    dialect = session.get_bind().dialect.name
+    sub = rows.subquery()
+    region, data = sub.c[0], sub.c[1]
+    txid = cast(cast(func.pg_current_xact_id(), Text), BigInteger) if dialect == "postgresql" else literal(0)
+    source = select(
+        new_uuid(dialect),
+        txid,
+        literal(type_.value, String()),
+        literal(clock.now(), UTCDateTime()),
+        region,
+        data,
+    ).select_from(sub)
+    columns = ["id", "txid", "type", "occurred_at", "region_code", "data"]
+    result = await session.execute(insert(Event).from_select(columns, source))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def record_many(session: AsyncSession, events: Sequence[EventSpec]) -> list[uuid.UUID]:

@@ -11,6 +11,7 @@ from sqlalchemy.sql import ColumnElement
 from app.auth.principals import Principal
 from app.core import clock
 from app.core.pagination import AnySelect
+from app.deadlines.queries import highest_open_level
 from app.hazards.models import Hazard
 from app.hazards.queries import HazardFilters, hazard_scope, overdue_clause
 from app.inspections.models import InspectionOfficer
@@ -61,6 +62,7 @@ def ledger_statement(actor: Principal, filters: HazardFilters, dialect: str) -> 
             Hazard.verified_on,
             overdue_clause(clock.today()).label("overdue"),
             func.coalesce(Region.name, Institution.region_code).label("region"),  # a code the register lacks: itself
+            highest_open_level().label("escalation"),
         )
         .join(Institution, Institution.id == Hazard.institution_id)
         .outerjoin(Region, Region.code == Institution.region_code)  # a join, not a lookup per row (big exports)

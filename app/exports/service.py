@@ -32,6 +32,7 @@ from app.core import clock
 from app.core.clock import LOCAL_TZ
 from app.core.pagination import AnySelect
 from app.db.session import Database
+from app.hazards.models import ESCALATION_LABELS
 from app.regions import queries as region_queries
 from app.reports import labels
 
@@ -51,8 +52,9 @@ HEADINGS = (
     "验收日期",
     "是否逾期",
     "行政区划",  # added last: columns are never renamed or moved (scripts read them by position)
+    "督办级别",  # the highest open escalation level (催办 / 督办 / 约谈 / 挂牌督办), empty without one
 )
-WIDTHS = (6, 30, 10, 12, 12, 20, 10, 8, 50, 12, 10, 12, 12, 8, 18)
+WIDTHS = (6, 30, 10, 12, 12, 20, 10, 8, 50, 12, 10, 12, 12, 8, 18, 10)
 DATE_COLUMNS = (4, 9, 11, 12)
 PARTITION = 2000
 TEXT_CELLS = (1, 3, 5, 8, 14)  # positions in ledger_cells of the free-text cells
@@ -82,6 +84,7 @@ def ledger_cells(number: int, row: Any) -> list[Any]:
         verified_on,
         overdue,
         region,
+        escalation,
     ) = row
     return [
         number,
@@ -99,6 +102,7 @@ def ledger_cells(number: int, row: Any) -> list[Any]:
         verified_on,
         "是" if overdue else "否",
         region,
+        ESCALATION_LABELS.get(escalation, escalation) if escalation else "",
     ]
 
 

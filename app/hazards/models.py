@@ -51,6 +51,24 @@ class HazardStatus(StrEnum):
 OPEN_STATUSES = (HazardStatus.open, HazardStatus.rectifying)
 
 
+class EscalationLevel(StrEnum):
+    """Levels of the escalation ladder of an overdue hazard (API.md "Deadlines"); the rows live in
+    app.deadlines, the enum here so the hazard list can filter by it. Declared lowest to highest."""
+
+    reminder = "reminder"  # 催办
+    supervision = "supervision"  # 督办
+    interview = "interview"  # 约谈
+    listed = "listed"  # 挂牌督办
+
+
+ESCALATION_LABELS = {
+    EscalationLevel.reminder: "催办",
+    EscalationLevel.supervision: "督办",
+    EscalationLevel.interview: "约谈",
+    EscalationLevel.listed: "挂牌督办",
+}
+
+
 class Hazard(IdMixin, TimestampMixin, Base):
     __tablename__ = "hazards"
     __table_args__ = (

@@ -32,6 +32,7 @@ class HazardFilters:
     found_to: date | None = None
     due_from: date | None = None
     due_to: date | None = None
+    escalation: ColumnElement[bool] | None = None  # the `escalation_level` filter, built by app.deadlines
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,8 @@ def hazard_scope(stmt: AnySelect, actor: Principal, filters: HazardFilters) -> A
         stmt = stmt.where(Hazard.due_on >= filters.due_from)
     if filters.due_to is not None:
         stmt = stmt.where(Hazard.due_on <= filters.due_to)
+    if filters.escalation is not None:
+        stmt = stmt.where(filters.escalation)
     return stmt
 
 

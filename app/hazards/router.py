@@ -14,7 +14,7 @@ from app.core.errors import problem_responses
 from app.core.schemas import Cursor, Limit, Page
 from app.db.deps import ReadSession, ReplicaSession, WriteSession
 from app.hazards import evidence, queries, service
-from app.hazards.deps import HazardFilterParams
+from app.hazards.deps import Effects, HazardFilterParams
 from app.hazards.schemas import EvidenceRead, HazardListItem, HazardRead, HistoryRead, TransitionCreate
 
 router = APIRouter(prefix="/hazards", tags=["hazards"])
@@ -65,9 +65,10 @@ async def transition(
     principal: FieldPrincipal,
     session: WriteSession,
     response: Response,
+    effects: Effects,
     if_match: Annotated[str | None, Header()] = None,
 ) -> HazardRead:
-    hazard, tag = await service.transition(session, hazard_id, data, if_match, principal)
+    hazard, tag = await service.transition(session, hazard_id, data, if_match, principal, effects=effects)
     response.headers["ETag"] = tag
     return hazard
 

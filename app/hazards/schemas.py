@@ -46,7 +46,12 @@ class HazardCreate(StrictInput):
     severity: Severity = Field(description="general 一般 / major 重大")
     description: Description
     legal_basis: LegalBasis | None = None
-    due_on: date | None = Field(default=None, description="整改期限; not before the inspection date")
+    due_on: date | None = Field(
+        default=None,
+        description="整改期限; not before the inspection date. When omitted: the inspection date + "
+        "`DUE_WORKING_DAYS_GENERAL` / `DUE_WORKING_DAYS_MAJOR` working days by severity (official calendar of "
+        "China), when that setting is set, else null",
+    )
     rectification_plan: RectificationPlan | None = Field(
         default=None, description="整改方案 (五落实); later changes by the `plan` transition"
     )

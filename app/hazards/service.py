@@ -3,19 +3,26 @@ other domains use to create hazards (those only add and flush: the inspection's 
 
 Rules:
 - A new hazard starts `open`, with `found_on` = the inspection date and `due_on` not before it.
+- One sent without `due_on` is due the severity's default working days after `found_on` (app.hazards.deadlines),
+  when that default is set (else `due_on` stays null). The replay fingerprint covers the request as sent, not
+  the filled-in date.
 - Its history starts with a `create` entry (from none to open), by whom and when.
 - The replay fingerprint of a hazard covers its validated body and its inspection id, so the same nested
   hazard re-sent through either endpoint is recognised.
 - Every change bumps `version` (the ETag) and appends exactly one history entry; a transition sent with
   `If-Match` applies only to the version the client saw (412 otherwise).
 - An accepted transition records `hazard.transitioned` in its transaction; a refused one records nothing.
+- The deadline effects of a transition (resolving escalations, creating a follow-up: app.deadlines, which sits
+  above hazards) run in the same transaction through the `TransitionEffects` the caller hands in, and their
+  events are recorded after `hazard.transitioned`.
   Creating hazards records `hazard.created` (`created_event`) in the use case that stores them.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,13 +35,31 @@ from app.auth.principals import Principal
 from app.core import clock
 from app.core.errors import Conflict, FieldError, Forbidden, PreconditionFailed, ValidationFailed
 from app.db.bulk import insert_new
-from app.db.outbox import EventSpec, EventType, record
+from app.db.outbox import EventSpec, EventType, record, record_many
 from app.db.replay import fingerprint
 from app.hazards import queries, workflow
 from app.hazards.deadlines import NO_DEFAULTS, DefaultDeadlines
 from app.hazards.evidence import AsyncReadable, store_evidence, unknown_evidence
-from app.hazards.models import Hazard, HazardHistory, HazardStatus, HistoryAction
+from app.hazards.models import Hazard, HazardHistory, HazardStatus, HistoryAction, Severity
 from app.hazards.schemas import EvidenceRead, HazardCreate, HazardRead, RectificationPlan, TransitionCreate
+
+
+@dataclass(frozen=True, slots=True)
+class Transitioned:
+    """An accepted transition, as the deadline effects see it."""
+
+    hazard_id: uuid.UUID
+    institution_id: uuid.UUID
+    region_code: str
+    severity: Severity
+    action: str
+    to_status: HazardStatus
+    on: date
+
+
+TransitionEffects = Callable[[AsyncSession, Transitioned], Awaitable[Sequence[EventSpec]]]
+"""Writes that follow an accepted transition in its transaction, returning the events to record (implemented
+by app.deadlines.service.transition_effects, handed over by the composition root)."""
 
 
 class _HazardFingerprint(BaseModel):
@@ -185,7 +210,13 @@ async def get_hazard(session: AsyncSession, hazard_id: uuid.UUID, actor: Princip
 
 
 async def transition(
-    session: AsyncSession, hazard_id: uuid.UUID, data: TransitionCreate, if_match: str | None, actor: Principal
+    session: AsyncSession,
+    hazard_id: uuid.UUID,
+    data: TransitionCreate,
+    if_match: str | None,
+    actor: Principal,
+    *,
+    effects: TransitionEffects,
 ) -> tuple[HazardRead, str]:
     """Apply one workflow move and append its history entry, atomically.
 
@@ -251,6 +282,10 @@ async def transition(
             "on": on,
         },
     )
+    moved = Transitioned(
+        hazard_id, ctx.institution_id, ctx.region_code, hazard.severity, data.action.value, new.status, on
+    )
+    await record_many(session, await effects(session, moved))
     await session.commit()
     return HazardRead.of(hazard, ctx.institution_id), etag(hazard)
 

@@ -4,7 +4,8 @@ Rules (422 naming the field unless said otherwise):
 - At least two distinct officers, each inside the caller's region and certified on `inspected_on`
   (行政处罚法 第42条); they need not share the institution's region.
 - The institution exists inside the caller's region and is not closed.
-- `inspected_on` is not in the future (Asia/Shanghai); a hazard's `due_on` is not before it.
+- `inspected_on` is not in the future (Asia/Shanghai); a hazard's `due_on` is not before it (a missing one gets the
+  severity's default deadline, app.hazards.deadlines).
 - An inspector posts and changes only inspections its linked officer takes part in (403); supervisors
   and admins any inside their region; viewers none.
 - A named plan exists inside the caller's region and covers the institution (its kinds and region). Plans

@@ -25,6 +25,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from app.db.session import Database
 from tests.auth import (
     matrix_rows_admin,
+    matrix_rows_deadlines,
     matrix_rows_events,
     matrix_rows_field,
     matrix_rows_plans,
@@ -40,6 +41,7 @@ ROWS: list[Row] = [
     *matrix_rows_plans.ROWS,
     *matrix_rows_regions.ROWS,
     *matrix_rows_events.ROWS,
+    *matrix_rows_deadlines.ROWS,
 ]
 CELLS = count_cells(ROWS)  # quoted in SECURITY.md
 # Public and outside the OpenAPI document: the docs pages, and their shipped assets (the /static mount).

@@ -4,7 +4,7 @@ weekends-only fallback past the package's last official year."""
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -74,3 +74,26 @@ def test_past_the_last_official_year_only_weekends_are_off(caplog: pytest.LogCap
     saturday = next(date(year, 3, d) for d in range(1, 8) if date(year, 3, d).weekday() == 5)
     assert calendar.is_working_day(saturday) is False
     assert calendar.add_working_days(saturday, 1) == date(year, 3, saturday.day + 2)
+
+
+@pytest.mark.parametrize(
+    ("day", "n", "expected"),
+    [
+        (date(2025, 10, 9), 1, date(2025, 10, 8)),  # 10-09 is the first working day after 09-30 .. 10-08
+        (date(2025, 10, 8), 1, date(2025, 9, 29)),  # the holiday: the last working day was 09-30
+        (date(2025, 10, 11), 2, date(2025, 10, 9)),  # 10-10 (Fri) and 10-11 (make-up Saturday)
+        (date(2025, 10, 12), 0, date(2025, 10, 12)),
+    ],
+)
+def test_latest_start_reaching_known_answers(day: date, n: int, expected: date) -> None:
+    assert calendar.latest_start_reaching(day, n) == expected
+
+
+def test_latest_start_reaching_is_the_exact_cut_off() -> None:
+    """X <= the cut-off exactly when the n-th working day after X is on or before the day, around the holiday."""
+    for n in (1, 3, 5, 15):
+        for offset in range(0, 40):
+            day = date(2025, 9, 20) + timedelta(days=offset)
+            cut = calendar.latest_start_reaching(day, n)
+            assert calendar.add_working_days(cut, n) <= day
+            assert calendar.add_working_days(cut + timedelta(days=1), n) > day

@@ -33,6 +33,7 @@ EXPECTED_HEADINGS = [
     "验收日期",
     "是否逾期",
     "行政区划",
+    "督办级别",
 ]
 
 
@@ -82,6 +83,25 @@ async def test_csv_takes_the_hazard_list_filters(client: httpx.AsyncClient, craf
         headers=crafted.admin.headers,
     )
     assert len(parse_csv(r.content)) == 3  # h4 h5 h6
+
+
+async def test_exports_take_the_due_filters(client: httpx.AsyncClient, crafted: Crafted) -> None:
+    everything = parse_csv((await client.get(CSV_URL, headers=crafted.admin.headers)).content)
+    bounds = {"due_from": "2023-03-15", "due_to": "2023-06-30"}
+    expected = sorted(
+        r["整改期限"] for r in everything if r["整改期限"] and "2023-03-15" <= r["整改期限"] <= "2023-06-30"
+    )
+    assert expected, "the crafted ledger has due dates in the window"
+    r = await client.get(CSV_URL, params=bounds, headers=crafted.admin.headers)
+    assert sorted(row["整改期限"] for row in parse_csv(r.content)) == expected
+    xlsx = await client.get(XLSX_URL, params=bounds, headers=crafted.admin.headers)
+    assert xlsx.status_code == 200
+    rows = list(openpyxl.load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert len([row for row in rows if isinstance(row[0], int)]) == len(expected)
+    for url in (CSV_URL, XLSX_URL):
+        bad = await client.get(url, params={"due_to": "2023-02-30"}, headers=crafted.admin.headers)
+        assert bad.status_code == 422
+        assert bad.json()["errors"][0]["loc"] == ["query", "due_to"]
 
 
 async def test_region_scoping(client: httpx.AsyncClient, crafted: Crafted, make_actor: ActorFactory) -> None:

@@ -121,6 +121,11 @@ FILTERS = [
     ({"found_to": "2023-04-01"}, ["a1", "a2", "b"]),
     ({"found_from": "2023-04-01", "found_to": "2023-04-20"}, ["b", "d"]),
     ({"found_from": "2023-04-02", "found_to": "2023-04-19"}, []),
+    ({"due_from": "2023-04-25"}, ["b", "c", "d"]),  # a2 has no due date: left out by either bound
+    ({"due_to": "2023-04-25"}, ["a1", "d"]),
+    ({"due_from": "2023-05-01", "due_to": "2023-05-01"}, ["b"]),
+    ({"due_from": "2023-03-11", "due_to": "2023-04-24"}, []),
+    ({"due_from": "2023-04-01", "status": "open"}, ["c"]),
     ({"status": "open", "severity": "major"}, ["a2"]),
     ({"kind": "elderly_care", "region_code": OWN_REGION, "found_from": "2023-03-02"}, ["d"]),
     ({"unknown_param": "ignored"}, ["a1", "a2", "b", "c", "d"]),
@@ -161,6 +166,7 @@ async def test_region_scoped_caller(client: httpx.AsyncClient, world: World, mak
         world, "a1", "a2", "b", "d"
     )
     assert await _list(client, county.headers, institution_id=world.institutions["C"]) == []
+    assert world.names(await _list(client, county.headers, due_from="2023-05-01")) == ["b"]  # c is outside
     for outside in (OTHER_REGION, "50", "5002"):
         assert_problem(await client.get(f"{API}/hazards", params={"region_code": outside}, headers=county.headers), 403)
     township = await make_actor("inspector", SUB_REGION)
@@ -182,6 +188,8 @@ async def test_region_scoped_caller(client: httpx.AsyncClient, world: World, mak
         {"institution_id": "x"},
         {"found_from": "2023-02-30"},
         {"found_to": "yesterday"},
+        {"due_from": "2023-13-01"},
+        {"due_to": "soon"},
         {"limit": "0"},
         {"limit": "501"},
         {"cursor": "not-a-cursor"},
