@@ -77,6 +77,9 @@ CONTROL_LABEL = {
     "found_to": "发现日期(止)",
     "overdue": "逾期",
     "institution_id": "机构",
+    "due_from": "整改期限(起)",
+    "due_to": "整改期限(止)",
+    "escalation_level": "督办级别",
 }
 CHOICE_MESSAGE = "{label}无效,请从列表中选择"
 MESSAGES = {
@@ -85,6 +88,8 @@ MESSAGES = {
     "found_to": "请填写有效日期,格式为 YYYY-MM-DD,例如 2023-12-31",
     "overdue": "逾期应选择“是”或“否”",
     "institution_id": "机构编号无效,请从机构页面进入",
+    "due_from": "请填写有效日期,格式为 YYYY-MM-DD,例如 2023-05-04",
+    "due_to": "请填写有效日期,格式为 YYYY-MM-DD,例如 2023-12-31",
 }
 OUTSIDE_REGION = "该地区不在您的管辖范围内,请选择您辖区内的乡镇/街道"
 BAD_CURSOR = "翻页参数无效或已过期,请重新点击“查询”从第一页开始"
@@ -97,6 +102,8 @@ def _api_parameters() -> dict[str, tuple[str, TypeAdapter[Any]]]:
     found: dict[str, tuple[str, TypeAdapter[Any]]] = {}
     for name in inspect.signature(hazard_filters).parameters:
         hint = hints[name]
+        if hint is Request:  # the app (for the escalation filter's SQL), not a query parameter
+            continue
         alias = next((m.alias for m in getattr(hint, "__metadata__", ()) if getattr(m, "alias", None)), None)
         found[alias or name] = (name, TypeAdapter(hint))
     return found
@@ -105,11 +112,12 @@ def _api_parameters() -> dict[str, tuple[str, TypeAdapter[Any]]]:
 PARAMETERS = _api_parameters()
 
 
-def parse_filters(params: Mapping[str, str]) -> tuple[queries.HazardFilters, dict[str, str], dict[str, str]]:
+def parse_filters(request: Request) -> tuple[queries.HazardFilters, dict[str, str], dict[str, str]]:
     """(the filters, the values as typed, a message per refused field); an empty value is no filter."""
+    params = request.query_params
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
-    arguments: dict[str, Any] = {}
+    arguments: dict[str, Any] = {"request": request}
     for query_name, (name, adapter) in PARAMETERS.items():
         raw = params.get(query_name, "").strip()
         values[query_name] = raw
@@ -160,7 +168,7 @@ async def ledger(request: Request, db: DatabaseDep, replica: ReplicaDatabase, se
         principal = await sessions.session_principal(session, request, settings.secret_key)
     if principal is None:
         return to_login(request)
-    filters, values, errors = parse_filters(request.query_params)
+    filters, values, errors = parse_filters(request)
     status_code = 422 if errors else 200
     rows: list[Any] = []
     next_url: str | None = None
@@ -211,7 +219,7 @@ async def _export(
         principal = await sessions.session_principal(session, request, settings.secret_key)
     if principal is None:
         return to_login(request)
-    filters, values, errors = parse_filters(request.query_params)
+    filters, values, errors = parse_filters(request)
     status_code = 422
     if not errors:
         try:
