@@ -24,6 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principals import Principal
 from app.core.errors import Forbidden, ValidationFailed
+from app.deadlines import queries as deadline_queries
+from app.deadlines.models import EscalationStatus, FollowUpStatus
+from app.deadlines.schemas import EscalationRead, FollowUpRead
 from app.hazards import queries as hazard_queries
 from app.hazards.schemas import HazardListItem
 from app.institutions.models import InstitutionKind
@@ -120,6 +123,8 @@ class Overview:
     overdue: list[HazardListItem]
     expiring: list[Officer]
     plans: list[dict[str, Any]]
+    escalations: list[EscalationRead]
+    follow_ups: list[FollowUpRead]
 
 
 async def load(session: AsyncSession, principal: Principal, filters: Filters, today: date) -> Overview | None:
@@ -168,7 +173,15 @@ async def load(session: AsyncSession, principal: Principal, filters: Filters, to
     for plan in found:
         coverage = await plan_service.coverage(session, plan.id, principal)
         plans.append({"plan": plan, "coverage": coverage})
-    return Overview(summary, charts, townships, overdue, expiring, plans)
+    open_escalations = deadline_queries.EscalationFilters(status=EscalationStatus.open, region_code=filters.region_code)
+    escalations, _ = await deadline_queries.list_escalations(session, principal, open_escalations, None, LIST_LIMIT)
+    follow_ups: list[FollowUpRead] = []
+    for state in (FollowUpStatus.overdue, FollowUpStatus.due):  # 回头看 not done yet, the late ones first
+        found_ups, _ = await deadline_queries.list_follow_ups(
+            session, principal, state, filters.region_code, None, LIST_LIMIT
+        )
+        follow_ups.extend(found_ups)
+    return Overview(summary, charts, townships, overdue, expiring, plans, escalations, follow_ups[:LIST_LIMIT])
 
 
 def _percent(value: float | None) -> float | None:

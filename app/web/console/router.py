@@ -23,6 +23,7 @@ from app.core import clock
 from app.core.deps import SettingsDep
 from app.core.errors import TooManyRequests, Unauthorized
 from app.db.deps import DatabaseDep
+from app.hazards.models import ESCALATION_LABELS
 from app.reports.labels import CATEGORY, KIND, SEVERITY
 from app.web.console import overview as dashboard
 from app.web.console import sessions
@@ -31,7 +32,13 @@ from app.web.console.pages import LOGIN, PAGE_HEADERS, page, rate, render, to_lo
 router = APIRouter(include_in_schema=False)
 CONSOLE = "/console/"
 WRONG_CREDENTIALS = "用户名或密码错误"
-LABELS = {"kind_labels": KIND, "category_labels": CATEGORY, "severity_labels": SEVERITY, "rate": rate}
+LABELS = {
+    "kind_labels": KIND,
+    "category_labels": CATEGORY,
+    "severity_labels": SEVERITY,
+    "escalation_labels": ESCALATION_LABELS,
+    "rate": rate,
+}
 CSRF_REFUSED = "请求来源无法确认,已拒绝。请回到本系统页面后重试。"
 
 
