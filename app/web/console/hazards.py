@@ -37,12 +37,13 @@ from app.core.deps import SettingsDep
 from app.core.errors import Forbidden, NotFound, TooManyRequests, ValidationFailed
 from app.core.pagination import page_cursor
 from app.db.deps import DatabaseDep, ReplicaDatabase
+from app.deadlines import queries as deadline_queries
 from app.exports import service as export_service
 from app.exports.queries import ledger_statement
 from app.exports.spool import ExportGate, spooled
 from app.hazards import evidence, queries, service
 from app.hazards.deps import hazard_filters
-from app.hazards.models import HazardCategory, HazardStatus, HistoryAction, Severity
+from app.hazards.models import ESCALATION_LABELS, HazardCategory, HazardStatus, HistoryAction, Severity
 from app.institutions import queries as institution_queries
 from app.institutions.models import InstitutionKind
 from app.regions import service as region_service
@@ -299,6 +300,7 @@ async def detail(request: Request, hazard_id: str, db: DatabaseDep, settings: Se
             institution = await institution_queries.get_institution(session, hazard.institution_id, principal)
             history = await _all(partial(queries.list_history, session, wanted, principal))
             files = await _all(partial(evidence.list_evidence, session, wanted, principal))
+            raised = await _all(partial(deadline_queries.hazard_escalations, session, wanted, principal))
         except NotFound:
             return _not_found(request, settings, principal)
     return page(
@@ -316,6 +318,8 @@ async def detail(request: Request, hazard_id: str, db: DatabaseDep, settings: Se
         labels=labels,
         actions=ACTION,
         roles=ROLE,
+        escalations=raised,
+        escalation_labels=ESCALATION_LABELS,
     )
 
 

@@ -46,3 +46,20 @@ async def test_open_escalations_and_follow_ups_due_in_the_callers_region(
     assert "目前没有未解除的催办" in _section(r.text, "escalations-title")
     assert "目前没有待回头看的重大隐患" in _section(r.text, "follow-ups-title")
     assert w.general not in r.text and w.major not in r.text
+
+
+async def test_the_hazard_page_lists_its_escalations(
+    client: httpx.AsyncClient, clean_db: Database, settings: Settings, make_actor: ActorFactory
+) -> None:
+    admin = await make_actor("admin", "")
+    w = await world(client, admin.headers)
+    await run_tick(clean_db, settings, "2025-10-09")  # 督办 for the major one (and 催办 for the general one)
+    body = {"action": "rectify", "on": "2025-10-10", "note": "已整改"}
+    assert (await client.post(f"{API}/hazards/{w.major}/transitions", json=body, headers=admin.headers)).is_success
+    viewer = await make_actor("viewer", OWN_REGION)
+    assert (await sign_in(client, viewer.username)).status_code == 303
+    shown = _section((await client.get(f"/console/hazards/{w.major}")).text, "escalations-title")
+    assert re.findall(r"<td>(催办|督办|约谈|挂牌督办)</td>", shown) == ["督办"]
+    assert "已解除" in shown and "2025-10-10" in shown
+    shown = _section((await client.get(f"/console/hazards/{w.general}")).text, "escalations-title")
+    assert re.findall(r"<td>(催办|督办|约谈|挂牌督办)</td>", shown) == ["催办"] and "未解除" in shown
