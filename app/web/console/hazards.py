@@ -186,6 +186,34 @@ async def ledger(request: Request, db: DatabaseDep, replica: ReplicaDatabase, se
         except ValidationFailed:
             errors["cursor"], status_code = BAD_CURSOR, 422
     query = _query(values)
+    return await _ledger_page(
+        request,
+        db,
+        settings,
+        principal,
+        status_code,
+        values,
+        errors,
+        rows=rows,
+        next_url=next_url,
+        first_url=f"{LEDGER}?{query}" if cursor_raw else None,
+        csv_url=f"{LEDGER}/export.csv" + (f"?{query}" if query else ""),
+        xlsx_url=f"{LEDGER}/export.xlsx" + (f"?{query}" if query else ""),
+        filtered=any(values.values()),
+    )
+
+
+async def _ledger_page(
+    request: Request,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    principal: Principal,
+    status_code: int,
+    values: dict[str, str],
+    errors: dict[str, str],
+    **context: Any,
+) -> HTMLResponse:
+    """The ledger page with its filter controls (the values as typed, a message beside each refused one)."""
     return page(
         request,
         settings,
@@ -197,13 +225,8 @@ async def ledger(request: Request, db: DatabaseDep, replica: ReplicaDatabase, se
         errors=errors,
         options=STATIC_OPTIONS,
         regions=await _region_options(db, principal),
-        rows=rows,
         labels=labels,
-        next_url=next_url,
-        first_url=f"{LEDGER}?{query}" if cursor_raw else None,
-        csv_url=f"{LEDGER}/export.csv" + (f"?{query}" if query else ""),
-        xlsx_url=f"{LEDGER}/export.xlsx" + (f"?{query}" if query else ""),
-        filtered=any(values.values()),
+        **context,
     )
 
 
@@ -248,19 +271,15 @@ async def _export(
             seconds = (exc.headers or {}).get("Retry-After", "10")
             message = EXPORT_BUSY.format(seconds=seconds)
             return render(request, "refused.html", status_code=429, message=message, user=None)
-    return page(
+    return await _ledger_page(
         request,
+        db,
         settings,
         principal,
-        "hazards.html",
         status_code,
-        active="hazards",
-        values=values,
-        errors=errors,
-        options=STATIC_OPTIONS,
-        regions=await _region_options(db, principal),
+        values,
+        errors,
         rows=[],
-        labels=labels,
         next_url=None,
         first_url=None,
         csv_url=None,
