@@ -28,8 +28,11 @@ venv: $(STAMP)
 run: venv  ## migrate and serve on http://$(HOST):$(PORT) (embedded SQLite unless DATABASE_URL is set)
 	$(BIN)/inspection-tracker serve --host $(HOST) --port $(PORT)
 
+# `make test` runs in one pytest-xdist worker per core (TEST_WORKERS=0: one process, no workers).
+TEST_WORKERS ?= auto
+
 test: venv  ## the suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set (without `slow` and `fuzz`)
-	$(BIN)/python -m pytest -m "not slow and not fuzz" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not slow and not fuzz" $(PYTEST_ARGS)
 
 test-fuzz: venv  ## schemathesis over every operation of the OpenAPI document (both databases as for `make test`)
 	$(BIN)/python -m pytest -m fuzz $(PYTEST_ARGS)

@@ -3,8 +3,27 @@
 Every database test runs on SQLite, and again on PostgreSQL when `TEST_DATABASE_URL` is set
 (the `backend` fixture is parametrized; pytest groups the tests by backend). The PostgreSQL database
 named there is wiped (schema `public` dropped and recreated): point it at a throwaway database.
-Rows never leak between tests: every table is emptied after each test that used the database, in one script
-(`empty_every_table`).
+
+Workers: `make test` runs the suite in several processes (pytest-xdist, `-n`). Each worker migrates its own
+SQLite file (under its own tmp_path) and, on PostgreSQL, its own database next to `TEST_DATABASE_URL`'s:
+`<name>_gw0`, `<name>_gw1`, … (created when missing, wiped like the first). The statuses every worker saw are
+checked against the OpenAPI document once, by the controller (tests/statuses.py).
+
+Isolation: rows never leak between tests. By default a test runs inside one outer transaction on one
+connection that is rolled back at the end: every session the app or the test opens from `Database` during the
+test (`sessionmaker`, `query_session`, `write_session`, `read_session`) is bound to that connection with
+`join_transaction_mode="create_savepoint"`, so a service's `commit()` releases a SAVEPOINT and its rollback
+returns to one, and nothing is ever committed (`isolated`).
+`@pytest.mark.real_commits` opts a test out: its sessions commit for real on pooled connections and every
+table is emptied afterwards in one script (`empty_every_table`). A test needs it when more than one connection
+or process must see its writes: concurrent requests or sessions (asyncio.gather, parallel draws, throttling,
+ticks, workers), a subprocess or a served copy of the app (CLI commands, backup), checks on the pool itself,
+or writes through `db.engine` rather than a session.
+
+Passwords: argon2 at the production cost (~0.5 s a check here) runs only in tests marked
+`@pytest.mark.production_argon2` (tests/core/test_password_hashing.py checks the parameters); every other
+in-process test hashes and verifies with time_cost=1, 8 MiB, parallelism=1 (`cheap_argon2`). Subprocesses and
+served copies of the app keep the production cost.
 """
 
 from __future__ import annotations
@@ -12,21 +31,24 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
-from sqlalchemy import delete, text
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy import delete, make_url, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from app.auth.models import Role, User
+from app.core import security
 from app.core.config import Settings, normalize_database_url
 from app.core.security import create_access_token, hash_password
 from app.db.migrate import upgrade_to_head
-from app.db.session import Database
+from app.db.session import SQLITE_BEGIN, Database
 from app.main import create_app
 from app.models import Base
 from tests import statuses
@@ -40,7 +62,43 @@ OTHER_REGION = "500101"  # 万州区
 TEST_PASSWORD = "correct horse battery"
 
 
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+CHEAP_DUMMY_HASH = CHEAP_HASHER.hash("not-a-real-password")
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at a fraction of the production cost, unless the test is marked `production_argon2`."""
+    if request.node.get_closest_marker("production_argon2") is None:
+        monkeypatch.setattr(security, "_hasher", CHEAP_HASHER)
+        monkeypatch.setattr(security, "_DUMMY_HASH", CHEAP_DUMMY_HASH)
+
+
+def worker_database_url(url: str) -> str:
+    """This xdist worker's own PostgreSQL database: `<name>_gw0` next to `url`'s (`url` itself without xdist)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+async def create_postgres_database(url: str) -> None:
+    """Create `url`'s database unless it exists (connected to the server's `postgres` database)."""
+    target = make_url(normalize_database_url(url))
+    engine = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            found = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database})
+            if not found:
+                await conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        await engine.dispose()
+
+
 async def reset_postgres(url: str) -> None:
+    if url != TEST_DATABASE_URL:
+        await create_postgres_database(url)
     engine = create_async_engine(normalize_database_url(url))
     async with engine.begin() as conn:
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -60,7 +118,7 @@ async def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Se
         url = f"sqlite:///{data_dir / 'test.sqlite3'}"
     else:
         assert TEST_DATABASE_URL is not None
-        url = TEST_DATABASE_URL
+        url = worker_database_url(TEST_DATABASE_URL)
         await reset_postgres(url)
     # No background webhook worker: the webhook tests drive DeliveryWorker themselves, round by round.
     return Settings(
@@ -121,11 +179,56 @@ async def empty_every_table(db: Database) -> None:
             await driver.execute(script)
 
 
+@asynccontextmanager
+async def isolated(db: Database) -> AsyncIterator[None]:
+    """Bind every session `db` hands out to one connection inside an outer transaction, rolled back at the end;
+    so too every session of a `Database` made during the test on the same URL (a second app with other
+    settings, as several tests build).
+
+    Sessions join with `create_savepoint`: their commit releases a SAVEPOINT, their rollback (or closing without
+    a commit) returns to it, so a use case that fails halfway still leaves nothing behind, as in production.
+    On SQLite the outer transaction is begun explicitly (pysqlite's own handling off, app.db.session), which
+    SAVEPOINTs need."""
+    async with db.engine.connect() as conn:
+        if db.is_sqlite:
+            await conn.execution_options(**{SQLITE_BEGIN: "BEGIN"})
+        outer = await conn.begin()
+        bound = async_sessionmaker(
+            conn, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+        )
+
+        def bind(database: Database) -> None:
+            database.sessionmaker = database.query_sessionmaker = database.write_sessionmaker = bound
+
+        made = Database.__init__
+
+        def made_bound(self: Database, settings: Settings) -> None:
+            made(self, settings)
+            if settings.database_url == db.settings.database_url:
+                bind(self)
+
+        saved = (db.sessionmaker, db.query_sessionmaker, db.write_sessionmaker)
+        bind(db)
+        Database.__init__ = made_bound  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            Database.__init__ = made  # type: ignore[method-assign]
+            db.sessionmaker, db.query_sessionmaker, db.write_sessionmaker = saved
+            if outer.is_active:
+                await outer.rollback()
+
+
 @pytest.fixture
-async def clean_db(db: Database) -> AsyncIterator[Database]:
-    """The migrated database; every row written during the test is deleted afterwards."""
-    yield db
-    await empty_every_table(db)
+async def clean_db(request: pytest.FixtureRequest, db: Database) -> AsyncIterator[Database]:
+    """The migrated database, with nothing of the test left afterwards: rolled back (`isolated`), or, for a
+    test marked `real_commits`, committed for real and every table emptied afterwards."""
+    if request.node.get_closest_marker("real_commits") is not None:
+        yield db
+        await empty_every_table(db)
+        return
+    async with isolated(db):
+        yield db
 
 
 @pytest.fixture
@@ -142,9 +245,23 @@ async def client(app: FastAPI, clean_db: Database) -> AsyncIterator[httpx.AsyncC
         yield c
 
 
+_WORKER_MISSING: list[str] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """xdist controller: collect what each worker found undocumented (sent in `workeroutput`)."""
+    _WORKER_MISSING.extend(getattr(node, "workeroutput", {}).get("undocumented_statuses", []))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run when a test saw an operation answer a status its OpenAPI entry does not document."""
-    missing = statuses.undocumented()
+    """Fail the run when a test saw an operation answer a status its OpenAPI entry does not document.
+    Under xdist a worker hands its lines to the controller, which reports them once for the whole run."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["undocumented_statuses"] = statuses.undocumented()
+        return
+    missing = sorted({*statuses.undocumented(), *_WORKER_MISSING})
     if missing:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:

@@ -27,8 +27,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from app.core import clock
 
 _hasher = PasswordHasher()
-# Verified against when the username does not exist, so a miss costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# Verified against when the username does not exist, so a miss costs as much as a wrong password: a hash of a
+# random, forgotten password made with `_hasher`'s parameters (tests/core/test_password_hashing.py checks they
+# still are), written out rather than computed, so starting a process (server, CLI) spends no argon2 round.
+_DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$iinLqIAZTdGK/W5Fc4/tjg$cFoDJNo1OVJmlRlAXMCAgguOtS/VkyppZajLnHReRQc"
 JWT_ALGORITHM = "HS256"
 API_KEY_PREFIX = "itk_"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -11,7 +11,6 @@ The `fresh_*` helpers make a new target for one cell, so cells that change state
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -218,22 +217,21 @@ class World:
 
 
 async def _fill(world: World, side: Side) -> None:
-    """One region's records; independent requests go concurrently (the app serializes SQLite writers)."""
+    """One region's records, one request after another: every session of the test shares one connection
+    (the rolled-back outer transaction of tests/conftest.py), so nothing runs concurrently."""
     region = world.region(side)
-    (region.institution, region.institution_name), region.officers, user, region.api_key = await asyncio.gather(
-        world.named_institution(side),
-        asyncio.gather(*(world.fresh_officer(side) for _ in range(3))),
-        world.fresh_user(side),
-        world.fresh_api_key(side),
-    )
+    region.institution, region.institution_name = await world.named_institution(side)
+    region.officers = [await world.fresh_officer(side) for _ in range(3)]
+    user = await world.fresh_user(side)
+    region.api_key = await world.fresh_api_key(side)
     region.user, region.username = str(user.id), user.username
     region.township = await world.fresh_region(side)
-    inspection, region.plan = await asyncio.gather(world.fresh_inspection(side, hazards=2), world.fresh_plan(side))
+    inspection = await world.fresh_inspection(side, hazards=2)
+    region.plan = await world.fresh_plan(side)
     region.inspection = str(inspection["id"])
     region.hazards = [str(h["id"]) for h in inspection["hazards"]]
-    region.evidence, region.draw = await asyncio.gather(
-        world.fresh_evidence(region.hazards[0], side), world.fresh_draw(region.plan, side)
-    )
+    region.evidence = await world.fresh_evidence(region.hazards[0], side)
+    region.draw = await world.fresh_draw(region.plan, side)
 
 
 async def _actor(world: World, make_actor: ActorFactory, role: Role) -> None:
@@ -261,14 +259,14 @@ async def _uninvolved_inspection(world: World) -> None:
 async def build_world(client: httpx.AsyncClient, make_actor: ActorFactory, db: Database) -> World:
     root = await make_actor(Role.admin, "")
     world = World(client, root.headers, db, Region(OWN_REGION), Region(OTHER_REGION))
-    await asyncio.gather(_fill(world, "own"), _fill(world, "other"))
+    await _fill(world, "own")
+    await _fill(world, "other")
     world.inspector_officer = world.own.officers[0]
     world.headers["anonymous"] = {}
-    await asyncio.gather(
-        _uninvolved_inspection(world),
-        _api_key_actor(world),
-        *(_actor(world, make_actor, role) for role in (Role.viewer, Role.inspector, Role.supervisor, Role.admin)),
-    )
+    await _uninvolved_inspection(world)
+    await _api_key_actor(world)
+    for role in (Role.viewer, Role.inspector, Role.supervisor, Role.admin):
+        await _actor(world, make_actor, role)
     assert set(world.headers) == set(ACTORS)
     return world
 

@@ -156,6 +156,7 @@ async def test_token_without_iat_us_counts_from_its_iat_second(
     assert not await _works(client, tampered)
 
 
+@pytest.mark.real_commits
 async def test_password_change_during_a_login_ends_its_token(
     client: httpx.AsyncClient, admin: Actor, make_actor: ActorFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

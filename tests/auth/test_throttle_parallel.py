@@ -20,6 +20,8 @@ from tests.auth.helpers import ME_URL, assert_problem, bearer, login
 from tests.auth.test_throttle import assert_throttled
 from tests.conftest import OWN_REGION, TEST_PASSWORD, ActorFactory
 
+pytestmark = pytest.mark.real_commits  # see tests/conftest.py
+
 WRONG = TEST_PASSWORD + "x"
 PARALLEL = 50
 WAIT_S = 10.0  # bound of every wait below; the waits normally end in milliseconds

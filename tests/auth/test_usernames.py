@@ -111,6 +111,7 @@ async def test_accepted_names_kept_verbatim(client: httpx.AsyncClient, admin: Ac
     assert_problem(await login(client, "zhang.san", PASSWORD), 401)  # logging in takes the name as stored
 
 
+@pytest.mark.real_commits
 async def test_concurrent_case_twins_one_wins(client: httpx.AsyncClient, admin: Actor, clean_db: Database) -> None:
     answers = await asyncio.gather(*(_create(client, admin, name) for name in ("zhao.liu", "Zhao.Liu", "ZHAO.LIU")))
     assert sorted(a.status_code for a in answers) == [201, 409, 409], [a.text for a in answers]
@@ -161,6 +162,7 @@ async def _cli(settings: Settings, username: str) -> tuple[int, str]:
     return proc.returncode, out.decode()
 
 
+@pytest.mark.real_commits
 async def test_create_user_command_refuses_look_alikes(settings: Settings, clean_db: Database) -> None:
     assert (await _cli(settings, "admin"))[0] == 0
     for username in ("аdmin", "ａｄｍｉｎ"):

@@ -106,6 +106,7 @@ async def test_duplicate_username_409(client: httpx.AsyncClient, admin: Actor, c
     assert rows[0].role == Role.inspector
 
 
+@pytest.mark.real_commits
 async def test_concurrent_duplicate_username_one_wins(
     client: httpx.AsyncClient, admin: Actor, clean_db: Database
 ) -> None:

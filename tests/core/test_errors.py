@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from app.auth.models import Role
 from app.core.config import Settings
+from app.db.session import Database
 from app.main import create_app
 from tests.conftest import TEST_SECRET, Actor, ActorFactory
 from tests.institutions.helpers import CREDIT_A, URL, assert_problem, body, create
@@ -127,8 +128,8 @@ async def test_unknown_route_is_404(client: httpx.AsyncClient, admin: Actor, met
     [
         ("DELETE", URL, {"GET", "POST"}),
         ("PUT", URL, {"GET", "POST"}),
-        ("PUT", f"{URL}/{uuid.uuid4()}", {"GET", "PATCH"}),
-        ("DELETE", f"{URL}/{uuid.uuid4()}", {"GET", "PATCH"}),
+        ("PUT", f"{URL}/59e3c243-6334-408b-9bf7-f02189da96d0", {"GET", "PATCH"}),
+        ("DELETE", f"{URL}/fc55c72a-6b4f-4198-8fbb-90f715906c71", {"GET", "PATCH"}),
         ("POST", "/healthz", {"GET"}),
     ],
 )
@@ -187,7 +188,7 @@ async def test_declared_body_over_limit_is_413_before_reading(client: httpx.Asyn
 
 
 @pytest.mark.usefixtures("no_exceptions_logged")
-@pytest.mark.parametrize("path", [URL, f"{URL}/{uuid.uuid4()}"])
+@pytest.mark.parametrize("path", [URL, f"{URL}/2c7e9b4a-1f3d-4e8c-b6a0-5d2f8c1e7a39"])
 async def test_streamed_body_over_limit_is_413(client: httpx.AsyncClient, admin: Actor, path: str) -> None:
     stream = Stream(b" " * MIB, 20)
     method = "PATCH" if path.startswith(f"{URL}/") else "POST"
@@ -209,8 +210,9 @@ async def test_streamed_body_under_limit_is_accepted(client: httpx.AsyncClient, 
 
 
 @pytest.fixture
-async def small_limit_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A second app on the same database, with MAX_BODY_BYTES = 512."""
+async def small_limit_client(settings: Settings, clean_db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """A second app on the same database (inside the test's transaction: made after `clean_db`), with
+    MAX_BODY_BYTES = 512."""
     small = Settings(
         DATABASE_URL=settings.DATABASE_URL,
         DATA_DIR=settings.DATA_DIR,

@@ -20,6 +20,8 @@ from app.core.ratelimit import Bucket, MemoryWindowStore, SlidingWindowLimiter, 
 from app.db.limits import PostgresWindowStore, RateWindow
 from app.db.session import Database
 
+pytestmark = pytest.mark.real_commits  # see tests/conftest.py
+
 REDIS_URL = "redis://127.0.0.1:6379/15"
 USER, IP = Bucket("test-user", 3), Bucket("test-ip", 5)
 WINDOW = 60.0

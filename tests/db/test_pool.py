@@ -14,6 +14,8 @@ from app.core.config import normalize_database_url
 from app.db.session import Database
 from tests.conftest import Actor
 
+pytestmark = pytest.mark.real_commits  # see tests/conftest.py
+
 
 async def _terminate_other_backends(url: str) -> int:
     engine = create_async_engine(normalize_database_url(url))

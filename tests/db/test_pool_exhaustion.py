@@ -19,6 +19,8 @@ from app.db.session import Database
 from app.main import create_app
 from tests.conftest import TEST_SECRET, Actor
 
+pytestmark = pytest.mark.real_commits  # see tests/conftest.py
+
 POOL_TIMEOUT_S = 0.3
 
 

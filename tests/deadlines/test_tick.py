@@ -99,6 +99,7 @@ async def test_twice_or_for_an_earlier_date_raises_nothing_again(
     assert again.statements == first.statements - 2
 
 
+@pytest.mark.real_commits
 async def test_concurrent_ticks_from_two_connections_raise_once(
     client: httpx.AsyncClient, admin: Actor, clean_db: Database, settings: Settings
 ) -> None:

@@ -13,12 +13,15 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from app.db.outbox import EventType, record
 from app.db.session import Database
 from tests.conftest import OWN_REGION, Actor
 from tests.events.helpers import EVENTS, follow
+
+pytestmark = pytest.mark.real_commits  # see tests/conftest.py
 
 WRITERS = 10
 EVENTS_PER_WRITER = 8

@@ -26,6 +26,8 @@ from tests.conftest import OWN_REGION, TEST_SECRET, Actor, ActorFactory
 from tests.exports.test_ledger import CSV_URL, XLSX_URL, parse_csv
 from tests.reports.conftest import Crafted
 
+pytestmark = pytest.mark.real_commits  # see tests/conftest.py
+
 SEND_TIMEOUT_S = 0.5
 
 

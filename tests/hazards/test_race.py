@@ -25,6 +25,8 @@ from tests.hazards.helpers import (
     read,
 )
 
+pytestmark = pytest.mark.real_commits  # see tests/conftest.py
+
 NOTE = "并发测试"
 
 

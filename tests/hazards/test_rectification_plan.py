@@ -139,6 +139,7 @@ async def test_who_may_set_a_plan(client: httpx.AsyncClient, admin: Actor, make_
     assert (await client.post(hazard_url(hazard, "/transitions"), json=body)).status_code == 401
 
 
+@pytest.mark.real_commits
 async def test_the_history_action_constraint_still_holds(clean_db: Database) -> None:
     """The migration that allowed `plan` rebuilt the CHECK constraint (SQLite recreates the table)."""
     hazard = await seed_hazard(clean_db)

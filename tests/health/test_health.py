@@ -26,6 +26,7 @@ async def test_readyz_at_head(client: httpx.AsyncClient) -> None:
     assert body["schema_revision"] == body["expected_revision"] is not None
 
 
+@pytest.mark.real_commits
 async def test_readyz_503_when_schema_behind(client: httpx.AsyncClient, clean_db: Database) -> None:
     async with clean_db.engine.begin() as conn:
         head = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()

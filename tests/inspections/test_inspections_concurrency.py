@@ -18,6 +18,8 @@ from tests.conftest import Actor, ActorFactory
 from tests.inspections.helpers import URL, World, counts, hazard, history_rows, linked_inspector, make_world
 from tests.officers.helpers import fetch_all
 
+pytestmark = pytest.mark.real_commits  # see tests/conftest.py
+
 DUPLICATES = 20
 
 

@@ -256,6 +256,7 @@ async def test_region_code_bounds(client: httpx.AsyncClient, admin: Actor) -> No
     assert (await create(client, admin.headers, name="村", region_code=twelve))["region_code"] == twelve
 
 
+@pytest.mark.real_commits
 async def test_simultaneous_replays_create_one_record(client: httpx.AsyncClient, admin: Actor) -> None:
     request = {**FULL_BODY, "id": str(uuid.uuid4())}
     answers = await asyncio.gather(*(client.post(URL, json=request, headers=admin.headers) for _ in range(10)))
@@ -264,6 +265,7 @@ async def test_simultaneous_replays_create_one_record(client: httpx.AsyncClient,
     assert len((await client.get(URL, headers=admin.headers)).json()["items"]) == 1
 
 
+@pytest.mark.real_commits
 async def test_simultaneous_creates_with_one_credit_code(client: httpx.AsyncClient, admin: Actor) -> None:
     answers = await asyncio.gather(
         *(client.post(URL, json=body(name=f"第{n}家", credit_code=CREDIT_A), headers=admin.headers) for n in range(6))

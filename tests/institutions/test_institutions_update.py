@@ -138,6 +138,7 @@ async def test_patch_credit_code_taken_is_409(client: httpx.AsyncClient, admin: 
     assert await _get(client, admin, other["id"]) == other
 
 
+@pytest.mark.real_commits
 async def test_simultaneous_patches_to_one_credit_code(client: httpx.AsyncClient, admin: Actor) -> None:
     records = [await create(client, admin.headers, name=f"第{n}家") for n in range(4)]
     answers = await asyncio.gather(

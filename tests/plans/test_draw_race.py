@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.plans.models import Draw
 from tests.plans.conftest import PLANS, County
 from tests.plans.test_draws import DRAW
+
+pytestmark = pytest.mark.real_commits  # see tests/conftest.py
 
 PARALLEL = 10
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import openpyxl
+import pytest
 
 from app import demo
 from app.core.config import Settings
@@ -61,6 +62,7 @@ async def test_ledgers_end_with_the_region_name(client: httpx.AsyncClient, craft
     assert sheet.cell(2, 15).value == "行政区划" and sheet.cell(3, 15).value == "石柱土家族自治县"
 
 
+@pytest.mark.real_commits
 async def test_demo_seeds_shizhu_and_its_townships(client: httpx.AsyncClient, clean_db: Database, admin: Actor) -> None:
     """(seed-demo calls seed_regions first: tests/reports/test_annual.py checks the county's name after it.)"""
     await demo.seed_regions(clean_db)
@@ -98,6 +100,7 @@ async def _cli(settings: Settings, *args: str) -> tuple[int, str, str]:
     return proc.returncode or 0, out.decode(), err.decode()
 
 
+@pytest.mark.real_commits
 async def test_cli_import_regions(client: httpx.AsyncClient, clean_db: Database, admin: Actor, tmp_path: Path) -> None:
     good = tmp_path / "shizhu.csv"
     good.write_bytes("代码,名称\n500240,石柱土家族自治县\n500240001000,南宾街道\n".encode("gbk"))

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook as Verifier
 
@@ -255,6 +256,7 @@ async def test_deleting_a_subscription_drops_its_pending_deliveries(
         assert await s.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
 
 
+@pytest.mark.real_commits
 async def test_two_workers_never_attempt_one_delivery_twice(
     client: httpx.AsyncClient,
     admin: Actor,

@@ -22,6 +22,8 @@ from app.main import create_app
 from tests.conftest import OWN_REGION, Actor
 from tests.events.webhooks.receiver import Receiver
 
+pytestmark = pytest.mark.real_commits  # see tests/conftest.py
+
 
 async def test_serve_delivers_in_the_background_and_stops_cleanly(
     client: httpx.AsyncClient, admin: Actor, clean_db: Database, allow_loopback: Settings, receiver: Receiver

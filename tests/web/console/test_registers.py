@@ -67,11 +67,11 @@ async def _viewer(client: httpx.AsyncClient, make_actor: ActorFactory, region: s
 
 PAGES = [
     "/console/inspections",
-    "/console/inspections/" + str(uuid.uuid4()),
+    "/console/inspections/0d9c4b7e-2a61-4f3e-8b5d-7c1e9a2f4d60",
     "/console/institutions?kind=funeral",
-    "/console/institutions/" + str(uuid.uuid4()),
+    "/console/institutions/6e2f8a1c-4b3d-4c9e-a7f0-2b5d8e1c3a94",
     "/console/officers",
-    "/console/officers/" + str(uuid.uuid4()),
+    "/console/officers/9a4c1e7b-3d5f-4a2c-8e6b-0f7d2c9a5b18",
 ]
 
 
