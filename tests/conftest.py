@@ -41,7 +41,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import delete, make_url, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.auth.models import Role, User
 from app.core import security
@@ -179,16 +179,30 @@ async def empty_every_table(db: Database) -> None:
             await driver.execute(script)
 
 
+_BOUND: dict[int, AsyncConnection] = {}
+"""The connection of each `Database` (by id) whose sessions an open `isolated` scope binds."""
+
+
 @asynccontextmanager
 async def isolated(db: Database) -> AsyncIterator[None]:
     """Bind every session `db` hands out to one connection inside an outer transaction, rolled back at the end;
     so too every session of a `Database` made during the test on the same URL (a second app with other
-    settings, as several tests build).
+    settings, as several tests build). Inside a scope already open (records a module builds once and its
+    tests share, tests/auth/test_matrix.py), a test gets a SAVEPOINT of that connection, rolled back after it.
 
     Sessions join with `create_savepoint`: their commit releases a SAVEPOINT, their rollback (or closing without
     a commit) returns to it, so a use case that fails halfway still leaves nothing behind, as in production.
     On SQLite the outer transaction is begun explicitly (pysqlite's own handling off, app.db.session), which
     SAVEPOINTs need."""
+    shared = _BOUND.get(id(db))
+    if shared is not None:
+        inner = await shared.begin_nested()
+        try:
+            yield
+        finally:
+            if inner.is_active:
+                await inner.rollback()
+        return
     async with db.engine.connect() as conn:
         if db.is_sqlite:
             await conn.execution_options(**{SQLITE_BEGIN: "BEGIN"})
@@ -210,9 +224,11 @@ async def isolated(db: Database) -> AsyncIterator[None]:
         saved = (db.sessionmaker, db.query_sessionmaker, db.write_sessionmaker)
         bind(db)
         Database.__init__ = made_bound  # type: ignore[method-assign]
+        _BOUND[id(db)] = conn
         try:
             yield
         finally:
+            del _BOUND[id(db)]
             Database.__init__ = made  # type: ignore[method-assign]
             db.sessionmaker, db.query_sessionmaker, db.write_sessionmaker = saved
             if outer.is_active:
@@ -295,6 +311,11 @@ def _password_hash() -> str:
 @pytest.fixture
 def make_actor(clean_db: Database) -> ActorFactory:
     """Insert a user with `role` and `region_code` and return it with a valid Bearer header."""
+    return actor_factory(clean_db)
+
+
+def actor_factory(db: Database) -> ActorFactory:
+    """`make_actor` on `db`, for fixtures wider than one test."""
 
     async def make(
         role: Role | str = Role.admin,
@@ -309,7 +330,7 @@ def make_actor(clean_db: Database) -> ActorFactory:
             region_code=region_code,
             is_active=is_active,
         )
-        async with clean_db.sessionmaker() as s:
+        async with db.sessionmaker() as s:
             s.add(user)
             await s.commit()
         token = create_access_token(user.id, TEST_SECRET, timedelta(minutes=30))

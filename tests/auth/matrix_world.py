@@ -11,6 +11,8 @@ The `fresh_*` helpers make a new target for one cell, so cells that change state
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -271,6 +273,20 @@ async def build_world(client: httpx.AsyncClient, make_actor: ActorFactory, db: D
     return world
 
 
+def for_test(world: World, client: httpx.AsyncClient) -> World:
+    """A copy of a world shared by several tests for one of them: its own client, and its own lists of what it
+    adds (the records themselves are rolled back after each test, tests/conftest.py `isolated`)."""
+    return dataclasses.replace(
+        world,
+        client=client,
+        own=copy.deepcopy(world.own),
+        other=copy.deepcopy(world.other),
+        headers=copy.deepcopy(world.headers),
+        leak_markers=set(world.leak_markers),
+        region_codes=set(world.region_codes),
+    )
+
+
 __all__ = [
     "ACTORS",
     "API",
@@ -282,5 +298,6 @@ __all__ = [
     "Side",
     "World",
     "build_world",
+    "for_test",
     "png",
 ]

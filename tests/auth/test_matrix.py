@@ -32,8 +32,8 @@ from tests.auth import (
     matrix_rows_regions,
 )
 from tests.auth.matrix_core import Req, Row, count_cells
-from tests.auth.matrix_world import ACTORS, SIDES, Side, World, build_world
-from tests.conftest import ActorFactory
+from tests.auth.matrix_world import ACTORS, SIDES, Side, World, build_world, for_test
+from tests.conftest import actor_factory, isolated
 
 ROWS: list[Row] = [
     *matrix_rows_admin.ROWS,
@@ -113,20 +113,37 @@ def problems(world: World, row: Row, side: Side, actor: str, req: Req, r: httpx.
     return wrong
 
 
+def _own_address_client(app: FastAPI) -> httpx.AsyncClient:
+    n = next(_ADDRESSES)
+    transport = httpx.ASGITransport(app=app, client=(f"10.77.{n // 250}.{n % 250 + 1}", 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
 @pytest.fixture
 async def matrix_client(app: FastAPI, clean_db: Database) -> AsyncIterator[httpx.AsyncClient]:
     """A client with an address of its own: the per-IP limits (public pages, logins) see this test only."""
-    n = next(_ADDRESSES)
-    transport = httpx.ASGITransport(app=app, client=(f"10.77.{n // 250}.{n % 250 + 1}", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+    async with _own_address_client(app) as c:
         yield c
 
 
+@pytest.fixture(scope="module")
+async def shared_world(app: FastAPI, db: Database) -> AsyncIterator[World]:
+    """The matrix's records, built once per module in a transaction of their own, rolled back after the
+    module; each test runs in a SAVEPOINT of it (tests/conftest.py `isolated`), so a cell's changes end with
+    its test as before, without building the records again for every row."""
+    async with isolated(db), _own_address_client(app) as c:
+        yield await build_world(c, actor_factory(db), db)
+
+
+@pytest.fixture
+async def world(app: FastAPI, shared_world: World, matrix_client: httpx.AsyncClient) -> World:
+    """The shared records for this test, seen through its own client; failed logins of earlier tests forgotten."""
+    await app.state.login_throttle.reset()
+    return for_test(shared_world, matrix_client)
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
-async def test_matrix_row(
-    row: Row, matrix_client: httpx.AsyncClient, make_actor: ActorFactory, clean_db: Database
-) -> None:
-    world = await build_world(matrix_client, make_actor, clean_db)
+async def test_matrix_row(row: Row, world: World) -> None:
     wrong: list[str] = []
     for side in SIDES:
         cells = row.expected(side)

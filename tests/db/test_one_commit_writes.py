@@ -19,9 +19,9 @@ from app.db.base import Base
 from app.db.session import Database
 from app.events.webhooks.models import DeliveryStatus, WebhookDelivery
 from tests.auth.matrix_core import Row
-from tests.auth.matrix_world import ACTORS, build_world
-from tests.auth.test_matrix import ROWS, matrix_client  # noqa: F401  (the fixture)
-from tests.conftest import Actor, ActorFactory
+from tests.auth.matrix_world import ACTORS, World
+from tests.auth.test_matrix import ROWS, matrix_client, shared_world, world  # noqa: F401  (the fixtures)
+from tests.conftest import Actor
 from tests.problems import problem_of
 
 API = "/api/v1"
@@ -84,13 +84,11 @@ def _fail_commit(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("row", WRITE_ROWS, ids=[f"{r.method} {r.path}" for r in WRITE_ROWS])
 async def test_a_failing_commit_leaves_nothing_behind(
     row: Row,
-    matrix_client: httpx.AsyncClient,  # noqa: F811
+    world: World,  # noqa: F811
     failing_client: httpx.AsyncClient,
-    make_actor: ActorFactory,
     clean_db: Database,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    world = await build_world(matrix_client, make_actor, clean_db)
     actor = next(a for a, c in zip(ACTORS, row.own, strict=True) if c is not None and 200 <= c < 300)
     req = await row.build(world, "own")
     before = await _snapshot(clean_db)

@@ -24,9 +24,12 @@ METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 # that would leave the server), and ReDoc then leaves the logo out.
 REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
-)
+pytestmark = [
+    pytest.mark.slow,  # a browser and a served app: `make test-slow`, as the console's browser tests
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+    ),
+]
 
 
 @dataclass
