@@ -18,7 +18,10 @@ returns to one, and nothing is ever committed (`isolated`).
 table is emptied afterwards in one script (`empty_every_table`). A test needs it when more than one connection
 or process must see its writes: concurrent requests or sessions (asyncio.gather, parallel draws, throttling,
 ticks, workers), a subprocess or a served copy of the app (CLI commands, backup), checks on the pool itself,
-or writes through `db.engine` rather than a session.
+or writes through `db.engine` rather than a session; and on PostgreSQL anything that reads the event feed
+(it hands out only events behind every transaction still running, `pg_current_xact_id()`, and a test's own
+outer transaction never ends before the test does). The login and public limits count on connections of their
+own on PostgreSQL (`rate_windows`): that table is emptied after each test.
 
 Passwords: argon2 at the production cost (~0.5 s a check here) runs only in tests marked
 `@pytest.mark.production_argon2` (tests/core/test_password_hashing.py checks the parameters); every other
@@ -47,6 +50,7 @@ from app.auth.models import Role, User
 from app.core import security
 from app.core.config import Settings, normalize_database_url
 from app.core.security import create_access_token, hash_password
+from app.db.limits import PostgresWindowStore
 from app.db.migrate import upgrade_to_head
 from app.db.session import SQLITE_BEGIN, Database
 from app.main import create_app
@@ -245,6 +249,8 @@ async def clean_db(request: pytest.FixtureRequest, db: Database) -> AsyncIterato
         return
     async with isolated(db):
         yield db
+    if not db.is_sqlite:  # the login and public limits count in `rate_windows` on connections of their own
+        await PostgresWindowStore(db.engine).reset()
 
 
 @pytest.fixture

@@ -127,17 +127,26 @@ async def matrix_client(app: FastAPI, clean_db: Database) -> AsyncIterator[httpx
 
 
 @pytest.fixture(scope="module")
-async def shared_world(app: FastAPI, db: Database) -> AsyncIterator[World]:
-    """The matrix's records, built once per module in a transaction of their own, rolled back after the
+async def shared_world(app: FastAPI, db: Database) -> AsyncIterator[World | None]:
+    """SQLite: the matrix's records, built once per module in a transaction of their own, rolled back after the
     module; each test runs in a SAVEPOINT of it (tests/conftest.py `isolated`), so a cell's changes end with
-    its test as before, without building the records again for every row."""
+    its test as before, without building the records again for every row. PostgreSQL: None, the records are
+    built for each test: a transaction open for the whole module would hold back the event feed's commit
+    horizon (tests/conftest.py) for every other worker on the server."""
+    if not db.is_sqlite:
+        yield None
+        return
     async with isolated(db), _own_address_client(app) as c:
         yield await build_world(c, actor_factory(db), db)
 
 
 @pytest.fixture
-async def world(app: FastAPI, shared_world: World, matrix_client: httpx.AsyncClient) -> World:
-    """The shared records for this test, seen through its own client; failed logins of earlier tests forgotten."""
+async def world(
+    app: FastAPI, shared_world: World | None, matrix_client: httpx.AsyncClient, clean_db: Database
+) -> World:
+    """The records for this test, seen through its own client; failed logins of earlier tests forgotten."""
+    if shared_world is None:
+        return await build_world(matrix_client, actor_factory(clean_db), clean_db)
     await app.state.login_throttle.reset()
     return for_test(shared_world, matrix_client)
 

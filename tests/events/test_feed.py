@@ -17,6 +17,8 @@ from tests.events.helpers import EVENTS, follow, settled, stored
 from tests.hazards.helpers import hazard_url, new_inspection
 from tests.problems import error_locs, problem_of
 
+pytestmark = pytest.mark.real_commits  # see tests/conftest.py
+
 
 async def test_the_feed_needs_credentials(client: httpx.AsyncClient) -> None:
     problem_of(await client.get(EVENTS), 401)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,6 +10,8 @@ from app.db.outbox import Event, EventType, record
 from app.db.session import Database
 from app.events.queries import feed_page
 from tests.events.helpers import settled
+
+pytestmark = pytest.mark.real_commits  # see tests/conftest.py
 
 
 async def test_an_event_commits_and_rolls_back_with_its_transaction(clean_db: Database) -> None:

@@ -17,6 +17,8 @@ from app.events.service import prune_events
 from tests.conftest import TEST_SECRET
 from tests.events.helpers import settled
 
+pytestmark = pytest.mark.real_commits  # see tests/conftest.py
+
 
 async def _events(db: Database, ages_in_days: list[int]) -> list[str]:
     """One event per age (oldest first in feed order), `occurred_at` moved back by that many days."""

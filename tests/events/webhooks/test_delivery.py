@@ -23,6 +23,8 @@ from tests.conftest import OTHER_REGION, OWN_REGION, Actor, ActorFactory
 from tests.events.webhooks.conftest import WorkerFactory
 from tests.events.webhooks.receiver import Receiver
 
+pytestmark = pytest.mark.real_commits  # see tests/conftest.py
+
 HOOKS = "/api/v1/webhooks"
 
 
@@ -256,7 +258,6 @@ async def test_deleting_a_subscription_drops_its_pending_deliveries(
         assert await s.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
 
 
-@pytest.mark.real_commits
 async def test_two_workers_never_attempt_one_delivery_twice(
     client: httpx.AsyncClient,
     admin: Actor,
