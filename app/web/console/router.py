@@ -27,6 +27,7 @@ from app.hazards.models import ESCALATION_LABELS
 from app.reports.labels import CATEGORY, KIND, SEVERITY
 from app.web.console import overview as dashboard
 from app.web.console import sessions
+from app.web.console.forms import refused
 from app.web.console.pages import LOGIN, PAGE_HEADERS, page, rate, render, to_login
 
 router = APIRouter(include_in_schema=False)
@@ -39,17 +40,12 @@ LABELS = {
     "escalation_labels": ESCALATION_LABELS,
     "rate": rate,
 }
-CSRF_REFUSED = "请求来源无法确认,已拒绝。请回到本系统页面后重试。"
 
 
 def _safe_next(value: str | None) -> str:
     if value and value.startswith(CONSOLE) and not value.startswith("//") and "\\" not in value:
         return value
     return CONSOLE
-
-
-def _refused(request: Request) -> HTMLResponse:
-    return render(request, "refused.html", status_code=403, message=CSRF_REFUSED, user=None)
 
 
 def _login_page(
@@ -103,7 +99,7 @@ async def login(
 ) -> Response:
     secret = settings.secret_key
     if not sessions.csrf_ok(request, csrf_token, secret):
-        return _refused(request)
+        return refused(request)
     next_url = _safe_next(next)
     client_ip = request.client.host if request.client else "unknown"
     ttl = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
@@ -134,7 +130,7 @@ async def login(
 @router.post("/console/logout")
 async def logout(request: Request, settings: SettingsDep, csrf_token: Annotated[str, Form()] = "") -> Response:
     if not sessions.csrf_ok(request, csrf_token, settings.secret_key):
-        return _refused(request)
+        return refused(request)
     response = RedirectResponse(LOGIN, status_code=303, headers=PAGE_HEADERS)
     sessions.clear_session(response, settings)
     return response

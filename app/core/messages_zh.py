@@ -1,0 +1,87 @@
+"""Chinese wording of validation errors, for people: the console's forms and the import preview (批量导入).
+
+The API's problem documents keep their English `msg` (clients depend on them); a page or an import preview
+shows the Chinese sentence made here from the same error, beside the field or column it names.
+
+Rules:
+- A pydantic error is worded by its `type` and `ctx` (limits, pattern) with the field's Chinese label
+  (`请填写机构名称`, `机构名称最多200个字`, `检查日期请填写日期,如 2023-05-04`).
+- A business rule refused by a service (`ValidationFailed`, English `msg`) is worded by the first pattern of
+  `BUSINESS` that matches its `msg`; a rule without a pattern reads `<label>填写有误:<msg>` so nothing is hidden.
+- Add a pattern here when a service gains a rule a person can break through a page or a file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+DATE_EXAMPLE = "2023-05-04"
+
+# (pattern over the service's English msg, Chinese sentence; {label} is the field's label, named groups fill in).
+BUSINESS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^no institution \S+ in your region"), "所选机构不存在或不在您的管辖范围内"),
+    (re.compile(r"^no officer \S+ in your region"), "所选执法人员不存在或不在您的管辖范围内"),
+    (re.compile(r"not certified on (?P<on>\S+)"), "所选执法人员在{on}没有有效的执法证"),
+    (re.compile(r"^must not be before certificate_issued_on \((?P<on>[^)]+)\)"), "有效期至不能早于发证日期({on})"),
+    (re.compile(r"^must not be before period_from \((?P<on>[^)]+)\)"), "结束日期不能早于开始日期({on})"),
+    (re.compile(r"^from \((?P<a>[^)]+)\) is after to \((?P<b>[^)]+)\)"), "开始日期({a})晚于结束日期({b})"),
+    (re.compile(r"^a training cannot be recorded before it is held"), "培训尚未举行,不能登记"),
+    (re.compile(r"^the plan action needs a rectification_plan"), "请填写整改方案"),
+    (re.compile(r"^this plan already has a draw: a redraw needs a reason"), "该计划已抽取过,重新抽取须填写理由"),
+    (re.compile(r"^only (?P<n>\d+) institutions are in the plan's scope"), "计划范围内只有{n}家机构"),
+]
+
+
+def _limit(ctx: Mapping[str, Any], key: str) -> str:
+    return str(ctx.get(key, ""))
+
+
+def pydantic_message(error: Mapping[str, Any], label: str) -> str:
+    """One pydantic error (an item of `ValidationError.errors()`) as a Chinese sentence about `label`."""
+    kind = str(error.get("type", ""))
+    ctx: Mapping[str, Any] = error.get("ctx") or {}
+    if kind in {"missing", "string_type"} or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return f"请填写{label}"
+    match kind:
+        case "string_too_short":
+            return f"{label}至少{_limit(ctx, 'min_length')}个字"
+        case "string_too_long":
+            return f"{label}最多{_limit(ctx, 'max_length')}个字"
+        case "string_pattern_mismatch":
+            return f"{label}格式不正确"
+        case "enum" | "literal_error":
+            return f"{label}请从列表中选择"
+        case "date_parsing" | "date_from_datetime_parsing" | "date_type" | "date_from_datetime_inexact":
+            return f"{label}请填写日期,如 {DATE_EXAMPLE}"
+        case "int_parsing" | "int_type" | "int_from_float":
+            return f"{label}请填写整数"
+        case "greater_than_equal":
+            return f"{label}不能小于{_limit(ctx, 'ge')}"
+        case "greater_than":
+            return f"{label}须大于{_limit(ctx, 'gt')}"
+        case "less_than_equal":
+            return f"{label}不能大于{_limit(ctx, 'le')}"
+        case "less_than":
+            return f"{label}须小于{_limit(ctx, 'lt')}"
+        case "too_short":
+            return f"{label}至少选择{_limit(ctx, 'min_length')}项"
+        case "too_long":
+            return f"{label}最多{_limit(ctx, 'max_length')}项"
+        case "uuid_parsing" | "uuid_type":
+            return f"{label}无效,请从列表中选择"
+        case "bool_parsing" | "bool_type":
+            return f"{label}请选择是或否"
+        case "extra_forbidden":
+            return f"{label}不是可填写的项目"
+    return business_message(str(error.get("msg", "")).removeprefix("Value error, "), label)
+
+
+def business_message(msg: str, label: str) -> str:
+    """A service's English rule message as a Chinese sentence (`BUSINESS`), else `<label>填写有误:<msg>`."""
+    for pattern, sentence in BUSINESS:
+        found = pattern.search(msg)
+        if found:
+            return sentence.format(label=label, **found.groupdict())
+    return f"{label}填写有误:{msg}"

@@ -1,0 +1,47 @@
+"""The Chinese wording of validation errors shown on pages and in the import preview."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import BaseModel, Field, ValidationError
+
+from app.core.errors import ValidationFailed
+from app.core.messages_zh import business_message, pydantic_message
+from app.web.console.forms import field_errors
+
+
+class Sample(BaseModel):
+    name: str = Field(min_length=1, max_length=5)
+    on: date
+    count: int = Field(ge=0)
+    officer_ids: list[int] = Field(min_length=2)
+
+
+def _errors(**data: object) -> dict[str, str]:
+    with pytest.raises(ValidationError) as caught:
+        Sample.model_validate(data)
+    return field_errors(
+        caught.value, {"name": "机构名称", "on": "检查日期", "count": "床位数", "officer_ids": "执法人员"}
+    )
+
+
+def test_pydantic_errors_are_worded_with_the_label() -> None:
+    assert _errors(name="", on="x", count=-1, officer_ids=[1]) == {
+        "name": "请填写机构名称",
+        "on": "检查日期请填写日期,如 2023-05-04",
+        "count": "床位数不能小于0",
+        "officer_ids": "执法人员至少选择2项",
+    }
+    assert _errors(name="abcdef", on="2023-05-04", count=1, officer_ids=[1, 2]) == {"name": "机构名称最多5个字"}
+    assert _errors(on="2023-05-04", count=1, officer_ids=[1, 2]) == {"name": "请填写机构名称"}
+
+
+def test_a_service_rule_is_worded_by_its_pattern_else_shown_with_its_label() -> None:
+    exc = ValidationFailed.field(["body", "officer_ids", 1], "officer is not certified on 2023-05-04")
+    assert field_errors(exc, {"officer_ids": "执法人员"}) == {
+        "officer_ids.1": "所选执法人员在2023-05-04没有有效的执法证"
+    }
+    assert business_message("something new", "备注") == "备注填写有误:something new"
+    assert pydantic_message({"type": "enum", "msg": "x"}, "机构类型") == "机构类型请从列表中选择"
