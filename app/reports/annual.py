@@ -124,6 +124,8 @@ def _total(kinds: list[Counters]) -> Counters:
         rectification_rate=rectified / found if found else None,
         hazards_overdue=add("hazards_overdue"),
         major_hazards=add("major_hazards"),
+        escalations_open=add("escalations_open"),
+        follow_ups_due=add("follow_ups_due"),
     )
 
 
