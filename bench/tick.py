@@ -43,14 +43,21 @@ TICK_EVENTS = (
 
 async def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/it_bench")
-    settings = Settings(DATABASE_URL=url, SECRET_KEY=SECRET, LOG_LEVEL="WARNING")
+    settings = Settings(DATABASE_URL=url, SECRET_KEY=SECRET, LOG_LEVEL="WARNING", DB_STATEMENT_TIMEOUT_MS=900_000)
     db = Database(settings)
     statements = [0]
+    timings: list[tuple[float, str]] = []
+    started: list[float] = []
 
     def count(*_: Any) -> None:
         statements[0] += 1
+        started.append(time.perf_counter())
+
+    def timed(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        timings.append((time.perf_counter() - started.pop(), " ".join(statement.split())[:110]))
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    event.listen(db.engine.sync_engine, "after_cursor_execute", timed)
     async with db.sessionmaker() as s:
         for model in (Escalation, Notice, FollowUp):
             await s.execute(delete(model))
@@ -59,15 +66,22 @@ async def main() -> None:
         hazards = int(await s.scalar(select(func.count()).select_from(Hazard)) or 0)
         open_ = int(await s.scalar(select(func.count()).where(Hazard.status.in_(OPEN_STATUSES))) or 0)
     print(f"data: {hazards:,} hazards, {open_:,} open or rectifying")
+    slowest: list[tuple[date, list[tuple[float, str]]]] = []
     print("| tick as of | wall s | statements seen | TickResult.statements | raised |")
     print("|---|---|---|---|---|")
     for on in TICKS:
         statements[0] = 0
+        timings.clear()
         start = time.perf_counter()
         async with db.write_session() as session:
             result = await tick(session, settings, on)
         elapsed = time.perf_counter() - start
         print(f"| {on} | {elapsed:.2f} | {statements[0]} | {result.statements} | {_raised(result)} |")
+        slowest.append((on, sorted(timings, reverse=True)[:3]))
+    for on, top in slowest:
+        print(f"slowest statements of the tick as of {on}:")
+        for seconds, sql in top:
+            print(f"  {seconds:7.2f} s  {sql}")
     await db.dispose()
 
 

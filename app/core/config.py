@@ -296,6 +296,12 @@ class Settings(BaseSettings):
         default=3600, gt=0, description="`serve` runs the deadline tick at start-up and then this often"
     )
     TICK_ENABLED: bool = Field(default=True, description="`serve` runs the deadline tick (off: only the CLI `tick`)")
+    TICK_STATEMENT_TIMEOUT_MS: int = Field(
+        default=600_000,
+        gt=0,
+        description="PostgreSQL statement_timeout inside a tick (a first tick over years of data raises a lot at once; "
+        "DB_STATEMENT_TIMEOUT_MS stays for requests)",
+    )
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

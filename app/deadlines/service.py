@@ -14,6 +14,12 @@ Rules (API.md "Deadlines, reminders and escalation"):
 - `officer.certificate_expiring`: a `valid` certificate with D <= expires_on <= D + CERTIFICATE_NOTICE_DAYS.
 - Nothing is raised twice (the unique keys of app.deadlines.models); on PostgreSQL concurrent ticks also take one
   transaction-level advisory lock, so they queue instead of waiting on each other's unique keys row by row.
+  Each INSERT first leaves out, by an anti-join, what is already there: a tick that raises nothing reads the
+  open hazards and the index of raised rows instead of attempting one conflicting insert per hazard; the
+  unique key still decides for a concurrent tick on SQLite.
+- On PostgreSQL the tick's statements run under TICK_STATEMENT_TIMEOUT_MS (set in the lock's statement, local
+  to the tick's transaction), not the requests' DB_STATEMENT_TIMEOUT_MS: a first tick over years of data
+  raises hundreds of thousands of rows at once.
 - A hazard rectified or voided resolves its open escalations (`resolved_on` = the transition's `on`), and a major
   hazard's verify creates its follow-up, due FOLLOW_UP_WORKING_DAYS working days after `verified_on`: both in the
   transition's transaction (`transition_effects`, handed to app.hazards as its `TransitionEffects`).
@@ -27,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import literal, select, text, update
+from sqlalchemy import exists, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,7 +46,6 @@ from app.db.sqlgen import date_text, json_object, new_uuid, uuid_text
 from app.deadlines.models import Escalation, EscalationStatus, FollowUp, Notice, NoticeKind
 from app.hazards.models import OPEN_STATUSES, Hazard, HazardStatus, Severity
 from app.hazards.service import Transitioned, TransitionEffects
-from app.inspections.models import Inspection
 from app.institutions.models import Institution
 from app.officers.models import CertificateStatus, Officer
 
@@ -79,9 +84,8 @@ def _insert(session: AsyncSession, model: type[Any]) -> Any:
 def _open_hazards(on: date) -> AnySelect:
     """hazards × their institution, open or rectifying with a due date, found by `on`."""
     return (
-        select(Hazard.id, Hazard.due_on, Inspection.institution_id, Institution.region_code)
-        .join(Inspection, Inspection.id == Hazard.inspection_id)
-        .join(Institution, Institution.id == Inspection.institution_id)
+        select(Hazard.id, Hazard.due_on, Hazard.institution_id, Institution.region_code)
+        .join(Institution, Institution.id == Hazard.institution_id)
         .where(Hazard.status.in_(OPEN_STATUSES), Hazard.due_on.is_not(None), Hazard.found_on <= on)
     )
 
@@ -113,7 +117,9 @@ class Tick:
             src.c[2],
             literal(self.on),
             literal(self.tick_id),
-        ).where(literal(True))  # SQLite parses INSERT … SELECT … ON CONFLICT only after a WHERE
+        ).where(  # (SQLite parses INSERT … SELECT … ON CONFLICT only after a WHERE: this one is needed anyway)
+            ~exists().where(Notice.kind == kind, Notice.subject_id == src.c[0], Notice.on_date == src.c[1])
+        )
         stmt = (
             _insert(self.session, Notice)
             .from_select(["id", "kind", "subject_id", "on_date", "region_code", "raised_on", "tick_id"], rows)
@@ -152,7 +158,10 @@ class Tick:
         for severity, rungs in self.settings.ladders.items():
             for level, days in rungs:
                 cutoff = nth_working_day_back(self.on, days)
-                due = _open_hazards(self.on).where(Hazard.severity == Severity(severity), Hazard.due_on < cutoff)
+                already = exists().where(Escalation.hazard_id == Hazard.id, Escalation.level == level)
+                due = _open_hazards(self.on).where(
+                    Hazard.severity == Severity(severity), Hazard.due_on < cutoff, ~already
+                )
                 src = due.subquery()
                 rows = select(
                     new_uuid(self.dialect),
@@ -163,7 +172,7 @@ class Tick:
                     literal(self.on),
                     literal(EscalationStatus.open.value),
                     literal(self.tick_id),
-                ).where(literal(True))
+                ).where(literal(True))  # SQLite parses INSERT … SELECT … ON CONFLICT only after a WHERE
                 columns = ["id", "hazard_id", "institution_id", "region_code", "level", "raised_on", "status"]
                 stmt = (
                     _insert(self.session, Escalation)
@@ -222,7 +231,8 @@ async def tick(session: AsyncSession, settings: Settings, on: date | None = None
     day = check_tick_date(on)
     job = Tick(session, settings, day)
     if job.dialect == "postgresql":
-        await job._run(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=TICK_LOCK_KEY))
+        lock = text("SELECT set_config('statement_timeout', :timeout, true), pg_advisory_xact_lock(:key)")
+        await job._run(lock.bindparams(timeout=str(settings.TICK_STATEMENT_TIMEOUT_MS), key=TICK_LOCK_KEY))
     await job.hazard_notices()
     await job.escalations()
     await job.certificates()
