@@ -101,6 +101,14 @@ class Tick:
         self.tick_id = uuid.uuid4()
         self.result = TickResult(on)
 
+    async def begin(self) -> None:
+        """PostgreSQL: the tick's own statement timeout and the advisory lock, in one statement, both for this
+        transaction only. SQLite needs neither (one writer at a time, no statement timeout)."""
+        if self.dialect == "postgresql":
+            lock = text("SELECT set_config('statement_timeout', :timeout, true), pg_advisory_xact_lock(:key)")
+            timeout = str(self.settings.TICK_STATEMENT_TIMEOUT_MS)
+            await self._run(lock.bindparams(timeout=timeout, key=TICK_LOCK_KEY))
+
     async def _run(self, stmt: Any) -> int:
         self.result.statements += 1
         result = await self.session.execute(stmt)
@@ -230,9 +238,7 @@ async def tick(session: AsyncSession, settings: Settings, on: date | None = None
     """Raise everything due by `on` (default today) that was not raised before; commits once."""
     day = check_tick_date(on)
     job = Tick(session, settings, day)
-    if job.dialect == "postgresql":
-        lock = text("SELECT set_config('statement_timeout', :timeout, true), pg_advisory_xact_lock(:key)")
-        await job._run(lock.bindparams(timeout=str(settings.TICK_STATEMENT_TIMEOUT_MS), key=TICK_LOCK_KEY))
+    await job.begin()
     await job.hazard_notices()
     await job.escalations()
     await job.certificates()
