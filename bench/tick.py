@@ -7,7 +7,7 @@ Runs `app.deadlines.service.tick` (the same call as `inspection-tracker tick --o
 1. as of 2025-10-09 on data that no tick has seen: every notice and ladder rung due by then is raised (the
    heaviest tick a bureau ever runs: its first one after loading years of data);
 2. the same date again: nothing new (the unique keys), the cost of a no-op tick;
-3. as of 2025-12-31: the rest of the year's notices and rungs.
+3. as of 2025-10-10, the next working day: what a bureau's daily tick does (the day's new notices and rungs).
 Each tick's wall time, the rows it raised, and the statements it sent to PostgreSQL — counted by a
 `before_cursor_execute` listener on the engine, so the figure is what the database saw, not what the code
 claims (TickResult.statements is printed beside it). Before the run the tick's rows of earlier runs are deleted
@@ -32,7 +32,7 @@ from app.deadlines.service import TickResult, tick
 from app.hazards.models import OPEN_STATUSES, Hazard
 from bench.common import SECRET
 
-TICKS = (date(2025, 10, 9), date(2025, 10, 9), date(2025, 12, 31))
+TICKS = (date(2025, 10, 9), date(2025, 10, 9), date(2025, 10, 10))
 TICK_EVENTS = (
     "hazard.due_soon",
     "hazard.overdue",
