@@ -204,8 +204,12 @@ def _counters_template(
         Hazard.rectified_on <= _AS_OF,
     )
     not_rectified = or_(Hazard.rectified_on.is_(None), not_(rectified))
-    escalations = deadline_queries.open_escalations_per_hazard(_AS_OF)
-    pending = deadline_queries.follow_ups_pending(_AS_OF)
+
+    def copied_region(column: Any) -> ColumnElement[bool]:
+        return rendered_region_clause(column, *shape)
+
+    escalations = deadline_queries.open_escalations_per_hazard(_AS_OF, copied_region)
+    pending = deadline_queries.follow_ups_pending(_AS_OF, copied_region)
     parts.append(
         select(
             key.label("key"),
