@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import exists, literal, select, text, update
+from sqlalchemy import BindParameter, bindparam, exists, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,12 +81,19 @@ def _insert(session: AsyncSession, model: type[Any]) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
 
 
+# Rendered into the SQL text, never a parameter: the planner must see the values to use the partial index
+# ix_hazards_open_due (its predicate is OPEN_DUE_WHERE), also under a generic plan.
+_OPEN: BindParameter[list[str]] = bindparam(
+    "open_statuses", [s.value for s in OPEN_STATUSES], expanding=True, literal_execute=True
+)
+
+
 def _open_hazards(on: date) -> AnySelect:
     """hazards × their institution, open or rectifying with a due date, found by `on`."""
     return (
         select(Hazard.id, Hazard.due_on, Hazard.institution_id, Institution.region_code)
         .join(Institution, Institution.id == Hazard.institution_id)
-        .where(Hazard.status.in_(OPEN_STATUSES), Hazard.due_on.is_not(None), Hazard.found_on <= on)
+        .where(Hazard.status.in_(_OPEN), Hazard.due_on.is_not(None), Hazard.found_on <= on)
     )
 
 
