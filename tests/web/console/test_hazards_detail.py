@@ -1,6 +1,6 @@
-"""The hazard detail (/console/hazards/{hazard_id}, read-only) and its evidence files, on the crafted data set
+"""What the hazard page (/console/hazards/{hazard_id}) shows, and its evidence files, on the crafted data set
 (both databases): the hazard, its whole history, images shown and PDFs linked through the console, 404 for
-unknown ids and for another region, no write controls."""
+unknown ids and for another region, no write control for a viewer (its moves: test_hazard_moves)."""
 
 from __future__ import annotations
 
