@@ -29,6 +29,10 @@ BUSINESS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^from \((?P<a>[^)]+)\) is after to \((?P<b>[^)]+)\)"), "开始日期({a})晚于结束日期({b})"),
     (re.compile(r"^a training cannot be recorded before it is held"), "培训尚未举行,不能登记"),
     (re.compile(r"^the plan action needs a rectification_plan"), "请填写整改方案"),
+    (re.compile(r"^\S+ is in the future \(today is (?P<today>[^)]+)\)"), "{label}不能晚于今天({today})"),
+    (re.compile(r"is before the hazard was found \((?P<on>[^)]+)\)"), "{label}不能早于发现日期({on})"),
+    (re.compile(r"^cannot verify on \S+, before it was rectified \((?P<on>[^)]+)\)"), "验收日期不能早于整改日期({on})"),
+    (re.compile(r"^voiding needs a note"), "作废须填写说明:写明为何作废(如登记有误、重复登记)"),
     (re.compile(r"^this plan already has a draw: a redraw needs a reason"), "该计划已抽取过,重新抽取须填写理由"),
     (re.compile(r"^only (?P<n>\d+) institutions are in the plan's scope"), "计划范围内只有{n}家机构"),
 ]
@@ -53,7 +57,13 @@ def pydantic_message(error: Mapping[str, Any], label: str) -> str:
             return f"{label}格式不正确"
         case "enum" | "literal_error":
             return f"{label}请从列表中选择"
-        case "date_parsing" | "date_from_datetime_parsing" | "date_type" | "date_from_datetime_inexact":
+        case (
+            "date_parsing"
+            | "date_from_datetime_parsing"
+            | "date_type"
+            | "date_from_datetime_inexact"
+            | "date_format"  # app.core.schemas.iso_date_only
+        ):
             return f"{label}请填写日期,如 {DATE_EXAMPLE}"
         case "int_parsing" | "int_type" | "int_from_float":
             return f"{label}请填写整数"

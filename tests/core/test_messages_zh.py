@@ -45,3 +45,19 @@ def test_a_service_rule_is_worded_by_its_pattern_else_shown_with_its_label() -> 
     }
     assert business_message("something new", "备注") == "备注填写有误:something new"
     assert pydantic_message({"type": "enum", "msg": "x"}, "机构类型") == "机构类型请从列表中选择"
+
+
+def test_the_hazard_workflows_rules_and_a_strict_date() -> None:
+    assert (
+        business_message("2999-01-01 is in the future (today is 2026-12-04)", "日期") == "日期不能晚于今天(2026-12-04)"
+    )
+    assert business_message("2023-05-01 is before the hazard was found (2023-05-04)", "日期") == (
+        "日期不能早于发现日期(2023-05-04)"
+    )
+    assert business_message("cannot verify on 2023-05-05, before it was rectified (2023-05-06)", "日期") == (
+        "验收日期不能早于整改日期(2023-05-06)"
+    )
+    assert business_message("voiding needs a note saying why", "说明").startswith("作废须填写说明")
+    assert pydantic_message({"type": "date_format", "msg": "Input should be a date as YYYY-MM-DD"}, "日期") == (
+        "日期请填写日期,如 2023-05-04"
+    )

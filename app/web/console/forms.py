@@ -8,6 +8,8 @@ Rules:
   become `{field: 中文提示}` keyed by the field's path without the leading `body` (`officer_ids`,
   `hazards.0.description`), so the template shows each beside its control and the page answers 422.
 - Wording comes from app.core.messages_zh (one place for the page and the import preview).
+- A refused or signed-out POST closes its form (an upload's temporary files); otherwise the caller closes it
+  (`await form.close()`) once done with its files.
 - After a successful change the page redirects (303) to the record: a reload never posts twice.
 """
 
@@ -43,10 +45,12 @@ async def form_user(
     form = await request.form()
     token = form.get(sessions.CSRF_FIELD)
     if not sessions.csrf_ok(request, token if isinstance(token, str) else None, settings.secret_key):
+        await form.close()  # an upload's temporary files
         return refused(request)
     async with db.query_session() as session:
         principal = await sessions.session_principal(session, request, settings.secret_key)
     if principal is None:
+        await form.close()
         return to_login(request)
     return principal, form
 
