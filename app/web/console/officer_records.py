@@ -26,9 +26,9 @@ from app.core.errors import NotFound, ValidationFailed
 from app.db.deps import DatabaseDep
 from app.officers import service
 from app.officers.schemas import ConflictCreate, TrainingCreate
-from app.web.console.forms import field_errors, form_user, see_other
+from app.web.console.forms import field_errors, see_other
 from app.web.console.queryform import not_found, parse_id
-from app.web.console.register_forms import body_of, may_write, not_allowed, posted
+from app.web.console.register_forms import body_of, posted, writer_form
 from app.web.console.registers import OFFICERS, officer_page
 
 router = APIRouter(include_in_schema=False)
@@ -48,12 +48,10 @@ async def _add(
     labels: dict[str, str],
     add: Adder,
 ) -> Response:
-    got = await form_user(request, db, settings)
+    got = await writer_form(request, db, settings)
     if isinstance(got, Response):
         return got
     principal, form = got
-    if not may_write(principal):
-        return not_allowed(request, settings, principal)
     values = posted(form, labels)
     try:
         ident = parse_id(officer_id)

@@ -150,6 +150,18 @@ def show(
     )
 
 
+async def writer_form(
+    request: Request, db: Database, settings: Settings
+) -> tuple[Principal, Mapping[str, Any]] | Response:
+    """(the signed-in writer, the posted form), or the refusal (CSRF, role) / sign-in redirect."""
+    got = await form_user(request, db, settings)
+    if isinstance(got, Response):
+        return got
+    if not may_write(got[0]):
+        return not_allowed(request, settings, got[0])
+    return got
+
+
 async def _signed_in(request: Request, db: Database, settings: Settings) -> Principal | None:
     async with db.query_session() as session:
         return await sessions.session_principal(session, request, settings.secret_key)
@@ -167,12 +179,10 @@ def mount(router: APIRouter, reg: Register) -> None:
         return show(request, settings, principal, reg, reg.defaults(principal))
 
     async def create(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-        got = await form_user(request, db, settings)
+        got = await writer_form(request, db, settings)
         if isinstance(got, Response):
             return got
         principal, form = got
-        if not may_write(principal):
-            return not_allowed(request, settings, principal)
         values = posted(form, reg.labels)
         try:
             data = reg.create_body.model_validate(body_of(values, reg.required))
@@ -198,12 +208,10 @@ def mount(router: APIRouter, reg: Register) -> None:
         return show(request, settings, principal, reg, values, record=record, version=revision(record))
 
     async def save(record_id: str, request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-        got = await form_user(request, db, settings)
+        got = await writer_form(request, db, settings)
         if isinstance(got, Response):
             return got
         principal, form = got
-        if not may_write(principal):
-            return not_allowed(request, settings, principal)
         ident = parse_id(record_id)
         sent = posted(form, reg.labels)
         version = str(form.get(REVISION_FIELD) or "")  # a page's edit is always checked: none sent is stale
