@@ -34,7 +34,6 @@ from app.auth.principals import Principal
 from app.core.config import Settings
 from app.core.deps import SettingsDep
 from app.core.errors import AppError, Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
-from app.db.base import Base
 from app.db.deps import DatabaseDep
 from app.db.revision import revision
 from app.db.session import Database
@@ -201,7 +200,7 @@ def mount(router: APIRouter, reg: Register) -> None:
                 return to_login(request)
             if not may_write(principal):
                 return not_allowed(request, settings, principal)
-            record = await _visible(session, reg, record_id, principal)
+            record = await visible(session, reg.get, record_id, principal)
         if record is None:
             return not_found(request, settings, principal, reg.what, reg.path, reg.back_label)
         values = stored_values(record, reg.labels)
@@ -226,7 +225,7 @@ def mount(router: APIRouter, reg: Register) -> None:
         except REFUSED as exc:
             status, errors, notice = _problems(exc, reg.labels)
             async with db.query_session() as session:
-                record = await _visible(session, reg, record_id, principal)
+                record = await visible(session, reg.get, record_id, principal)
             if record is None:
                 return not_found(request, settings, principal, reg.what, reg.path, reg.back_label)
             values = {**stored_values(record, reg.labels), **sent}
@@ -242,12 +241,13 @@ def mount(router: APIRouter, reg: Register) -> None:
     router.add_api_route(reg.path + "/{record_id}/edit", save, methods=["POST"])
 
 
-async def _visible(session: AsyncSession, reg: Register, raw_id: str, principal: Principal) -> Base | None:
+async def visible(session: AsyncSession, get: Getter, raw_id: str, principal: Principal) -> Any:
+    """The record of the id in the path through the API's own read (`get`), or None: not a UUID, unknown, or
+    outside the caller's region (the page then answers the Chinese 404)."""
     ident = parse_id(raw_id)
     if ident is None:
         return None
     try:
-        record: Base = await reg.get(session, ident, principal)
+        return await get(session, ident, principal)
     except NotFound:
         return None
-    return record

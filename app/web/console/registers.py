@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principals import Principal
 from app.core.config import Settings
 from app.core.deps import SettingsDep
-from app.core.errors import NotFound
 from app.db.deps import DatabaseDep
 from app.db.revision import revision
 from app.inspections import queries as inspection_queries
@@ -37,8 +36,8 @@ from app.officers.schemas import OfficerRead
 from app.reports.labels import KIND
 from app.web.console import sessions
 from app.web.console.pages import page, to_login
-from app.web.console.queryform import PAGE_SIZE, QueryForm, list_page, not_found, parse_id
-from app.web.console.register_forms import may_write, stored_values
+from app.web.console.queryform import PAGE_SIZE, QueryForm, list_page, not_found
+from app.web.console.register_forms import may_write, stored_values, visible
 from app.web.console.register_labels import CERTIFICATE_STATUS, INSPECTION_TYPE, INSTITUTION_STATUS, OPERATOR_TYPE
 
 router = APIRouter(include_in_schema=False)
@@ -93,15 +92,11 @@ async def institution_detail(institution_id: str, request: Request, db: Database
         principal = await sessions.session_principal(session, request, settings.secret_key)
         if principal is None:
             return to_login(request)
-        ident = parse_id(institution_id)
-        try:
-            if ident is None:
-                raise NotFound(institution_id)
-            record = await institutions.get_institution(session, ident, principal)
-        except NotFound:
+        record = await visible(session, institutions.get_institution, institution_id, principal)
+        if record is None:
             return not_found(request, settings, principal, "机构", INSTITUTIONS, "返回机构名录")
         recent, more = await inspection_queries.list_inspections(
-            session, principal, inspection_queries.InspectionFilters(institution_id=ident), None, RECENT
+            session, principal, inspection_queries.InspectionFilters(institution_id=record.id), None, RECENT
         )
     return page(
         request,
@@ -165,12 +160,8 @@ async def officer_page(
     **forms: Any,
 ) -> Response:
     """The officer's page; `forms` are the values and errors of its forms (a refused training, conflict)."""
-    ident = parse_id(officer_id)
-    try:
-        if ident is None:
-            raise NotFound(officer_id)
-        officer = await officers.get_officer(session, ident, principal)
-    except NotFound:
+    officer = await visible(session, officers.get_officer, officer_id, principal)
+    if officer is None:
         return not_found(request, settings, principal, "执法人员", OFFICERS, "返回执法人员名录")
     trainings, more_trainings = await officers.list_trainings(session, officer.id, principal, None, DETAIL_ROWS)
     conflicts, more_conflicts = await officers.list_conflicts(session, officer.id, principal, None, DETAIL_ROWS)
