@@ -56,8 +56,9 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     return dependency
 
 
+MANAGERS = (Role.admin, Role.supervisor)  # who manage the registers (机构, 执法人员); the console asks the same
 AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.admin))]
-ManagerPrincipal = Annotated[Principal, Depends(require_roles(Role.admin, Role.supervisor))]
+ManagerPrincipal = Annotated[Principal, Depends(require_roles(*MANAGERS))]
 FieldPrincipal = Annotated[Principal, Depends(require_roles(Role.admin, Role.supervisor, Role.inspector))]
 
 

@@ -21,10 +21,16 @@ DATE_EXAMPLE = "2023-05-04"
 
 # (pattern over the service's English msg, Chinese sentence; {label} is the field's label, named groups fill in).
 BUSINESS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^already taken$"), "该{label}已被登记,不能重复使用"),
+    (re.compile(r"credit code must be 18 characters"), "统一社会信用代码应为18位"),
+    (re.compile(r"credit code may only use"), "统一社会信用代码只能由数字和除 I、O、S、V、Z 以外的大写字母组成"),
+    (re.compile(r"^characters 3-8 of a unified social credit code"), "统一社会信用代码第3至8位应为行政区划代码(数字)"),
+    (re.compile(r"credit code check character does not match"), "统一社会信用代码校验位不符,请核对后重新填写"),
     (re.compile(r"^no institution \S+ in your region"), "所选机构不存在或不在您的管辖范围内"),
     (re.compile(r"^no officer \S+ in your region"), "所选执法人员不存在或不在您的管辖范围内"),
     (re.compile(r"not certified on (?P<on>\S+)"), "所选执法人员在{on}没有有效的执法证"),
     (re.compile(r"^must not be before certificate_issued_on \((?P<on>[^)]+)\)"), "有效期至不能早于发证日期({on})"),
+    (re.compile(r"^certificate_expires_on must not be before certificate_issued_on"), "有效期至不能早于发证日期"),
     (re.compile(r"^must not be before period_from \((?P<on>[^)]+)\)"), "结束日期不能早于开始日期({on})"),
     (re.compile(r"^from \((?P<a>[^)]+)\) is after to \((?P<b>[^)]+)\)"), "开始日期({a})晚于结束日期({b})"),
     (re.compile(r"^a training cannot be recorded before it is held"), "培训尚未举行,不能登记"),
@@ -39,7 +45,8 @@ BUSINESS: list[tuple[re.Pattern[str], str]] = [
 
 
 def _limit(ctx: Mapping[str, Any], key: str) -> str:
-    return str(ctx.get(key, ""))
+    value = ctx.get(key, "")
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)  # 0, not 0.0
 
 
 def pydantic_message(error: Mapping[str, Any], label: str) -> str:

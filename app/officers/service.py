@@ -4,6 +4,8 @@ Rules:
 - Officers are managed by admins and supervisors inside their region; everyone reads inside their region.
 - `certificate_no` is unique (409 naming the field); expiry is never before issue (422).
 - Trainings are appended to an officer the caller may manage.
+- An update given the `revision` it was read at (the console's edit form) applies only to that revision, else 412
+  and nothing changes (app.db.revision); the API's PATCH sends none.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from app.core import clock
 from app.core.errors import ValidationFailed
 from app.core.pagination import page_of, paginate
 from app.db.replay import UniqueField, create_replayable, existing_or_conflict, fingerprint
+from app.db.revision import ensure_revision
 from app.institutions.models import Institution
 from app.officers.models import CertificateStatus, Officer, OfficerConflict, Training, certified_on
 from app.officers.schemas import ConflictCreate, ConflictRead, OfficerCreate, OfficerUpdate, TrainingCreate
@@ -98,9 +101,15 @@ async def list_officers(
 
 
 async def update_officer(
-    session: AsyncSession, officer_id: uuid.UUID, data: OfficerUpdate, actor: Principal
+    session: AsyncSession,
+    officer_id: uuid.UUID,
+    data: OfficerUpdate,
+    actor: Principal,
+    *,
+    revision: str | None = None,
 ) -> Officer:
     officer = await get_officer(session, officer_id, actor)
+    await ensure_revision(session, officer, revision, "officer")
     changes = data.model_dump(exclude_unset=True)
     if "region_code" in changes:
         scoping.ensure_writable(actor, changes["region_code"])

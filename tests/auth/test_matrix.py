@@ -68,6 +68,15 @@ UNDOCUMENTED |= {
     "/console/reports/annual",
     "/console/reports/annual.docx",
 }
+# The registers' create and edit forms (tests/web/console/test_register_forms.py).
+UNDOCUMENTED |= {
+    "/console/institutions/new",
+    "/console/institutions/{record_id}/edit",
+    "/console/officers/new",
+    "/console/officers/{record_id}/edit",
+    "/console/officers/{officer_id}/trainings",
+    "/console/officers/{officer_id}/conflicts",
+}
 _ADDRESSES = itertools.count()
 TEXT_TYPES = ("application/json", "application/problem+json", "text/")
 CONVERTOR = re.compile(r"\{(\w+):\w+\}")

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from app.auth.principals import Principal
 from app.core.config import Settings
-from app.core.errors import ValidationFailed
+from app.core.errors import AppError
 from app.core.messages_zh import business_message, pydantic_message
 from app.db.session import Database
 from app.web.console import sessions
@@ -70,8 +70,9 @@ def _label(key: str, labels: Mapping[str, str]) -> str:
     return labels.get(generic) or labels.get(key.rsplit(".", 1)[-1]) or key
 
 
-def field_errors(exc: ValidationError | ValidationFailed, labels: Mapping[str, str]) -> dict[str, str]:
-    """{field path: Chinese message} for every error; a field keeps its first message."""
+def field_errors(exc: ValidationError | AppError, labels: Mapping[str, str]) -> dict[str, str]:
+    """{field path: Chinese message} for every error (a service's `ValidationFailed`, or a `Conflict` naming
+    its field); a field keeps its first message."""
     found: dict[str, str] = {}
     if isinstance(exc, ValidationError):
         for error in exc.errors():

@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.web.console import annual, hazard_page, hazards, inspection_pages, plans, registers
+from app.web.console import (
+    annual,
+    hazard_page,
+    hazards,
+    inspection_pages,
+    officer_records,
+    plans,
+    register_edits,
+    registers,
+)
 from app.web.console.pages import STATIC_DIR, STATIC_URL
 from app.web.console.router import router
 
@@ -16,6 +25,8 @@ def install_console(app: FastAPI) -> None:
     app.include_router(hazards.router)
     app.include_router(hazard_page.router)
     app.include_router(inspection_pages.router)
+    app.include_router(register_edits.router)  # before the registers: `new` is not an id
     app.include_router(registers.router)
+    app.include_router(officer_records.router)
     app.include_router(plans.router)
     app.include_router(annual.router)
