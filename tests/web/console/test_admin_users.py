@@ -13,7 +13,7 @@ from app.auth.models import User
 from app.db.session import Database
 from app.web.console import sessions
 from app.web.console.admin.common import NOT_ADMIN
-from tests.conftest import OTHER_REGION, OWN_REGION, TEST_PASSWORD, ActorFactory
+from tests.conftest import OTHER_REGION, OWN_REGION, TEST_PASSWORD, Actor, ActorFactory
 from tests.web.console.admin_helpers import ORIGIN, beside, post, signed_in
 
 USERS = "/console/admin/users"
@@ -147,13 +147,20 @@ async def test_an_admin_of_one_county_cannot_see_or_change_another_countys_users
     assert (await client.get(f"{USERS}/not-a-uuid")).status_code == 404
 
 
-async def test_role_change_and_disable_take_effect_on_the_open_session_at_once(
-    client: httpx.AsyncClient, second: httpx.AsyncClient, make_actor: ActorFactory
-) -> None:
+@pytest.fixture
+async def watched(client: httpx.AsyncClient, second: httpx.AsyncClient, make_actor: ActorFactory) -> Actor:
+    """A viewer signed in in `second`, with an admin of its county signed in in `client`."""
     admin = await make_actor("admin", OWN_REGION)
     user = await make_actor("viewer", OWN_REGION)
     await signed_in(client, admin.username)
     await signed_in(second, user.username)
+    return user
+
+
+async def test_role_change_and_disable_take_effect_on_the_open_session_at_once(
+    client: httpx.AsyncClient, second: httpx.AsyncClient, watched: Actor
+) -> None:
+    user = watched
     assert (await second.get(USERS)).status_code == 403
     path = f"{USERS}/{user.user_id}"
     r = await post(client, path, {"action": "save", "role": "admin", "region_code": OWN_REGION, "password": ""})
@@ -174,13 +181,9 @@ async def test_role_change_and_disable_take_effect_on_the_open_session_at_once(
 
 
 async def test_a_new_password_is_checked_and_ends_the_sessions(
-    client: httpx.AsyncClient, second: httpx.AsyncClient, make_actor: ActorFactory
+    client: httpx.AsyncClient, second: httpx.AsyncClient, watched: Actor
 ) -> None:
-    admin = await make_actor("admin", OWN_REGION)
-    user = await make_actor("viewer", OWN_REGION)
-    await signed_in(client, admin.username)
-    await signed_in(second, user.username)
-    path = f"{USERS}/{user.user_id}"
+    path = f"{USERS}/{watched.user_id}"
     r = await post(client, path, {"action": "save", "role": "viewer", "region_code": OWN_REGION, "password": "short"})
     assert r.status_code == 422 and beside(r.text, "password") == "密码至少8个字"
     assert (await second.get("/console/")).status_code == 200

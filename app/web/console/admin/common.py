@@ -12,6 +12,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -128,3 +129,50 @@ async def list_view(
         active="admin",
         **context,
     )
+
+
+@dataclass(frozen=True)
+class AdminList:
+    """One list page with its create form: `blank` is the form a GET shows (the admin's region proposed)."""
+
+    template: str
+    lister: Lister
+    blank: Callable[[Principal], dict[str, Any]]
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+    async def show(
+        self,
+        request: Request,
+        db: Database,
+        settings: Settings,
+        principal: Principal,
+        form: Mapping[str, Any] | None = None,
+        errors: Mapping[str, str] | None = None,
+        status_code: int = 200,
+        **context: Any,
+    ) -> Response:
+        """The page; after a refused create with what was typed and the messages, else with the blank form."""
+        shown = form if form is not None else self.blank(principal)
+        return await list_view(
+            request,
+            db,
+            settings,
+            principal,
+            self.template,
+            self.lister,
+            status_code,
+            errors,
+            form=shown,
+            **self.context,
+            **context,
+        )
+
+    async def get(self, request: Request, db: Database, settings: Settings) -> Response:
+        principal = await admin_viewer(request, db, settings)
+        if isinstance(principal, Response):
+            return principal
+        return await self.show(request, db, settings, principal)
+
+
+def own_region(principal: Principal) -> dict[str, Any]:
+    return {"region_code": principal.region_code}

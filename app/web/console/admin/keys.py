@@ -17,18 +17,15 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from app.auth import queries, service
-from app.auth.principals import Principal
-from app.auth.schemas import ApiKeyCreate, ApiKeyCreated
-from app.core.config import Settings
+from app.auth.schemas import ApiKeyCreate
 from app.core.deps import SettingsDep
 from app.core.errors import Forbidden, NotFound, ValidationFailed
 from app.db.deps import DatabaseDep
-from app.db.session import Database
 from app.web.console.admin.common import (
     ADMIN,
+    AdminList,
     admin_form,
-    admin_viewer,
-    list_view,
+    own_region,
     page_errors,
     parse,
     text_fields,
@@ -41,36 +38,12 @@ KEYS = ADMIN + "/keys"
 LABELS = {"name": "名称", "role": "角色", "region_code": "行政区划代码"}
 
 
-async def _keys(
-    request: Request,
-    db: Database,
-    settings: Settings,
-    principal: Principal,
-    form: dict[str, str],
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-    created: ApiKeyCreated | None = None,
-) -> Response:
-    return await list_view(
-        request,
-        db,
-        settings,
-        principal,
-        "admin/keys.html",
-        queries.list_api_keys,
-        status_code,
-        errors,
-        form=form,
-        created=created,
-    )
+KEY_LIST = AdminList("admin/keys.html", queries.list_api_keys, own_region)
 
 
 @router.get(KEYS)
 async def key_list(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-    principal = await admin_viewer(request, db, settings)
-    if isinstance(principal, Response):
-        return principal
-    return await _keys(request, db, settings, principal, {"region_code": principal.region_code})
+    return await KEY_LIST.get(request, db, settings)
 
 
 @router.post(KEYS)
@@ -86,9 +59,8 @@ async def create_key(request: Request, db: DatabaseDep, settings: SettingsDep) -
             created = await service.create_api_key(session, data, principal)
     except (ValidationError, ValidationFailed, Forbidden) as exc:
         errors, status_code = page_errors(exc, LABELS)
-        return await _keys(request, db, settings, principal, values, errors, status_code)
-    blank = {"region_code": principal.region_code}
-    return await _keys(request, db, settings, principal, blank, created=created)
+        return await KEY_LIST.show(request, db, settings, principal, values, errors, status_code)
+    return await KEY_LIST.show(request, db, settings, principal, created=created)
 
 
 @router.post(KEYS + "/{key_id}/revoke")

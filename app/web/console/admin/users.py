@@ -28,9 +28,10 @@ from app.db.session import Database
 from app.web.console.admin.common import (
     ADMIN,
     ROLE_LABELS,
+    AdminList,
     admin_form,
     admin_viewer,
-    list_view,
+    own_region,
     page_errors,
     parse,
     text_fields,
@@ -45,26 +46,12 @@ LABELS = {"username": "用户名", "password": "密码", "role": "角色", "regi
 CREATE_FIELDS = ("username", "password", "role", "region_code")
 
 
-async def _users(
-    request: Request,
-    db: Database,
-    settings: Settings,
-    principal: Principal,
-    form: dict[str, str],
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    return await list_view(
-        request, db, settings, principal, "admin/users.html", queries.list_users, status_code, errors, form=form
-    )
+USER_LIST = AdminList("admin/users.html", queries.list_users, own_region)
 
 
 @router.get(USERS)
 async def user_list(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-    principal = await admin_viewer(request, db, settings)
-    if isinstance(principal, Response):
-        return principal
-    return await _users(request, db, settings, principal, {"region_code": principal.region_code})
+    return await USER_LIST.get(request, db, settings)
 
 
 @router.post(USERS)
@@ -80,7 +67,7 @@ async def create_user(request: Request, db: DatabaseDep, settings: SettingsDep) 
             user = await service.create_user(session, data, principal, request.app.state.officer_region)
     except (ValidationError, ValidationFailed, Conflict, Forbidden) as exc:
         errors, status_code = page_errors(exc, LABELS)
-        return await _users(request, db, settings, principal, values | {"password": ""}, errors, status_code)
+        return await USER_LIST.show(request, db, settings, principal, values | {"password": ""}, errors, status_code)
     return see_other(f"{USERS}/{user.id}")
 
 

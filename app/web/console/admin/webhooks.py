@@ -37,7 +37,16 @@ from app.events.webhooks import queries, service
 from app.events.webhooks.models import DeliveryStatus
 from app.events.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate
 from app.events.webhooks.urls import AllowList
-from app.web.console.admin.common import ADMIN, admin_form, admin_viewer, list_view, page_errors, parse, text_fields
+from app.web.console.admin.common import (
+    ADMIN,
+    AdminList,
+    admin_form,
+    admin_viewer,
+    list_view,
+    page_errors,
+    parse,
+    text_fields,
+)
 from app.web.console.forms import see_other
 from app.web.console.queryform import not_found, parse_id
 
@@ -71,37 +80,12 @@ async def _hooks(session: AsyncSession, principal: Principal, cursor: str | None
     return [WebhookRead.model_validate(w) for w in found], next_cursor  # never the secret
 
 
-async def _list_page(
-    request: Request,
-    db: Database,
-    settings: Settings,
-    principal: Principal,
-    form: dict[str, Any],
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-    created: tuple[WebhookRead, str] | None = None,
-) -> Response:
-    return await list_view(
-        request,
-        db,
-        settings,
-        principal,
-        "admin/webhooks.html",
-        _hooks,
-        status_code,
-        errors,
-        form=form,
-        created=created,
-        **CONTEXT,
-    )
+HOOK_LIST = AdminList("admin/webhooks.html", _hooks, lambda _: {"enabled": "on"}, CONTEXT)
 
 
 @router.get(WEBHOOKS)
 async def webhook_list(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-    principal = await admin_viewer(request, db, settings)
-    if isinstance(principal, Response):
-        return principal
-    return await _list_page(request, db, settings, principal, {"enabled": "on"})
+    return await HOOK_LIST.get(request, db, settings)
 
 
 @router.post(WEBHOOKS)
@@ -123,9 +107,9 @@ async def create_webhook(request: Request, db: DatabaseDep, settings: SettingsDe
     except (ValidationError, ValidationFailed, Forbidden) as exc:
         errors, status_code = page_errors(exc, LABELS)
         errors = {key.split(".", 1)[0]: message for key, message in reversed(errors.items())}  # event_types.0
-        return await _list_page(request, db, settings, principal, values, errors, status_code)
+        return await HOOK_LIST.show(request, db, settings, principal, values, errors, status_code)
     created = (WebhookRead.model_validate(hook), secret)
-    return await _list_page(request, db, settings, principal, {"enabled": "on"}, created=created)
+    return await HOOK_LIST.show(request, db, settings, principal, created=created)
 
 
 def _deliveries(webhook_id: uuid.UUID, status: DeliveryStatus | None) -> Callable[..., Awaitable[Any]]:
