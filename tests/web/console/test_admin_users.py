@@ -207,3 +207,31 @@ async def test_sign_out_ends_the_session_on_the_server(
     assert (await second.get("/api/v1/users/me", headers=headers)).status_code == 401
     await signed_in(client, user.username)  # signing in again works
     assert (await client.get("/console/")).status_code == 200
+
+
+async def test_a_user_is_linked_to_an_officer_of_the_region_once(
+    client: httpx.AsyncClient, make_actor: ActorFactory
+) -> None:
+    national = await make_actor("admin", "")
+    body = {"name": "陈明", "unit": "石柱县民政局", "region_code": OWN_REGION}
+    ours = (await client.post("/api/v1/officers", json=body, headers=national.headers)).json()["id"]
+    body = {"name": "周强", "unit": "万州区民政局", "region_code": OTHER_REGION}
+    theirs = (await client.post("/api/v1/officers", json=body, headers=national.headers)).json()["id"]
+    admin = await make_actor("admin", OWN_REGION)
+    await signed_in(client, admin.username)
+    page = await client.get(USERS)
+    assert f'<option value="{ours}">陈明(石柱县民政局)</option>' in page.text and theirs not in page.text
+    data = {"username": "chen.ming", "password": TEST_PASSWORD, "role": "inspector", "region_code": OWN_REGION}
+    r = await post(client, USERS, {**data, "officer_id": ours})
+    assert r.status_code == 303, r.text
+    first = r.headers["location"]
+    detail = await client.get(first)
+    assert f'href="/console/officers/{ours}">陈明(石柱县民政局)</a>' in detail.text
+    r = await post(client, USERS, {**data, "username": "chen.ming2", "officer_id": ours})
+    assert r.status_code == 409 and beside(r.text, "officer_id") == "该执法人员已关联其他用户"
+    r = await post(client, USERS, {**data, "username": "chen.ming3", "officer_id": theirs})  # a forged choice
+    assert r.status_code == 422 and beside(r.text, "officer_id") == "所选执法人员不存在或不在您的管辖范围内"
+    r = await post(client, first, {"action": "save", "role": "inspector", "region_code": OWN_REGION, "officer_id": ""})
+    assert r.status_code == 303
+    me = await client.get(f"/api/v1/users/{first.rsplit('/', 1)[1]}", headers=admin.headers)
+    assert me.json()["officer_id"] is None  # 不关联 unlinks

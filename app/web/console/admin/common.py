@@ -139,6 +139,7 @@ class AdminList:
     lister: Lister
     blank: Callable[[Principal], dict[str, Any]]
     context: Mapping[str, Any] = field(default_factory=dict)
+    more: Callable[[AsyncSession, Principal], Awaitable[Mapping[str, Any]]] | None = None  # e.g. a form's choices
 
     async def show(
         self,
@@ -153,6 +154,9 @@ class AdminList:
     ) -> Response:
         """The page; after a refused create with what was typed and the messages, else with the blank form."""
         shown = form if form is not None else self.blank(principal)
+        if self.more is not None:
+            async with db.query_session() as session:
+                context = {**await self.more(session, principal), **context}
         return await list_view(
             request,
             db,

@@ -1,10 +1,12 @@
 """用户: `/console/admin/users` (the list and the create form) and `/console/admin/users/{user_id}` (change role,
-region or password; 停用 / 启用). Thin: the API's own `auth.service` and `auth.queries` with the admin's
+region, linked officer or password; 停用 / 启用). Thin: the API's own `auth.service` and `auth.queries` with the admin's
 principal.
 
 Rules (those of `POST /users` and `PATCH /users/{user_id}`):
 - A user is created and changed inside the admin's region only: a region outside it is 422 beside
   `行政区划代码`; users of other regions are neither listed nor found (the Chinese 404 page).
+- `关联执法人员` offers the officers of the admin's region (an inspector records only inspections its officer
+  takes part in); an officer linked to another user is 409 beside it.
 - A username taken (regardless of case) is 409 beside `用户名`; every other bad value is 422 beside its field;
   nothing is stored then, and the form keeps what was typed (never the password).
 - 停用 takes effect at once: the user's open sessions (console, tokens) stop working (`sessions_valid_after`);
@@ -13,9 +15,12 @@ Rules (those of `POST /users` and `PATCH /users/{user_id}`):
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import queries, service
 from app.auth.principals import Principal
@@ -25,6 +30,7 @@ from app.core.deps import SettingsDep
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.db.deps import DatabaseDep
 from app.db.session import Database
+from app.officers import service as officers
 from app.web.console.admin.common import (
     ADMIN,
     ROLE_LABELS,
@@ -42,11 +48,25 @@ from app.web.console.queryform import not_found, parse_id
 
 router = APIRouter(include_in_schema=False)
 USERS = ADMIN + "/users"
-LABELS = {"username": "用户名", "password": "密码", "role": "角色", "region_code": "行政区划代码"}
-CREATE_FIELDS = ("username", "password", "role", "region_code")
+LABELS = {
+    "username": "用户名",
+    "password": "密码",
+    "role": "角色",
+    "region_code": "行政区划代码",
+    "officer_id": "关联执法人员",
+}
+CREATE_FIELDS = ("username", "password", "role", "region_code", "officer_id")
+OFFICER_CHOICES = 500  # officers offered for 关联执法人员, by name
 
 
-USER_LIST = AdminList("admin/users.html", queries.list_users, own_region)
+async def officer_choices(session: AsyncSession, principal: Principal) -> dict[str, Any]:
+    """The officers of the admin's region a user can be linked to (an inspector records only its own
+    inspections), as `{id: 姓名(所在单位)}`, and whether there were more than shown."""
+    found, more = await officers.list_officers(session, principal, officers.OfficerFilters(), None, OFFICER_CHOICES)
+    return {"officers": {str(o.id): f"{o.name}({o.unit})" for o in found}, "more_officers": more is not None}
+
+
+USER_LIST = AdminList("admin/users.html", queries.list_users, own_region, more=officer_choices)
 
 
 @router.get(USERS)
@@ -87,10 +107,13 @@ async def _detail(
             raise NotFound(user_id)
         async with db.query_session() as session:
             user = UserRead.model_validate(await queries.get_user(session, ident, principal))
+            choices = await officer_choices(session, principal)
     except NotFound:
         return not_found(request, settings, principal, "用户", USERS, "返回用户列表")
-    shown = form or {"role": user.role.value, "region_code": user.region_code}
+    linked = str(user.officer_id) if user.officer_id else ""
+    shown = form or {"role": user.role.value, "region_code": user.region_code, "officer_id": linked}
     context = {"u": user, "form": shown, "errors": errors or {}, "roles": ROLE_LABELS, "own": user.id == principal.id}
+    context |= choices
     return page(request, settings, principal, "admin/user.html", status_code, active="admin", **context)
 
 
@@ -108,19 +131,19 @@ def _change(action: str, values: dict[str, str]) -> UserUpdate:
         return UserUpdate(is_active=False)
     if action == "enable":
         return UserUpdate(is_active=True)
-    return parse(
-        UserUpdate, {"role": values["role"], "region_code": values["region_code"], "password": values["password"]}
-    )
+    changes: dict[str, Any] = {k: values[k] for k in ("role", "region_code", "password")}
+    return parse(UserUpdate, changes | {"officer_id": values["officer_id"] or None})  # none chosen: unlink
 
 
 @router.post(USERS + "/{user_id}")
 async def change_user(user_id: str, request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-    """One form per change: `action` = save (角色, 行政区划代码, 新密码), disable (停用) or enable (启用)."""
+    """One form per change: `action` = save (角色, 行政区划代码, 关联执法人员, 新密码), disable (停用) or enable
+    (启用)."""
     found = await admin_form(request, db, settings)
     if isinstance(found, Response):
         return found
     principal, posted = found
-    values = text_fields(posted, "action", "role", "region_code", "password")
+    values = text_fields(posted, "action", "role", "region_code", "password", "officer_id")
     ident = parse_id(user_id)
     if ident is None:
         return await _detail(request, db, settings, principal, user_id)
