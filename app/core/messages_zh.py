@@ -41,6 +41,19 @@ BUSINESS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^voiding needs a note"), "作废须填写说明:写明为何作废(如登记有误、重复登记)"),
     (re.compile(r"^this plan already has a draw: a redraw needs a reason"), "该计划已抽取过,重新抽取须填写理由"),
     (re.compile(r"^only (?P<n>\d+) institutions are in the plan's scope"), "计划范围内只有{n}家机构"),
+    # users (app.auth.service) and webhook URLs (app.events.webhooks.urls): the administration pages
+    (re.compile(r"^already taken$"), "{label}已被使用,请换一个"),
+    (re.compile(r"^already linked$"), "该执法人员已关联其他用户"),
+    (re.compile(r"^not a valid URL"), "网址格式不正确"),
+    (re.compile(r"^only http and https URLs"), "网址须以 https:// 开头"),
+    (re.compile(r"must not contain a user name or password"), "网址中不能包含用户名或密码"),
+    (re.compile(r"^the URL has no host"), "网址缺少主机名"),
+    (re.compile(r"^the host (?P<host>\S+) does not resolve"), "无法解析主机 {host},请检查网址"),
+    (
+        re.compile(r"^(?P<host>\S+) resolves to a non-public address"),
+        "{host} 指向内网地址,须由运维人员加入 WEBHOOK_ALLOWED_HOSTS 后才能使用",
+    ),
+    (re.compile(r"must be reached over https"), "该地址须使用 https://"),
 ]
 
 

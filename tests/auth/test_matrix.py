@@ -77,6 +77,17 @@ UNDOCUMENTED |= {
     "/console/officers/{officer_id}/trainings",
     "/console/officers/{officer_id}/conflicts",
 }
+# 系统管理 (tests/web/console/test_admin*.py).
+UNDOCUMENTED |= {
+    "/console/admin",
+    "/console/admin/users",
+    "/console/admin/users/{user_id}",
+    "/console/admin/keys",
+    "/console/admin/keys/{key_id}/revoke",
+    "/console/admin/webhooks",
+    "/console/admin/webhooks/{webhook_id}",
+    "/console/admin/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
+}
 _ADDRESSES = itertools.count()
 TEXT_TYPES = ("application/json", "application/problem+json", "text/")
 CONVERTOR = re.compile(r"\{(\w+):\w+\}")

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.web.console import (
+    admin,
     annual,
     hazard_page,
     hazards,
@@ -30,3 +31,4 @@ def install_console(app: FastAPI) -> None:
     app.include_router(officer_records.router)
     app.include_router(plans.router)
     app.include_router(annual.router)
+    app.include_router(admin.router)

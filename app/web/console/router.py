@@ -7,6 +7,10 @@ Rules:
 - Sign-in uses the API's `auth.service.login` with the app's login throttle: a wrong username or password
   shows `用户名或密码错误` on the page (401), a locked login says when to try again (429).
 - Every POST passes both CSRF checks (app.web.console.sessions) or is 403 with a Chinese page, changing nothing.
+- `退出` ends the session on the server, not only in the browser: it is the API's "sign out everywhere"
+  (`auth.service.revoke_sessions`; tokens carry no id of their own to revoke one alone), so every token of the
+  user issued before it stops working — its other console sessions and its field app's token included (the
+  field app's outbox waits for the next sign-in).
 - 总览: app.web.console.overview (its filters, figures, charts and lists; a bad filter is 422 beside its control).
 """
 
@@ -128,9 +132,18 @@ async def login(
 
 
 @router.post("/console/logout")
-async def logout(request: Request, settings: SettingsDep, csrf_token: Annotated[str, Form()] = "") -> Response:
+async def logout(
+    request: Request, db: DatabaseDep, settings: SettingsDep, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    """退出: the session ends on the server too (the API's revoke-sessions), so a copy of the cookie is no
+    session any more; then the cookie is cleared."""
     if not sessions.csrf_ok(request, csrf_token, settings.secret_key):
         return refused(request)
+    async with db.query_session() as session:
+        principal = await sessions.session_principal(session, request, settings.secret_key)
+    if principal is not None:
+        async with db.write_session() as session:
+            await auth_service.revoke_sessions(session, principal.id, principal)
     response = RedirectResponse(LOGIN, status_code=303, headers=PAGE_HEADERS)
     sessions.clear_session(response, settings)
     return response
