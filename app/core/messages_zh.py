@@ -23,7 +23,13 @@ DATE_EXAMPLE = "2023-05-04"
 BUSINESS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^no institution \S+ in your region"), "所选机构不存在或不在您的管辖范围内"),
     (re.compile(r"^no officer \S+ in your region"), "所选执法人员不存在或不在您的管辖范围内"),
-    (re.compile(r"not certified on (?P<on>\S+)"), "所选执法人员在{on}没有有效的执法证"),
+    (re.compile(r"not certified on (?P<on>\d{4}-\d{2}-\d{2})"), "所选执法人员在{on}没有有效的执法证"),
+    (re.compile(r"is listed twice; two distinct officers are needed"), "同一执法人员只能选择一次"),
+    (re.compile(r"is in the future \(today is (?P<today>[^)]+)\)"), "检查日期不能晚于今天({today})"),
+    (re.compile(r"is closed and cannot be inspected"), "该机构已关闭,不能登记检查"),
+    (re.compile(r"^due_on \S+ is before the inspection date (?P<on>\S+)"), "整改期限不能早于检查日期({on})"),
+    (re.compile(r"^this inspector account is not linked to an officer"), "您的账号未关联执法人员,不能登记检查"),
+    (re.compile(r"^an inspector may only record inspections it takes"), "检查员只能登记本人参加的检查,请勾选您本人"),
     (re.compile(r"^must not be before certificate_issued_on \((?P<on>[^)]+)\)"), "有效期至不能早于发证日期({on})"),
     (re.compile(r"^must not be before period_from \((?P<on>[^)]+)\)"), "结束日期不能早于开始日期({on})"),
     (re.compile(r"^from \((?P<a>[^)]+)\) is after to \((?P<b>[^)]+)\)"), "开始日期({a})晚于结束日期({b})"),
@@ -31,6 +37,15 @@ BUSINESS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^the plan action needs a rectification_plan"), "请填写整改方案"),
     (re.compile(r"^this plan already has a draw: a redraw needs a reason"), "该计划已抽取过,重新抽取须填写理由"),
     (re.compile(r"^only (?P<n>\d+) institutions are in the plan's scope"), "计划范围内只有{n}家机构"),
+    (re.compile(r"^period_to must not be before period_from"), "计划结束日期不能早于开始日期"),
+    (re.compile(r"^the period must overlap the plan's year"), "计划期间须与计划年度有重叠"),
+    (re.compile(r"^kinds lists a kind twice"), "机构类型不能重复选择"),
+    (re.compile(r"^give exactly one of count and ratio"), "抽取数量和抽取比例请只填写其中一项"),
+    (
+        re.compile(r"^only (?P<n>\d+) eligible officers remain for (?P<name>.+), (?P<k>\d+) needed"),
+        "可派的执法人员不足:{name}只剩{n}人可派,每组需要{k}人(须在计划检查日期持证、无回避关系、未超过每人最多组数)",
+    ),
+    (re.compile(r"^(?P<field>\w+) '(?P<code>\d*)' lies outside your region"), "该行政区划({code})不在您的管辖范围内"),
 ]
 
 
@@ -53,7 +68,7 @@ def pydantic_message(error: Mapping[str, Any], label: str) -> str:
             return f"{label}格式不正确"
         case "enum" | "literal_error":
             return f"{label}请从列表中选择"
-        case "date_parsing" | "date_from_datetime_parsing" | "date_type" | "date_from_datetime_inexact":
+        case "date_parsing" | "date_format" | "date_from_datetime_parsing" | "date_type" | "date_from_datetime_inexact":
             return f"{label}请填写日期,如 {DATE_EXAMPLE}"
         case "int_parsing" | "int_type" | "int_from_float":
             return f"{label}请填写整数"

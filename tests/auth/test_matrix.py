@@ -68,6 +68,8 @@ UNDOCUMENTED |= {
     "/console/reports/annual",
     "/console/reports/annual.docx",
 }
+# Issue 18 part 2, h18b's desk forms (tests/web/console: test_inspection_form, test_plan_forms).
+UNDOCUMENTED |= {"/console/inspections/new", "/console/plans/new"}
 _ADDRESSES = itertools.count()
 TEXT_TYPES = ("application/json", "application/problem+json", "text/")
 CONVERTOR = re.compile(r"\{(\w+):\w+\}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.web.console import annual, hazards, inspection_pages, plans, registers
+from app.web.console import annual, hazards, inspection_form, inspection_pages, plan_forms, plans, registers
 from app.web.console.pages import STATIC_DIR, STATIC_URL
 from app.web.console.router import router
 
@@ -14,7 +14,9 @@ def install_console(app: FastAPI) -> None:
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(router)
     app.include_router(hazards.router)
+    app.include_router(inspection_form.router)  # before inspection_pages: /new is not an inspection id
     app.include_router(inspection_pages.router)
     app.include_router(registers.router)
+    app.include_router(plan_forms.router)  # before plans: /new is not a plan id
     app.include_router(plans.router)
     app.include_router(annual.router)
