@@ -286,3 +286,15 @@ async def test_a_form_from_another_origin_changes_nothing(
     r = await post(client, filled(token, desk), origin="http://test:8081")
     assert r.status_code == 403 and "请求来源无法确认" in r.text
     assert await stored(client, desk) == []
+
+
+async def test_what_was_typed_is_shown_back_as_text(
+    client: httpx.AsyncClient, desk: Desk, make_actor: ActorFactory
+) -> None:
+    token = await open_form(client, make_actor)
+    typed = {"summary": "</textarea><script>alert(1)</script>", "campaign": '"><img src=x onerror=alert(1)>'}
+    r = await post(client, filled(token, desk, action="add_hazard", **typed))
+    assert r.status_code == 200
+    assert "<script>alert(1)</script>" not in r.text and "<img src=x" not in r.text
+    assert "&lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in r.text
+    assert 'value="&#34;&gt;&lt;img src=x onerror=alert(1)&gt;"' in r.text
