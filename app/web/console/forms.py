@@ -4,7 +4,8 @@ request from another origin, and the Chinese message beside each field an error 
 Rules:
 - A POST is checked for CSRF first (origin and token, app.web.console.sessions): refused, it is 403 with the
   Chinese refusal page and nothing is read or changed. Then the session: none, it is 303 to the sign-in page.
-  A role that may not do it gets the same page (403) saying why (`not_allowed`), for the form and its POST.
+  A role that may not do it gets the same page (403) saying why, for the form and its POST (`allowed_user`,
+  `allowed_form`, `not_allowed`).
 - A form is parsed into the API's own request schema; its pydantic errors and the service's `ValidationFailed`
   become `{field: 中文提示}` keyed by the field's path without the leading `body` (`officer_ids`,
   `hazards.0.description`), so the template shows each beside its control and the page answers 422.
@@ -14,13 +15,14 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from app.auth.models import Role
 from app.auth.principals import Principal
 from app.core.config import Settings
 from app.core.errors import ValidationFailed
@@ -48,6 +50,30 @@ async def form_user(request: Request, db: Database, settings: Settings) -> tuple
     if principal is None:
         return to_login(request)
     return principal, form
+
+
+async def allowed_user(
+    request: Request, db: Database, settings: Settings, roles: Collection[Role], refusal: str
+) -> Principal | Response:
+    """The signed-in user of a form's page (GET) when its role is in `roles`; else the sign-in redirect, or the
+    403 page saying `refusal`."""
+    async with db.query_session() as session:
+        principal = await sessions.session_principal(session, request, settings.secret_key)
+    if principal is None:
+        return to_login(request)
+    if principal.role not in roles:
+        return not_allowed(request, settings, principal, refusal)
+    return principal
+
+
+async def allowed_form(
+    request: Request, db: Database, settings: Settings, roles: Collection[Role], refusal: str
+) -> tuple[Principal, FormData] | Response:
+    """`form_user`, then the role: one outside `roles` gets the 403 page saying `refusal`, nothing changed."""
+    got = await form_user(request, db, settings)
+    if not isinstance(got, Response) and got[0].role not in roles:
+        return not_allowed(request, settings, got[0], refusal)
+    return got
 
 
 def _key(loc: Sequence[str | int]) -> str:

@@ -49,9 +49,8 @@ from app.inspections.schemas import InspectionCreate
 from app.institutions import queries as institutions
 from app.officers import service as officers
 from app.reports.labels import CATEGORY, KIND, SEVERITY
-from app.web.console import sessions
-from app.web.console.forms import field_errors, form_user, not_allowed, see_other
-from app.web.console.pages import page, to_login
+from app.web.console.forms import allowed_form, allowed_user, field_errors, see_other
+from app.web.console.pages import page
 from app.web.console.queryform import parse_id
 from app.web.console.register_labels import CERTIFICATE_STATUS, INSTITUTION_STATUS
 
@@ -180,12 +179,10 @@ async def _form_page(
 
 @router.get(NEW)
 async def new_inspection(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
+    principal = await allowed_user(request, db, settings, FIELD_ROLES, ROLE_REFUSED)
+    if isinstance(principal, Response):
+        return principal
     async with db.query_session() as session:
-        principal = await sessions.session_principal(session, request, settings.secret_key)
-        if principal is None:
-            return to_login(request)
-        if principal.role not in FIELD_ROLES:
-            return not_allowed(request, settings, principal, ROLE_REFUSED)
         return await _form_page(request, settings, session, principal, DeskForm.blank(principal), {}, 200)
 
 
@@ -193,12 +190,10 @@ async def new_inspection(request: Request, db: DatabaseDep, settings: SettingsDe
 async def record_inspection(
     request: Request, db: DatabaseDep, settings: SettingsDep, plans: Plans, deadlines: Deadlines
 ) -> Response:
-    got = await form_user(request, db, settings)
+    got = await allowed_form(request, db, settings, FIELD_ROLES, ROLE_REFUSED)
     if isinstance(got, Response):
         return got
     principal, form = got
-    if principal.role not in FIELD_ROLES:
-        return not_allowed(request, settings, principal, ROLE_REFUSED)
     desk = DeskForm.parse(form)
     status_code, errors, saved_id = 200, {}, None
     if form.get("action") == ADD_HAZARD:

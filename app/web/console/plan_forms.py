@@ -37,9 +37,8 @@ from app.db.deps import DatabaseDep
 from app.plans import draws, service
 from app.plans.schemas import DrawCreate, PlanCreate
 from app.reports.labels import KIND
-from app.web.console import sessions
-from app.web.console.forms import field_errors, form_user, not_allowed, see_other
-from app.web.console.pages import page, to_login
+from app.web.console.forms import allowed_form, allowed_user, field_errors, see_other
+from app.web.console.pages import page
 from app.web.console.plans import PLANS, plan_page
 from app.web.console.queryform import parse_id
 
@@ -121,12 +120,9 @@ def _plan_form(
 
 @router.get(NEW)
 async def new_plan(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-    async with db.query_session() as session:
-        principal = await sessions.session_principal(session, request, settings.secret_key)
-    if principal is None:
-        return to_login(request)
-    if principal.role not in MANAGER_ROLES:
-        return not_allowed(request, settings, principal, ROLE_REFUSED)
+    principal = await allowed_user(request, db, settings, MANAGER_ROLES, ROLE_REFUSED)
+    if isinstance(principal, Response):
+        return principal
     year = clock.today().year
     values = {
         "id": str(uuid.uuid4()),
@@ -142,12 +138,10 @@ async def new_plan(request: Request, db: DatabaseDep, settings: SettingsDep) -> 
 
 @router.post(NEW)
 async def create_plan(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-    got = await form_user(request, db, settings)
+    got = await allowed_form(request, db, settings, MANAGER_ROLES, ROLE_REFUSED)
     if isinstance(got, Response):
         return got
     principal, form = got
-    if principal.role not in MANAGER_ROLES:
-        return not_allowed(request, settings, principal, ROLE_REFUSED)
     values = _typed(form, (*PLAN_FIELDS, "required_inspections"))
     values["id"] = values["id"] or str(uuid.uuid4())
     kinds = [str(k) for k in form.getlist("kinds")]
@@ -169,12 +163,10 @@ async def create_plan(request: Request, db: DatabaseDep, settings: SettingsDep) 
 
 @router.post(PLANS + "/{plan_id}")
 async def draw(plan_id: str, request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-    got = await form_user(request, db, settings)
+    got = await allowed_form(request, db, settings, MANAGER_ROLES, ROLE_REFUSED)
     if isinstance(got, Response):
         return got
     principal, form = got
-    if principal.role not in MANAGER_ROLES:
-        return not_allowed(request, settings, principal, ROLE_REFUSED)
     ident = parse_id(plan_id)
     values = _typed(form, DRAW_FIELDS)
     seen_raw = str(form.get("seen", "")).strip()

@@ -15,6 +15,7 @@ import pytest
 from app.auth.models import Role
 from tests import factories
 from tests.conftest import OTHER_REGION, OWN_REGION, ActorFactory
+from tests.plans.conftest import plan_body
 from tests.web.console.test_inspection_form import beside
 from tests.web.console.test_sessions import ORIGIN, TOKEN, sign_in
 
@@ -43,19 +44,6 @@ async def scope(client: httpx.AsyncClient, make_actor: ActorFactory) -> Scope:
         assert r.status_code == 201, r.text
         plans.append(r.json()["id"])
     return Scope(plans[0], plans[1], h)
-
-
-def plan_body(**overrides: Any) -> dict[str, Any]:
-    body = {
-        "year": 2023,
-        "name": "2023年养老机构常规检查计划",
-        "kinds": ["elderly_care"],
-        "region_code": OWN_REGION,
-        "type": "routine",
-        "period_from": "2023-01-01",
-        "period_to": "2023-12-31",
-    }
-    return {**body, **overrides}
 
 
 async def signed_in(client: httpx.AsyncClient, make_actor: ActorFactory, role: Role = Role.supervisor) -> str:
