@@ -88,6 +88,8 @@ UNDOCUMENTED |= {
     "/console/admin/webhooks/{webhook_id}",
     "/console/admin/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
 }
+# Issue 18 part 2, h18b's desk forms (tests/web/console: test_inspection_form, test_plan_forms).
+UNDOCUMENTED |= {"/console/inspections/new", "/console/plans/new"}
 _ADDRESSES = itertools.count()
 TEXT_TYPES = ("application/json", "application/problem+json", "text/")
 CONVERTOR = re.compile(r"\{(\w+):\w+\}")

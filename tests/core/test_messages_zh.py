@@ -61,3 +61,24 @@ def test_the_hazard_workflows_rules_and_a_strict_date() -> None:
     assert pydantic_message({"type": "date_format", "msg": "Input should be a date as YYYY-MM-DD"}, "日期") == (
         "日期请填写日期,如 2023-05-04"
     )
+
+
+@pytest.mark.parametrize(
+    ("msg", "sentence"),
+    [
+        (
+            "officer 谭明 (x) is not certified on 2023-05-04: certificate 渝1 expired on 2022-12-31",
+            "所选执法人员在2023-05-04没有有效的执法证",
+        ),
+        ("2099-01-01 is in the future (today is 2026-12-04)", "检查日期不能晚于今天(2026-12-04)"),
+        ("due_on 2023-05-01 is before the inspection date 2023-05-04", "整改期限不能早于检查日期(2023-05-04)"),
+        (
+            "an inspector may only record inspections it takes part in (its officer is not listed)",
+            "检查员只能登记本人参加的检查,请勾选您本人",
+        ),
+        ("region_code '500101' lies outside your region '500240'", "该行政区划(500101)不在您的管辖范围内"),
+        ("give exactly one of count and ratio", "抽取数量和抽取比例请只填写其中一项"),
+    ],
+)
+def test_the_desk_forms_rules_are_worded(msg: str, sentence: str) -> None:
+    assert business_message(msg, "标签") == sentence

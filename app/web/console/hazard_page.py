@@ -58,6 +58,7 @@ from app.reports import labels
 from app.web.console import sessions
 from app.web.console.forms import field_errors, form_user, see_other
 from app.web.console.pages import page, to_login
+from app.web.console.register_labels import ROLE
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/console/hazards/{hazard_id}"
@@ -76,7 +77,6 @@ ACTION = {
 MOVES = (Action.start, Action.rectify, Action.verify, Action.reject, Action.void, Action.plan)
 MOVE_LABEL: dict[str, str] = {a.value: ACTION[HistoryAction(a.value)] for a in MOVES}
 BUTTON = {**MOVE_LABEL, Action.plan.value: "填写整改方案"}
-ROLE = {"admin": "管理员", "supervisor": "监管人员", "inspector": "执法人员", "viewer": "查看人员"}
 FIELD_LABELS = {
     "on": "日期",
     "note": "说明",

@@ -10,8 +10,10 @@ from app.web.console import (
     annual,
     hazard_page,
     hazards,
+    inspection_form,
     inspection_pages,
     officer_records,
+    plan_forms,
     plans,
     register_edits,
     registers,
@@ -25,10 +27,12 @@ def install_console(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(hazards.router)
     app.include_router(hazard_page.router)
+    app.include_router(inspection_form.router)  # before inspection_pages: /new is not an inspection id
     app.include_router(inspection_pages.router)
     app.include_router(register_edits.router)  # before the registers: `new` is not an id
     app.include_router(registers.router)
     app.include_router(officer_records.router)
+    app.include_router(plan_forms.router)  # before plans: /new is not a plan id
     app.include_router(plans.router)
     app.include_router(annual.router)
     app.include_router(admin.router)

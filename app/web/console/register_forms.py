@@ -1,7 +1,7 @@
 """Create and edit forms of the registers (机构, 执法人员): `<path>/new` and `<path>/{id}/edit`, one engine for both.
 
 Rules:
-- Only the roles the API lets write a register (`app.auth.deps.MANAGERS`: admins and supervisors) see the forms
+- Only the roles the API lets write a register (`app.auth.deps.MANAGER_ROLES`: admins and supervisors) see the forms
   and their buttons; anyone else gets 403 with a Chinese page, GET or POST, and nothing changes.
 - A form is parsed into the API's own body (`InstitutionCreate`, `OfficerUpdate`, …) and handed to the API's own
   service function with the session's principal: the same rules, the same region scope. An empty optional
@@ -29,7 +29,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.deps import MANAGERS
+from app.auth.deps import MANAGER_ROLES
 from app.auth.principals import Principal
 from app.core.config import Settings
 from app.core.deps import SettingsDep
@@ -71,7 +71,7 @@ class Register:
 
 def may_write(principal: Principal) -> bool:
     """Whether the caller may create and edit the registers (the API's ManagerPrincipal)."""
-    return principal.role in MANAGERS
+    return principal.role in MANAGER_ROLES
 
 
 def not_allowed(request: Request, settings: Settings, principal: Principal) -> HTMLResponse:

@@ -27,9 +27,9 @@ from app.core.errors import Conflict, Forbidden, ValidationFailed
 from app.db.session import Database
 from app.web.console import sessions
 from app.web.console.forms import field_errors, form_user
-from app.web.console.hazards import ROLE
 from app.web.console.pages import page, to_login
 from app.web.console.queryform import PAGE_SIZE, QueryForm
+from app.web.console.register_labels import ROLE
 
 M = TypeVar("M", bound=BaseModel)
 ADMIN = "/console/admin"
