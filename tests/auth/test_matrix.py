@@ -28,6 +28,7 @@ from tests.auth import (
     matrix_rows_deadlines,
     matrix_rows_events,
     matrix_rows_field,
+    matrix_rows_imports,
     matrix_rows_plans,
     matrix_rows_regions,
 )
@@ -42,6 +43,7 @@ ROWS: list[Row] = [
     *matrix_rows_regions.ROWS,
     *matrix_rows_events.ROWS,
     *matrix_rows_deadlines.ROWS,
+    *matrix_rows_imports.ROWS,
 ]
 CELLS = count_cells(ROWS)  # quoted in SECURITY.md
 # Public and outside the OpenAPI document: the docs pages, and their shipped assets (the /static mount).
