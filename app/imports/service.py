@@ -223,7 +223,7 @@ def _repeats(kind: ImportKind, register: Register, rows: list[_Row]) -> list[Row
     return errors
 
 
-def _ensure_manager(actor: Principal) -> None:
+def ensure_manager(actor: Principal) -> None:
     if actor.role not in MANAGERS:
         raise Forbidden(f"role '{actor.role}' may not import (needs admin or supervisor)")
 
@@ -232,7 +232,7 @@ async def import_file(
     session: AsyncSession, kind: ImportKind, data: bytes, actor: Principal, *, dry_run: bool, max_rows: int
 ) -> ImportResult:
     """The preview (dry run) or the stored import of one file; a real import with errors raises ImportRejected."""
-    _ensure_manager(actor)
+    ensure_manager(actor)
     register = REGISTERS[kind]
     table: Table = read_table(data, max_rows)
     columns, errors = _columns(kind, table.headings)

@@ -70,6 +70,11 @@ UNDOCUMENTED |= {
     "/console/reports/annual",
     "/console/reports/annual.docx",
 }
+UNDOCUMENTED |= {
+    "/console/import",
+    "/console/import/template",
+    "/console/import/confirm",
+}  # tests/web/console/test_import*
 _ADDRESSES = itertools.count()
 TEXT_TYPES = ("application/json", "application/problem+json", "text/")
 CONVERTOR = re.compile(r"\{(\w+):\w+\}")

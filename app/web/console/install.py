@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.web.console import annual, hazards, inspection_pages, plans, registers
+from app.web.console import annual, hazards, imports, inspection_pages, plans, registers
 from app.web.console.pages import STATIC_DIR, STATIC_URL
 from app.web.console.router import router
 
@@ -18,3 +18,4 @@ def install_console(app: FastAPI) -> None:
     app.include_router(registers.router)
     app.include_router(plans.router)
     app.include_router(annual.router)
+    app.include_router(imports.router)
