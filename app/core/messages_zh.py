@@ -31,6 +31,15 @@ BUSINESS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^the plan action needs a rectification_plan"), "请填写整改方案"),
     (re.compile(r"^this plan already has a draw: a redraw needs a reason"), "该计划已抽取过,重新抽取须填写理由"),
     (re.compile(r"^only (?P<n>\d+) institutions are in the plan's scope"), "计划范围内只有{n}家机构"),
+    # the schemas' own value checks (institutions, officers), as a form or a file breaks them
+    (re.compile(r"unified social credit code must be 18 characters"), "统一社会信用代码应为18位"),
+    (
+        re.compile(r"unified social credit code may only use"),
+        "统一社会信用代码只能由数字和大写字母(不含 I、O、S、V、Z)组成",
+    ),
+    (re.compile(r"characters 3-8 of a unified social credit code"), "统一社会信用代码第3至8位应为行政区划代码"),
+    (re.compile(r"unified social credit code check character"), "统一社会信用代码校验位不正确,请核对"),
+    (re.compile(r"^certificate_expires_on must not be before certificate_issued_on"), "有效期至不能早于发证日期"),
     # 批量导入 (app.imports): the file, its headings (row 1), and the rules of a row
     (re.compile(r"^region_code '(?P<code>\d+)' lies outside your region"), "行政区划代码{code}不在您的管辖范围内"),
     (re.compile(r"^\w+ '.*' is already taken"), "{label}已被管辖范围以外的记录使用"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -89,7 +90,7 @@ async def test_one_bad_row_and_nothing_is_stored(client: httpx.AsyncClient, supe
     data = xlsx(INSTITUTION_HEADINGS, rows)
     preview = (await post(client, supervisor.headers, "institutions", data, dry_run=True)).json()
     found = {(e["row"], e["column"], e["field"]): e["message"] for e in preview["errors"]}
-    assert found[(3, "统一社会信用代码", "credit_code")].startswith("统一社会信用代码")
+    assert found[(3, "统一社会信用代码", "credit_code")] == "统一社会信用代码校验位不正确,请核对"
     assert found[(3, "经营性质", "operator_type")] == "经营性质请填写公办 / 民办之一"
     assert found[(4, "机构名称", "name")] == "请填写机构名称"
     assert found[(4, "床位数", "beds")] == "床位数请填写整数"
@@ -147,7 +148,9 @@ async def test_officers_from_gb18030_csv_with_text_dates(client: httpx.AsyncClie
     ]
     data = csv_bytes(OFFICER_HEADINGS, rows, "gb18030")
     body = (await post(client, supervisor.headers, "officers", data, filename="名单.csv", dry_run=True)).json()
-    assert [(e["row"], e["column"]) for e in body["errors"]] == [(3, "有效期至")]
+    assert [(e["row"], e["column"], e["message"]) for e in body["errors"]] == [
+        (3, "有效期至", "有效期至不能早于发证日期")
+    ]
     good = csv_bytes(OFFICER_HEADINGS, rows[:1], "gb18030")
     r = await post(client, supervisor.headers, "officers", good, filename="名单.csv")
     assert r.json()["created"] == 1, r.text
@@ -193,3 +196,15 @@ async def test_template(client: httpx.AsyncClient, make_actor: ActorFactory, fmt
     assert r.status_code == 200 and media in r.headers["content-type"]
     assert "attachment" in r.headers["content-disposition"]
     problem_of(await client.get(f"{URL}/officers/template", params={"format": "xls"}, headers=viewer.headers), 422)
+
+
+async def test_an_update_keeps_the_dates_in_order_with_the_stored_ones(
+    client: httpx.AsyncClient, supervisor: Actor
+) -> None:
+    first = xlsx(OFFICER_HEADINGS, [officer("谭明", "渝执法9", 发证日期=datetime(2023, 5, 4), 有效期至=None)])
+    assert (await post(client, supervisor.headers, "officers", first)).json()["created"] == 1
+    later = xlsx(OFFICER_HEADINGS, [officer("谭明", "渝执法9", 发证日期=None, 有效期至="2020年1月1日")])
+    body = (await post(client, supervisor.headers, "officers", later, dry_run=True)).json()
+    assert [(e["row"], e["column"], e["message"]) for e in body["errors"]] == [
+        (2, "有效期至", "有效期至不能早于发证日期(2023-05-04)")
+    ]
