@@ -10,7 +10,7 @@ import secrets
 import uuid
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, FilePayload
 
 from app.institutions.schemas import CREDIT_CODE_CHARSET, credit_code_check_char
 from tests.imports.helpers import INSTITUTION_HEADINGS, institution, xlsx
@@ -24,6 +24,10 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
 ]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _payload(data: bytes) -> FilePayload:
+    return {"name": "机构名录.xlsx", "mimeType": XLSX, "buffer": data}
 
 
 def fresh_credit_code() -> str:
@@ -53,9 +57,7 @@ async def test_a_bad_row_then_a_good_file_confirmed(chromium: Browser, demo_serv
     await page.wait_for_url(f"{base_url}/console/import")
 
     await page.get_by_label("导入类型").select_option(label="机构")
-    await page.get_by_label("文件").set_input_files(
-        files=[{"name": "机构名录.xlsx", "mimeType": XLSX, "buffer": xlsx(INSTITUTION_HEADINGS, bad_rows)}]
-    )
+    await page.get_by_label("文件").set_input_files(files=[_payload(xlsx(INSTITUTION_HEADINGS, bad_rows))])
     await page.get_by_role("button", name="上传预览").click()
     error = page.locator('tr[data-row="3"] .row-error')
     await error.wait_for()
@@ -65,9 +67,7 @@ async def test_a_bad_row_then_a_good_file_confirmed(chromium: Browser, demo_serv
     await page.get_by_text("文件有错误,未导入任何数据").wait_for()
     await page.screenshot(path=str(SCREENSHOTS / "console-import-bad-row.png"), full_page=True)
 
-    await page.get_by_label("文件").set_input_files(
-        files=[{"name": "机构名录.xlsx", "mimeType": XLSX, "buffer": xlsx(INSTITUTION_HEADINGS, good_rows)}]
-    )
+    await page.get_by_label("文件").set_input_files(files=[_payload(xlsx(INSTITUTION_HEADINGS, good_rows))])
     await page.get_by_role("button", name="上传预览").click()
     await page.get_by_role("button", name="确认导入").wait_for()
     assert "新增 2 条" in await page.locator("[data-summary]").inner_text()
