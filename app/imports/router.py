@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.datastructures import UploadFile
@@ -18,7 +17,6 @@ from app.imports.sheet import read_upload
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_BODY = {
     "required": True,
     "content": {
@@ -81,7 +79,7 @@ async def _upload(request: Request, max_bytes: int) -> bytes:
     summary="The empty import template (Chinese headings)",
     response_class=Response,
     responses={
-        200: {"description": "the template", "content": {XLSX: {}, "text/csv": {}}},
+        200: {"description": "the template", "content": {template.XLSX: {}, "text/csv": {}}},
         **problem_responses(401, 422),
     },
 )
@@ -90,8 +88,5 @@ async def get_template(
     principal: CurrentPrincipal,
     format: Annotated[Literal["xlsx", "csv"], Query(description="xlsx (default) or csv (UTF-8 with BOM)")] = "xlsx",
 ) -> Response:
-    body = template.xlsx_template(kind) if format == "xlsx" else template.csv_template(kind)
-    media_type = XLSX if format == "xlsx" else "text/csv; charset=utf-8"
-    name = quote(template.filename(kind, format))
-    disposition = f"attachment; filename=\"{kind.value}-template.{format}\"; filename*=UTF-8''{name}"
-    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
+    body, media_type, headers = template.download(kind, format)
+    return Response(body, media_type=media_type, headers=headers)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import quote
 
 import xlsxwriter
 
@@ -21,8 +22,20 @@ SHEET_TITLE = {ImportKind.institutions: "机构名录", ImportKind.officers: "�
 DATA_ROWS = 5000  # rows given the drop-downs and formats
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def filename(kind: ImportKind, fmt: str) -> str:
     return f"{SHEET_TITLE[kind]}导入模板.{fmt}"
+
+
+def download(kind: ImportKind, fmt: str) -> tuple[bytes, str, dict[str, str]]:
+    """(body, media type, headers) of the template as a download: `fmt` is xlsx or csv."""
+    body = csv_template(kind) if fmt == "csv" else xlsx_template(kind)
+    media_type = "text/csv; charset=utf-8" if fmt == "csv" else XLSX
+    name = quote(filename(kind, fmt))
+    disposition = f"attachment; filename=\"{kind.value}-template.{fmt}\"; filename*=UTF-8''{name}"
+    return body, media_type, {"Content-Disposition": disposition}
 
 
 def csv_template(kind: ImportKind) -> bytes:

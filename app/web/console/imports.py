@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -44,7 +44,6 @@ KINDS = {ImportKind.institutions: "机构", ImportKind.officers: "执法人员"}
 ACTIONS = {"create": "新增", "update": "更新", "unchanged": "无变化", "invalid": "有误"}
 NOT_MANAGER = "只有管理员和监管人员可以批量导入。"
 EXPIRED = "预览已过期或已导入,请重新选择文件并上传预览。"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _kind(value: Any) -> ImportKind:
@@ -81,12 +80,17 @@ def _refused_role(request: Request, settings: Settings, principal: Principal, ki
     return None
 
 
-@router.get(IMPORT)
-async def import_page(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
+async def _signed_in(request: Request, db: Database, settings: Settings) -> Principal | Response:
     async with db.query_session() as session:
         principal = await sessions.session_principal(session, request, settings.secret_key)
-    if principal is None:
-        return to_login(request)
+    return to_login(request) if principal is None else principal
+
+
+@router.get(IMPORT)
+async def import_page(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
+    principal = await _signed_in(request, db, settings)
+    if isinstance(principal, Response):
+        return principal
     kind = _kind(request.query_params.get("kind"))
     if (refusal := _refused_role(request, settings, principal, kind)) is not None:
         return refusal
@@ -97,21 +101,14 @@ async def import_page(request: Request, db: DatabaseDep, settings: SettingsDep) 
 
 @router.get(IMPORT + "/template")
 async def import_template(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-    async with db.query_session() as session:
-        principal = await sessions.session_principal(session, request, settings.secret_key)
-    if principal is None:
-        return to_login(request)
+    principal = await _signed_in(request, db, settings)
+    if isinstance(principal, Response):
+        return principal
     kind = _kind(request.query_params.get("kind"))
-    fmt = "csv" if request.query_params.get("format") == "csv" else "xlsx"
-    body = template.csv_template(kind) if fmt == "csv" else template.xlsx_template(kind)
-    name = quote(template.filename(kind, fmt))
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8" if fmt == "csv" else XLSX,
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{kind.value}-template.{fmt}\"; filename*=UTF-8''{name}"
-        },
+    body, media_type, headers = template.download(
+        kind, "csv" if request.query_params.get("format") == "csv" else "xlsx"
     )
+    return Response(body, media_type=media_type, headers=headers)
 
 
 def _preview(
