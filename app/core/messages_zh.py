@@ -67,6 +67,32 @@ BUSINESS: list[tuple[re.Pattern[str], str]] = [
         "可派的执法人员不足:{name}只剩{n}人可派,每组需要{k}人(须在计划检查日期持证、无回避关系、未超过每人最多组数)",
     ),
     (re.compile(r"^(?P<field>\w+) '(?P<code>\d*)' lies outside your region"), "该行政区划({code})不在您的管辖范围内"),
+    # 批量导入 (app.imports): the file, its headings (row 1), and the rules of a row
+    (re.compile(r"^region_code '(?P<code>\d+)' lies outside your region"), "行政区划代码{code}不在您的管辖范围内"),
+    (re.compile(r"^\w+ '.*' is already taken"), "{label}已被管辖范围以外的记录使用"),
+    (re.compile(r"^the same as row (?P<n>\d+)"), "{label}与第{n}行重复"),
+    (
+        re.compile(r"^matches (?P<n>\d+) stored records by name"),
+        "与已登记的{n}条记录同名,无法确定对应哪一条;请填写证照号码",
+    ),
+    (re.compile(r"^expected one of (?P<choices>.+)"), "{label}请填写{choices}之一"),
+    (re.compile(r"^unknown column"), "无法识别的列“{label}”,请使用模板中的表头"),
+    (re.compile(r"^column given twice"), "“{label}”列重复"),
+    (re.compile(r"^a required column is missing"), "缺少必填列“{label}”"),
+    (re.compile(r"^a value under no heading"), "{label}没有表头,请删除该列的内容或补上表头"),
+    (re.compile(r"^an old \.xls workbook"), "这是旧版 .xls 文件,请在 Excel 或 WPS 中另存为 .xlsx 或 CSV 后再上传"),
+    (re.compile(r"^not a readable XLSX workbook"), "无法读取该 XLSX 文件,请确认文件未损坏"),
+    (
+        re.compile(r"^the file is neither UTF-8 nor GB18030"),
+        "无法识别文件的编码,请另存为 UTF-8 或 GB18030(GBK)编码的 CSV",
+    ),
+    (re.compile(r"^the file holds a NUL character"), "文件含有无法保存的空字符"),
+    (re.compile(r"^not CSV"), "无法按 CSV 读取该文件"),
+    (re.compile(r"^row 1 holds no headings"), "第1行应为表头,请使用模板"),
+    (re.compile(r"^more than (?P<n>\d+) rows"), "文件超过{n}行,请分成几个文件导入"),
+    (re.compile(r"^the file holds no rows below the headings"), "表头下面没有数据行"),
+    (re.compile(r"^the file is larger than (?P<mb>[\d.]+) MB"), "文件超过{mb} MB,请分成几个文件导入"),
+    (re.compile(r"^send the file as the form field 'file'"), "请选择要上传的文件"),
 ]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -100,6 +101,16 @@ async def list_officers(
     return page_of(rows, limit, lambda o: [o.name, o.id])
 
 
+def ensure_dates_ordered(officer: Officer, changes: dict[str, Any]) -> None:
+    """422 on `certificate_expires_on` when the changes would leave expiry before issue (stored values fill in)."""
+    issued = changes.get("certificate_issued_on", officer.certificate_issued_on)
+    expires = changes.get("certificate_expires_on", officer.certificate_expires_on)
+    if issued is not None and expires is not None and expires < issued:
+        raise ValidationFailed.field(
+            ["body", "certificate_expires_on"], f"must not be before certificate_issued_on ({issued.isoformat()})"
+        )
+
+
 async def update_officer(
     session: AsyncSession,
     officer_id: uuid.UUID,
@@ -115,12 +126,7 @@ async def update_officer(
         scoping.ensure_writable(actor, changes["region_code"])
     if "certificate_no" in changes:
         await _ensure_certificate_free(session, changes["certificate_no"], officer.id, actor)
-    issued = changes.get("certificate_issued_on", officer.certificate_issued_on)
-    expires = changes.get("certificate_expires_on", officer.certificate_expires_on)
-    if issued is not None and expires is not None and expires < issued:
-        raise ValidationFailed.field(
-            ["body", "certificate_expires_on"], f"must not be before certificate_issued_on ({issued.isoformat()})"
-        )
+    ensure_dates_ordered(officer, changes)
     for name, value in changes.items():
         setattr(officer, name, value)
     await session.commit()

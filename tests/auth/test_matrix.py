@@ -28,6 +28,7 @@ from tests.auth import (
     matrix_rows_deadlines,
     matrix_rows_events,
     matrix_rows_field,
+    matrix_rows_imports,
     matrix_rows_plans,
     matrix_rows_regions,
 )
@@ -42,6 +43,7 @@ ROWS: list[Row] = [
     *matrix_rows_regions.ROWS,
     *matrix_rows_events.ROWS,
     *matrix_rows_deadlines.ROWS,
+    *matrix_rows_imports.ROWS,
 ]
 CELLS = count_cells(ROWS)  # quoted in SECURITY.md
 # Public and outside the OpenAPI document: the docs pages, and their shipped assets (the /static mount).
@@ -90,6 +92,11 @@ UNDOCUMENTED |= {
 }
 # Issue 18 part 2, h18b's desk forms (tests/web/console: test_inspection_form, test_plan_forms).
 UNDOCUMENTED |= {"/console/inspections/new", "/console/plans/new"}
+UNDOCUMENTED |= {
+    "/console/import",
+    "/console/import/template",
+    "/console/import/confirm",
+}  # tests/web/console/test_import*
 _ADDRESSES = itertools.count()
 TEXT_TYPES = ("application/json", "application/problem+json", "text/")
 CONVERTOR = re.compile(r"\{(\w+):\w+\}")

@@ -10,6 +10,7 @@ from app.web.console import (
     annual,
     hazard_page,
     hazards,
+    imports,
     inspection_form,
     inspection_pages,
     officer_records,
@@ -36,3 +37,4 @@ def install_console(app: FastAPI) -> None:
     app.include_router(plans.router)
     app.include_router(annual.router)
     app.include_router(admin.router)
+    app.include_router(imports.router)
