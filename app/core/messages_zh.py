@@ -68,7 +68,6 @@ BUSINESS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"^(?P<field>\w+) '(?P<code>\d*)' lies outside your region"), "该行政区划({code})不在您的管辖范围内"),
     # 批量导入 (app.imports): the file, its headings (row 1), and the rules of a row
-    (re.compile(r"^region_code '(?P<code>\d+)' lies outside your region"), "行政区划代码{code}不在您的管辖范围内"),
     (re.compile(r"^\w+ '.*' is already taken"), "{label}已被管辖范围以外的记录使用"),
     (re.compile(r"^the same as row (?P<n>\d+)"), "{label}与第{n}行重复"),
     (

@@ -70,7 +70,7 @@ def test_the_hazard_workflows_rules_and_a_strict_date() -> None:
             "officer 谭明 (x) is not certified on 2023-05-04: certificate 渝1 expired on 2022-12-31",
             "所选执法人员在2023-05-04没有有效的执法证",
         ),
-        ("2099-01-01 is in the future (today is 2026-12-04)", "检查日期不能晚于今天(2026-12-04)"),
+        ("2099-01-01 is in the future (today is 2026-12-04)", "标签不能晚于今天(2026-12-04)"),
         ("due_on 2023-05-01 is before the inspection date 2023-05-04", "整改期限不能早于检查日期(2023-05-04)"),
         (
             "an inspector may only record inspections it takes part in (its officer is not listed)",

@@ -90,7 +90,7 @@ async def test_one_bad_row_and_nothing_is_stored(client: httpx.AsyncClient, supe
     data = xlsx(INSTITUTION_HEADINGS, rows)
     preview = (await post(client, supervisor.headers, "institutions", data, dry_run=True)).json()
     found = {(e["row"], e["column"], e["field"]): e["message"] for e in preview["errors"]}
-    assert found[(3, "统一社会信用代码", "credit_code")] == "统一社会信用代码校验位不正确,请核对"
+    assert found[(3, "统一社会信用代码", "credit_code")] == "统一社会信用代码校验位不符,请核对后重新填写"
     assert found[(3, "经营性质", "operator_type")] == "经营性质请填写公办 / 民办之一"
     assert found[(4, "机构名称", "name")] == "请填写机构名称"
     assert found[(4, "床位数", "beds")] == "床位数请填写整数"
@@ -125,7 +125,7 @@ async def test_rows_outside_the_region_and_keys_held_elsewhere(
     ).json()
     found = {(e["row"], e["column"]): e["message"] for e in body["errors"]}
     assert found == {
-        (2, "行政区划代码"): f"行政区划代码{OTHER_REGION}不在您的管辖范围内",
+        (2, "行政区划代码"): f"该行政区划({OTHER_REGION})不在您的管辖范围内",
         (3, "统一社会信用代码"): "统一社会信用代码已被管辖范围以外的记录使用",
         (5, "统一社会信用代码"): "统一社会信用代码与第4行重复",
     }

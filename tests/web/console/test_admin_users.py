@@ -120,7 +120,7 @@ async def test_a_taken_username_is_a_conflict_beside_the_field(
     data = {"username": "Zhang.San", "password": TEST_PASSWORD, "role": "viewer", "region_code": OWN_REGION}
     r = await post(client, USERS, data)
     assert r.status_code == 409
-    assert beside(r.text, "username") == "用户名已被使用,请换一个"
+    assert beside(r.text, "username") == "该用户名已被登记,不能重复使用"
     assert 'value="Zhang.San"' in r.text
     assert await user_count(clean_db) == before
 
