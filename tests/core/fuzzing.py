@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 
 from app.auth.models import Role
 from tests import factories
-from tests.conftest import OWN_REGION, ActorFactory
+from tests.conftest import OWN_REGION, Actor, ActorFactory
 
 BASE_URL = "http://test"
 # Its own client address: the login throttle and the public endpoints' rate limit count per client IP, and
@@ -172,6 +172,12 @@ async def seed_records(
         "key_id": [key_id],
         "user_id": [str(target.user_id)],
     }
+
+
+async def admins(make_actor: ActorFactory) -> tuple[Actor, Actor]:
+    """A national admin whose token generated requests carry, and one of its own for "sign out everywhere"
+    (SIGN_OUT_EVERYWHERE ends the token it is called with), so the first stays signed in."""
+    return await make_actor(Role.admin, ""), await make_actor(Role.admin, "")
 
 
 def assert_quiet_log(caplog: pytest.LogCaptureFixture) -> None:

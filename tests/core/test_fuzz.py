@@ -40,7 +40,6 @@ from schemathesis.generation.drivers import CoverageGenerator
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.generation.overrides import Override
 
-from app.auth.models import Role
 from tests.conftest import ActorFactory
 from tests.core.fuzzing import (
     BASE_URL,
@@ -52,6 +51,7 @@ from tests.core.fuzzing import (
     Case,
     Operation,
     Send,
+    admins,
     assert_quiet_log,
     in_process_client,
     load_schema,
@@ -264,10 +264,7 @@ async def test_schema_fuzz(
     app: FastAPI, make_actor: ActorFactory, backend: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    admin = await make_actor(Role.admin, "")
-    # "Sign out everywhere" ends the token it is called with: it gets an admin of its own, so the admin whose
-    # token the rest of the run carries stays signed in.
-    signs_out = await make_actor(Role.admin, "")
+    admin, signs_out = await admins(make_actor)
     _, operations = load_schema(app)
     started = time.monotonic()
     async with in_process_client(app) as client:
