@@ -14,9 +14,10 @@ Rules (API.md "Deadlines, reminders and escalation"):
 - `officer.certificate_expiring`: a `valid` certificate with D <= expires_on <= D + CERTIFICATE_NOTICE_DAYS.
 - Nothing is raised twice (the unique keys of app.deadlines.models); on PostgreSQL concurrent ticks also take one
   transaction-level advisory lock, so they queue instead of waiting on each other's unique keys row by row.
-  Each INSERT first leaves out, by an anti-join, what is already there: a tick that raises nothing reads the
-  open hazards and the index of raised rows instead of attempting one conflicting insert per hazard; the
-  unique key still decides for a concurrent tick on SQLite.
+  The unique key alone leaves out what was raised before (ON CONFLICT DO NOTHING), never an anti-join against
+  the table being inserted into: when the planner believes that table empty (a new database's first tick) it
+  nested-loops a sequential scan of it per hazard, which then reads every row the statement itself has added
+  (quadratic: minutes on the 1M bench data instead of seconds).
 - On PostgreSQL the tick's statements run under TICK_STATEMENT_TIMEOUT_MS (set in the lock's statement, local
   to the tick's transaction), not the requests' DB_STATEMENT_TIMEOUT_MS: a first tick over years of data
   raises hundreds of thousands of rows at once.
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, exists, func, literal, select, text, union_all, update
+from sqlalchemy import BindParameter, bindparam, func, literal, select, text, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -132,9 +133,7 @@ class Tick:
             src.c[2],
             literal(self.on),
             literal(self.tick_id),
-        ).where(  # (SQLite parses INSERT … SELECT … ON CONFLICT only after a WHERE: this one is needed anyway)
-            ~exists().where(Notice.kind == kind, Notice.subject_id == src.c[0], Notice.on_date == src.c[1])
-        )
+        ).where(literal(True))  # SQLite parses INSERT … SELECT … ON CONFLICT only after a WHERE
         stmt = (
             _insert(self.session, Notice)
             .from_select(["id", "kind", "subject_id", "on_date", "region_code", "raised_on", "tick_id"], rows)
@@ -170,19 +169,16 @@ class Tick:
             await self._notice_events(NoticeKind.overdue, data)
 
     async def escalations(self) -> None:
-        """Every rung of both ladders in ONE INSERT … SELECT (UNION ALL of the rungs): each rung's anti-join then
-        reads the escalations as they were before the tick. With a statement per rung, a rung's anti-join met the
-        rows the rungs before it had just inserted while the planner still believed the table empty (the state
-        of a new database at its first tick): a nested loop over them took 364 s on the 1M bench data."""
+        """Every rung of both ladders in ONE INSERT … SELECT (UNION ALL of the rungs), the levels raised counted
+        after it by the tick's id: one statement however long the ladders."""
         rungs = []
         for severity, ladder in self.settings.ladders.items():
             for level, days in ladder:
                 cutoff = nth_working_day_back(self.on, days)
-                already = exists().where(Escalation.hazard_id == Hazard.id, Escalation.level == level)
                 rungs.append(
                     _open_hazards(self.on)
                     .with_only_columns(Hazard.id, Hazard.institution_id, Institution.region_code, literal(level))
-                    .where(Hazard.severity == Severity(severity), Hazard.due_on < cutoff, ~already)
+                    .where(Hazard.severity == Severity(severity), Hazard.due_on < cutoff)
                 )
         if not rungs:
             return
