@@ -34,7 +34,7 @@ TEST_WORKERS ?= auto
 test: venv  ## the suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set (without `slow` and `fuzz`)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not slow and not fuzz" $(PYTEST_ARGS)
 
-test-fuzz: venv  ## schemathesis over every operation of the OpenAPI document (both databases as for `make test`)
+test-fuzz: venv  ## schemathesis over every operation of the OpenAPI document, then along its links (both databases as for `make test`)
 	$(BIN)/python -m pytest -m fuzz $(PYTEST_ARGS)
 
 test-slow: venv  ## the `slow` tests (kill -9 of a real server, backup/restore while serving): SQLite; PostgreSQL and the stress test too when TEST_DATABASE_URL is set

@@ -39,6 +39,7 @@ from app.exports.router import router as exports_router
 from app.exports.spool import ExportGate
 from app.hazards.router import router as hazards_router
 from app.health.router import router as health_router
+from app.imports.router import router as imports_router
 from app.inspections.router import router as inspections_router
 from app.institutions.router import router as institutions_router
 from app.officers.queries import officer_region
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(hazards_router)
     api.include_router(reports_router)
     api.include_router(exports_router)
+    api.include_router(imports_router)
     api.include_router(plans_router)
     api.include_router(events_router)
     api.include_router(deadlines_router)

@@ -56,9 +56,14 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     return dependency
 
 
+MANAGER_ROLES = (Role.admin, Role.supervisor)
+"""Who makes and changes plans, draws, registers (the API's `ManagerPrincipal`; the console asks the same)."""
+FIELD_ROLES = (Role.admin, Role.supervisor, Role.inspector)
+"""Who records inspections and moves hazards (the API's `FieldPrincipal`; the console asks the same)."""
+
 AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.admin))]
-ManagerPrincipal = Annotated[Principal, Depends(require_roles(Role.admin, Role.supervisor))]
-FieldPrincipal = Annotated[Principal, Depends(require_roles(Role.admin, Role.supervisor, Role.inspector))]
+ManagerPrincipal = Annotated[Principal, Depends(require_roles(*MANAGER_ROLES))]
+FieldPrincipal = Annotated[Principal, Depends(require_roles(*FIELD_ROLES))]
 
 
 def _officer_region(request: Request) -> OfficerRegion:

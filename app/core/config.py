@@ -150,6 +150,10 @@ class Settings(BaseSettings):
     SECRET_KEY: str | None = Field(default=None, description="JWT signing key; required off the embedded DB")
     MAX_BODY_BYTES: int = Field(default=10 * 1024 * 1024, gt=0, description="request bodies above are 413")
     EVIDENCE_MAX_BYTES: int = Field(default=10 * 1024 * 1024, gt=0, description="largest evidence file (413)")
+    IMPORT_MAX_BYTES: int = Field(
+        default=5 * 1024 * 1024, gt=0, description="largest register file (批量导入, XLSX or CSV) accepted (413)"
+    )
+    IMPORT_MAX_ROWS: int = Field(default=5000, gt=0, description="most data rows in one import file (422 above)")
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60, gt=0, le=7 * 24 * 60)
     LOG_LEVEL: str = "INFO"
     PUBLIC_RATE_LIMIT_PER_MINUTE: int = Field(default=60, gt=0, description="requests per client IP to /public")
@@ -296,6 +300,12 @@ class Settings(BaseSettings):
         default=3600, gt=0, description="`serve` runs the deadline tick at start-up and then this often"
     )
     TICK_ENABLED: bool = Field(default=True, description="`serve` runs the deadline tick (off: only the CLI `tick`)")
+    TICK_STATEMENT_TIMEOUT_MS: int = Field(
+        default=600_000,
+        gt=0,
+        description="PostgreSQL statement_timeout inside a tick (a first tick over years of data raises a lot at once; "
+        "DB_STATEMENT_TIMEOUT_MS stays for requests)",
+    )
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

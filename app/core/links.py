@@ -3,9 +3,12 @@
 Rule: a `POST <collection>` whose 201 body is an object with an `id` links to every operation under
 `<collection>/{<name>_id>}` (read, change, delete, and the nested collections and records below it that need no
 other unknown id); a nested create whose records live at the top level (`POST /x/{x_id}/ys` → `/api/v1/ys/{y_id}`)
-links there. The new record's id is `$response.body#/id`, the collection's own path parameters are passed
-on as the request had them (`$request.path.<param>`). Tools that follow links (schemathesis' stateful phase)
-then reach deep operations with real ids instead of unknown ones. The document only gains: `links` is added to
+links there; a created record with a public twin (`POST …/draws` → `/api/v1/public/draws/{draw_id}`) links to it
+too. The new record's id is `$response.body#/id`, the collection's own path parameters are passed on as the
+request had them (`$request.path.<param>`). An accepted answer (202) that names the work it queued (a
+`delivery_id`) links to the operations on that work (`…/deliveries/{delivery_id}/retry`) with
+`$response.body#/<x>_id`. Tools that follow links (schemathesis' stateful phase) then reach deep operations with
+real ids instead of unknown ones. The document only gains: `links` is added to
 responses that exist, nothing else changes.
 """
 
@@ -50,9 +53,12 @@ def document_links(doc: dict[str, Any]) -> None:
             # A nested create whose record is read at the top level: `/x/{x_id}/ys` → `/api/v1/ys/{y_id}`.
             parts = collection.split("/")  # ["", "api", "v1", ..., "ys"]
             base = "/".join([*parts[:3], parts[-1]])
+        public = "/api/v1/public/" + collection.rsplit("/", 1)[1]
         links: dict[str, Any] = {}
         for path, target in paths.items():
-            m = re.match(re.escape(base) + r"/\{(\w+)\}(?:/|$)", path)
+            m = re.match(re.escape(base) + r"/\{(\w+)\}(?:/|$)", path) or re.fullmatch(
+                re.escape(public) + r"/\{(\w+)\}", path
+            )
             if m is None:
                 continue
             new_id = m.group(1)
@@ -65,9 +71,43 @@ def document_links(doc: dict[str, Any]) -> None:
                     continue
                 parameters = {name: f"$request.path.{name}" for name in sorted(own & needed)}
                 parameters[new_id] = "$response.body#/id"
-                links[_link_name(method, path, base)] = {
+                name = _link_name(method, path, base) if path.startswith(base) else "GETPublic"
+                links[name] = {
                     "operationId": operation["operationId"],
                     "parameters": parameters,
                 }
         if links:
             created.setdefault("links", {}).update(links)
+    for path, item in paths.items():
+        for operation in item.values():
+            if isinstance(operation, dict):
+                _accepted_links(path, operation, doc)
+
+
+def _accepted_links(source: str, operation: dict[str, Any], doc: dict[str, Any]) -> None:
+    """A 202 whose body names `<x>_id` links to the operations under `{<x>_id}` that need no other unknown id."""
+    accepted = operation.get("responses", {}).get("202")
+    if not isinstance(accepted, dict):
+        return
+    schema = accepted.get("content", {}).get("application/json", {}).get("schema", {})
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        schema = doc.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[1], {})
+    named = [p for p in schema.get("properties", {}) if p.endswith("_id")]
+    own = set(_PARAM.findall(source))
+    links: dict[str, Any] = {}
+    for path, target in doc.get("paths", {}).items():
+        needed = set(_PARAM.findall(path))
+        for work_id in named:
+            if work_id not in needed or needed - own - {work_id}:
+                continue
+            for method in _METHODS:
+                op = target.get(method)
+                if not isinstance(op, dict) or "operationId" not in op:
+                    continue
+                parameters = {name: f"$request.path.{name}" for name in sorted(own & needed)}
+                parameters[work_id] = f"$response.body#/{work_id}"
+                tail = path.split("{" + work_id + "}", 1)[1]
+                links[_link_name(method, tail, "")] = {"operationId": op["operationId"], "parameters": parameters}
+    if links:
+        accepted.setdefault("links", {}).update(links)

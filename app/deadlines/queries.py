@@ -14,11 +14,12 @@ Rules:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import scoping
@@ -139,3 +140,33 @@ def highest_open_level() -> Any:
         .correlate(Hazard)
         .scalar_subquery()
     )
+
+
+RegionFilter = Callable[[Any], ColumnElement[bool]]
+"""Builds the caller's region clause over a `region_code` column (the reports' rendered bounds)."""
+
+
+def open_escalations_per_hazard(as_of: ColumnElement[date], in_region: RegionFilter) -> Any:
+    """(hazard_id, escalations) open on `as_of`: raised on or before it and not resolved by it (the report's
+    `escalations_open`; a subquery joined once to the hazards, so the counters stay one statement). Narrowed
+    by the escalation's own region_code, so a county's report reads its county's escalations only."""
+    open_on = and_(Escalation.raised_on <= as_of, or_(Escalation.resolved_on.is_(None), Escalation.resolved_on > as_of))
+    return (
+        select(Escalation.hazard_id, func.count().label("escalations"))
+        .where(in_region(Escalation.region_code), open_on)
+        .group_by(Escalation.hazard_id)
+        .subquery("open_escalations")
+    )
+
+
+def follow_ups_pending(as_of: ColumnElement[date], in_region: RegionFilter) -> Any:
+    """(hazard_id) of the follow-ups (回头看) due and not done on `as_of`: created by a verify on or before it, and
+    no inspection of the institution dated after the verify and on or before `as_of` (the report's
+    `follow_ups_due`; at most one per hazard)."""
+    done = exists().where(
+        Inspection.institution_id == FollowUp.institution_id,
+        Inspection.inspected_on > FollowUp.verified_on,
+        Inspection.inspected_on <= as_of,
+    )
+    pending = and_(in_region(FollowUp.region_code), FollowUp.verified_on <= as_of, not_(done))
+    return select(FollowUp.hazard_id).where(pending).subquery("pending_follow_ups")

@@ -5,6 +5,8 @@ Rules:
 - A client-chosen id replays (200) with the same request, 409 with another (app.db.replay).
 - `credit_code` is unique: taking one already used is 409 naming the field (and the holder, if the caller can
   see it).
+- An update given the `revision` it was read at (the console's edit form) applies only to that revision, else 412
+  and nothing changes (app.db.revision); the API's PATCH sends none.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import scoping
 from app.auth.principals import Principal
 from app.db.replay import UniqueField, create_replayable, existing_or_conflict, fingerprint
+from app.db.revision import ensure_revision
 from app.institutions.models import Institution
 from app.institutions.queries import get_institution
 from app.institutions.schemas import InstitutionCreate, InstitutionUpdate
@@ -68,9 +71,15 @@ async def create_institution(
 
 
 async def update_institution(
-    session: AsyncSession, institution_id: uuid.UUID, data: InstitutionUpdate, actor: Principal
+    session: AsyncSession,
+    institution_id: uuid.UUID,
+    data: InstitutionUpdate,
+    actor: Principal,
+    *,
+    revision: str | None = None,
 ) -> Institution:
     institution = await get_institution(session, institution_id, actor)
+    await ensure_revision(session, institution, revision, "institution")
     changes = data.model_dump(exclude_unset=True)
     if "region_code" in changes:
         scoping.ensure_writable(actor, changes["region_code"])

@@ -4,6 +4,8 @@ Rules:
 - Officers are managed by admins and supervisors inside their region; everyone reads inside their region.
 - `certificate_no` is unique (409 naming the field); expiry is never before issue (422).
 - Trainings are appended to an officer the caller may manage.
+- An update given the `revision` it was read at (the console's edit form) applies only to that revision, else 412
+  and nothing changes (app.db.revision); the API's PATCH sends none.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +24,7 @@ from app.core import clock
 from app.core.errors import ValidationFailed
 from app.core.pagination import page_of, paginate
 from app.db.replay import UniqueField, create_replayable, existing_or_conflict, fingerprint
+from app.db.revision import ensure_revision
 from app.institutions.models import Institution
 from app.officers.models import CertificateStatus, Officer, OfficerConflict, Training, certified_on
 from app.officers.schemas import ConflictCreate, ConflictRead, OfficerCreate, OfficerUpdate, TrainingCreate
@@ -97,21 +101,32 @@ async def list_officers(
     return page_of(rows, limit, lambda o: [o.name, o.id])
 
 
-async def update_officer(
-    session: AsyncSession, officer_id: uuid.UUID, data: OfficerUpdate, actor: Principal
-) -> Officer:
-    officer = await get_officer(session, officer_id, actor)
-    changes = data.model_dump(exclude_unset=True)
-    if "region_code" in changes:
-        scoping.ensure_writable(actor, changes["region_code"])
-    if "certificate_no" in changes:
-        await _ensure_certificate_free(session, changes["certificate_no"], officer.id, actor)
+def ensure_dates_ordered(officer: Officer, changes: dict[str, Any]) -> None:
+    """422 on `certificate_expires_on` when the changes would leave expiry before issue (stored values fill in)."""
     issued = changes.get("certificate_issued_on", officer.certificate_issued_on)
     expires = changes.get("certificate_expires_on", officer.certificate_expires_on)
     if issued is not None and expires is not None and expires < issued:
         raise ValidationFailed.field(
             ["body", "certificate_expires_on"], f"must not be before certificate_issued_on ({issued.isoformat()})"
         )
+
+
+async def update_officer(
+    session: AsyncSession,
+    officer_id: uuid.UUID,
+    data: OfficerUpdate,
+    actor: Principal,
+    *,
+    revision: str | None = None,
+) -> Officer:
+    officer = await get_officer(session, officer_id, actor)
+    await ensure_revision(session, officer, revision, "officer")
+    changes = data.model_dump(exclude_unset=True)
+    if "region_code" in changes:
+        scoping.ensure_writable(actor, changes["region_code"])
+    if "certificate_no" in changes:
+        await _ensure_certificate_free(session, changes["certificate_no"], officer.id, actor)
+    ensure_dates_ordered(officer, changes)
     for name, value in changes.items():
         setattr(officer, name, value)
     await session.commit()

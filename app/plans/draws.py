@@ -4,7 +4,8 @@ Rules:
 - Candidates are snapshotted when drawing: institutions in the plan's scope, officers inside the plan's
   region certified on `planned_on`, and the declared conflicts (回避) between them — all sorted by id.
 - The first draw of a plan needs no reason; every later one (a redraw) must give one and points to the
-  draw it replaces.
+  draw it replaces. A caller may name the latest draw it saw (the console's form does): when the plan was drawn
+  since, nothing is drawn (409), so a second click does not draw twice.
 - Draws of one plan are serialised: the use case locks the plan's row (`SELECT … FOR UPDATE` on PostgreSQL; on
   SQLite writers are serialised already) before it looks for the previous draw, so of parallel first draws one
   wins and the rest are redraws without a reason (422), and parallel redraws form a chain, each replacing the one
@@ -31,7 +32,7 @@ from app.auth import scoping
 from app.auth.principals import Principal
 from app.core import clock
 from app.core.config import KeyRing
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.pagination import page_of, paginate
 from app.db.outbox import EventType, record
 from app.institutions.models import Institution
@@ -131,15 +132,29 @@ async def _lock_plan(session: AsyncSession, plan_id: uuid.UUID) -> None:
     await session.execute(select(Plan.id).where(Plan.id == plan_id).with_for_update())
 
 
+class _Unchecked:
+    """`make_draw(seen=...)` default: the caller does not say which draw it last saw (the API)."""
+
+
+UNCHECKED = _Unchecked()
+
+
 async def make_draw(
-    session: AsyncSession, plan_id: uuid.UUID, data: DrawCreate, actor: Principal, keys: KeyRing
+    session: AsyncSession,
+    plan_id: uuid.UUID,
+    data: DrawCreate,
+    actor: Principal,
+    keys: KeyRing,
+    seen: uuid.UUID | _Unchecked | None = UNCHECKED,
 ) -> DrawRead:
+    """`seen`: the plan's latest draw as the caller last saw it (None: no draw yet). When given and another draw
+    was made since (a second click, another desk), nothing is drawn: 409. Checked under the plan's lock."""
     plan = await get_plan(session, plan_id, actor)
     scoping.ensure_writable(actor, plan.region_code)
     await _lock_plan(session, plan.id)
-    previous = await session.scalar(
-        select(Draw.id).where(Draw.plan_id == plan.id).order_by(Draw.created_at.desc(), Draw.id.desc()).limit(1)
-    )
+    previous = await latest_draw_id(session, plan.id)
+    if not isinstance(seen, _Unchecked) and seen != previous:
+        raise Conflict(f"plan {plan.id} was drawn again since draw {seen} was seen (latest: {previous})")
     if previous is not None and not data.reason:
         raise ValidationFailed.field(["body", "reason"], "this plan already has a draw: a redraw needs a reason")
     candidates = await _candidates(session, plan, data)
@@ -183,6 +198,13 @@ async def make_draw(
     await record(session, EventType.draw_created, plan.region_code, {"plan_id": plan.id, "draw_id": draw.id})
     await session.commit()
     return read
+
+
+async def latest_draw_id(session: AsyncSession, plan_id: uuid.UUID) -> uuid.UUID | None:
+    """The plan's latest draw (the one a redraw replaces), None before the first; the caller checks visibility."""
+    return await session.scalar(
+        select(Draw.id).where(Draw.plan_id == plan_id).order_by(Draw.created_at.desc(), Draw.id.desc()).limit(1)
+    )
 
 
 async def get_draw(session: AsyncSession, plan_id: uuid.UUID, draw_id: uuid.UUID, actor: Principal) -> Draw:

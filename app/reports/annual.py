@@ -16,7 +16,6 @@ from the sums), and ends with the issuing unit (REPORT_ISSUER) and the as_of dat
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -124,6 +123,8 @@ def _total(kinds: list[Counters]) -> Counters:
         rectification_rate=rectified / found if found else None,
         hazards_overdue=add("hazards_overdue"),
         major_hazards=add("major_hazards"),
+        escalations_open=add("escalations_open"),
+        follow_ups_due=add("follow_ups_due"),
     )
 
 
@@ -152,6 +153,4 @@ def annual_docx(summary: SummaryRead, wording: Wording, year: int) -> bytes:
             official.set_font(cell.paragraphs[0].add_run(str(value)), font, 10.5)
     official.body_paragraph(doc, f"持证执法人员{summary.officers_certified}人(截至{summary.as_of.isoformat()})。")
     official.signature_block(doc, wording.issuer, summary.as_of)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    return official.saved(doc, summary.as_of)

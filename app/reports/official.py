@@ -14,7 +14,9 @@ Rules:
 
 from __future__ import annotations
 
-from datetime import date
+import io
+import zipfile
+from datetime import UTC, date, datetime
 
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
@@ -121,3 +123,21 @@ def signature_block(doc: DocxDocument, issuer: str, day: date) -> tuple[Paragrap
         p.paragraph_format.right_indent = Pt(right * EM)
         placed.append(p)
     return placed[0], placed[1]
+
+
+def saved(doc: DocxDocument, day: date) -> bytes:
+    """The document's bytes, the same for the same content: its core properties dated `day` and every zip entry
+    stamped `day` at midnight (python-docx stamps them with the current time, so two downloads of one report
+    would differ, and a byte-for-byte comparison with the API's file would depend on the second it was made)."""
+    stamp = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    doc.core_properties.created = stamp
+    doc.core_properties.modified = stamp
+    raw = io.BytesIO()
+    doc.save(raw)
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            entry = zipfile.ZipInfo(item.filename, date_time=(max(day.year, 1980), day.month, day.day, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, source.read(item))
+    return out.getvalue()

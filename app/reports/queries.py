@@ -7,6 +7,8 @@ Definitions (API.md), for a period [from, to] on inspected_on / found_on, an `as
 - inspections: inspections in the period;  hazards_found: hazards found in the period, voided excluded;
 - hazards_rectified: of those, status rectified/verified with rectified_on <= as_of;
 - hazards_overdue: of those, not rectified by as_of and due_on < as_of;  major_hazards: severity major;
+- escalations_open: escalations (催办/督办/约谈/挂牌督办) of those hazards open on as_of (raised by it, not resolved
+  by it);  follow_ups_due: of those hazards, follow-ups (回头看) due and not done on as_of (app.deadlines.queries);
 - officers certified on as_of: see app.officers.models.certified_on.
 A period may also narrow every counter to one institution kind and one township (the console's filters; the
 officers statement knows neither: officers belong to a region, not to a kind or a township).
@@ -41,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scoping import region_bounds, rendered_region_clause
 from app.core.pagination import AnySelect, ColumnLike
+from app.deadlines import queries as deadline_queries
 from app.hazards.models import Hazard, HazardStatus, Severity
 from app.inspections.models import Inspection
 from app.institutions.models import Institution, InstitutionStatus
@@ -56,6 +59,8 @@ COUNTERS = (
     "hazards_rectified",
     "hazards_overdue",
     "major_hazards",
+    "escalations_open",
+    "follow_ups_due",
 )
 # Groupings that say nothing about institutions or inspections (their counters are null, not 0).
 HAZARD_ONLY = frozenset({GroupBy.category, GroupBy.severity})
@@ -199,6 +204,12 @@ def _counters_template(
         Hazard.rectified_on <= _AS_OF,
     )
     not_rectified = or_(Hazard.rectified_on.is_(None), not_(rectified))
+
+    def copied_region(column: Any) -> ColumnElement[bool]:
+        return rendered_region_clause(column, *shape)
+
+    escalations = deadline_queries.open_escalations_per_hazard(_AS_OF, copied_region)
+    pending = deadline_queries.follow_ups_pending(_AS_OF, copied_region)
     parts.append(
         select(
             key.label("key"),
@@ -208,9 +219,13 @@ def _counters_template(
             func.count().filter(rectified).label("hazards_rectified"),
             func.count().filter(and_(not_rectified, Hazard.due_on < _AS_OF)).label("hazards_overdue"),
             func.count().filter(Hazard.severity == _const(Severity.major)).label("major_hazards"),
+            func.coalesce(func.sum(escalations.c.escalations), 0).label("escalations_open"),
+            func.count(pending.c.hazard_id).label("follow_ups_due"),
         )
         .join(Inspection, Inspection.id == Hazard.inspection_id)
         .join(Institution, Institution.id == Inspection.institution_id)
+        .outerjoin(escalations, escalations.c.hazard_id == Hazard.id)
+        .outerjoin(pending, pending.c.hazard_id == Hazard.id)
         .where(in_region, Hazard.found_on.between(_FROM, _TO), Hazard.status != _const(HazardStatus.voided))
         .group_by(key, label)
     )

@@ -39,6 +39,14 @@ class Counters(BaseModel):
     )
     hazards_overdue: int = Field(description="of those found, not rectified by as_of and due before as_of")
     major_hazards: int = Field(description="of those found, severity major (重大隐患)")
+    escalations_open: int = Field(
+        description="escalations of those found (催办, 督办, 约谈, 挂牌督办) open on as_of: raised by it, "
+        "not resolved by it"
+    )
+    follow_ups_due: int = Field(
+        description="of those found, follow-ups (回头看) due and not done on as_of (no inspection of the institution "
+        "after the verification, up to as_of)"
+    )
 
 
 class KindCounters(Counters):
@@ -66,6 +74,7 @@ class SummaryRead(ReportPeriod):
         description="officers_certified / officers_total (持证率); null when there are no officers"
     )
     officers_by_unit: list[UnitOfficers]
+    follow_ups_due: int = Field(description="follow-ups (回头看) due and not done on as_of, both kinds (see kinds)")
 
 
 class Group(Counters):

@@ -80,6 +80,7 @@ async def summary(session: AsyncSession, period: queries.Period) -> SummaryRead:
         officers_total=total,
         certification_rate=certified / total if total else None,
         officers_by_unit=units,
+        follow_ups_due=sum(k.follow_ups_due for k in kinds),
     )
 
 

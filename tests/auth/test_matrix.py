@@ -28,6 +28,7 @@ from tests.auth import (
     matrix_rows_deadlines,
     matrix_rows_events,
     matrix_rows_field,
+    matrix_rows_imports,
     matrix_rows_plans,
     matrix_rows_regions,
 )
@@ -42,6 +43,7 @@ ROWS: list[Row] = [
     *matrix_rows_regions.ROWS,
     *matrix_rows_events.ROWS,
     *matrix_rows_deadlines.ROWS,
+    *matrix_rows_imports.ROWS,
 ]
 CELLS = count_cells(ROWS)  # quoted in SECURITY.md
 # Public and outside the OpenAPI document: the docs pages, and their shipped assets (the /static mount).
@@ -68,6 +70,33 @@ UNDOCUMENTED |= {
     "/console/reports/annual",
     "/console/reports/annual.docx",
 }
+# The registers' create and edit forms (tests/web/console/test_register_forms.py).
+UNDOCUMENTED |= {
+    "/console/institutions/new",
+    "/console/institutions/{record_id}/edit",
+    "/console/officers/new",
+    "/console/officers/{record_id}/edit",
+    "/console/officers/{officer_id}/trainings",
+    "/console/officers/{officer_id}/conflicts",
+}
+# 系统管理 (tests/web/console/test_admin*.py).
+UNDOCUMENTED |= {
+    "/console/admin",
+    "/console/admin/users",
+    "/console/admin/users/{user_id}",
+    "/console/admin/keys",
+    "/console/admin/keys/{key_id}/revoke",
+    "/console/admin/webhooks",
+    "/console/admin/webhooks/{webhook_id}",
+    "/console/admin/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
+}
+# Issue 18 part 2, h18b's desk forms (tests/web/console: test_inspection_form, test_plan_forms).
+UNDOCUMENTED |= {"/console/inspections/new", "/console/plans/new"}
+UNDOCUMENTED |= {
+    "/console/import",
+    "/console/import/template",
+    "/console/import/confirm",
+}  # tests/web/console/test_import*
 _ADDRESSES = itertools.count()
 TEXT_TYPES = ("application/json", "application/problem+json", "text/")
 CONVERTOR = re.compile(r"\{(\w+):\w+\}")

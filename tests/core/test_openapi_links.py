@@ -87,3 +87,21 @@ async def test_following_a_link_reaches_the_created_record(
     r = await client.get(PARAM.sub(lambda m: values[m.group(1)], path), headers=admin.headers)
     assert r.status_code == 200, r.text
     assert r.json()["id"] == created["id"]
+
+
+def test_public_twin_and_queued_work_are_linked(app: FastAPI) -> None:
+    """A draw links to its public page too; "send a test delivery" (202) links to retrying that delivery."""
+    doc = app.openapi()
+    operations = _operations(doc)
+    draw = doc["paths"]["/api/v1/plans/{plan_id}/draws"]["post"]["responses"]["201"]["links"]["GETPublic"]
+    assert operations[draw["operationId"]] == ("get", "/api/v1/public/draws/{draw_id}")
+    assert draw["parameters"] == {"draw_id": "$response.body#/id"}
+    queued = doc["paths"]["/api/v1/webhooks/{webhook_id}/test"]["post"]["responses"]["202"]["links"]["POSTRetry"]
+    assert operations[queued["operationId"]] == (
+        "post",
+        "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
+    )
+    assert queued["parameters"] == {
+        "webhook_id": "$request.path.webhook_id",
+        "delivery_id": "$response.body#/delivery_id",
+    }

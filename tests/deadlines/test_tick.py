@@ -4,12 +4,15 @@ idempotency (twice, for an earlier date, concurrently), only open hazards, certi
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from app.core.config import Settings
 from app.db.session import Database
+from app.deadlines.service import Tick
 from tests.conftest import Actor
 from tests.deadlines.helpers import API, DUE_ON, count_events, escalations, events_of, levels, run_tick, world
 from tests.factories import move, officer
@@ -95,8 +98,8 @@ async def test_twice_or_for_an_earlier_date_raises_nothing_again(
     for result in (again, earlier):
         assert (result.due_soon, result.overdue, result.escalations, result.certificates_expiring) == (0, 0, {}, 0)
     assert await count_events(clean_db) == events
-    # Constant: one INSERT per notice kind and rung, plus one event INSERT per kind that raised something.
-    assert again.statements == first.statements - 2
+    # Constant: one INSERT per notice kind, one for every rung, one event INSERT per kind that raised something.
+    assert again.statements == first.statements - 3  # notice events, escalation events, the per-level count
 
 
 @pytest.mark.real_commits
@@ -169,3 +172,19 @@ async def test_the_ladder_comes_from_settings(
         (lv, 1) for lv, days in (p.split(":") for p in ladder.split(",")) if int(days) <= 2
     )
     assert {lv for lv, _ in levels(await escalations(client, admin.headers, w.major))} == set()
+
+
+async def test_on_postgresql_the_tick_has_its_own_statement_timeout_for_its_transaction_only(
+    backend: str, clean_db: Database, settings: Settings
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite has no statement timeout")
+    tick_settings = settings.model_copy(update={"TICK_STATEMENT_TIMEOUT_MS": 600_000})
+    async with clean_db.write_session() as session:
+        before = await session.scalar(text("SELECT current_setting('statement_timeout')"))
+        job = Tick(session, tick_settings, date(2025, 10, 9))
+        await job.begin()
+        assert await session.scalar(text("SELECT current_setting('statement_timeout')")) == "10min"
+        await session.commit()
+        assert await session.scalar(text("SELECT current_setting('statement_timeout')")) == before
+    assert before == f"{settings.DB_STATEMENT_TIMEOUT_MS // 1000}s"

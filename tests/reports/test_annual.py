@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import time
+import zipfile
 from datetime import date
 
 import httpx
@@ -225,3 +227,19 @@ def test_signature_block_indents(issuer: str, unit_right: float, date_right: flo
     assert unit.paragraph_format.right_indent.pt == unit_right * 16  # in characters of 三号 (16 pt)
     assert dated.paragraph_format.right_indent.pt == date_right * 16
     assert official.chinese_date(date(2024, 1, 5)) == "2024年1月5日"  # no leading zeros
+
+
+async def test_the_same_report_is_the_same_file(
+    client: httpx.AsyncClient, crafted: Crafted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two downloads made at different times are byte for byte equal (zip entries and core properties dated as_of)."""
+    params: dict[str, str | int] = {"year": 2023, "format": "docx"}
+    first = await client.get(URL, params=params, headers=crafted.admin.headers)
+    later = time.localtime(time.time() + 3600)
+    monkeypatch.setattr(time, "localtime", lambda *_: later)  # what zipfile's stamps of python-docx's parts read
+    second = await client.get(URL, params=params, headers=crafted.admin.headers)
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    with zipfile.ZipFile(io.BytesIO(first.content)) as docx:
+        assert {info.date_time[:3] for info in docx.infolist()} == {(2023, 12, 31)}
+    assert Document(io.BytesIO(first.content)).core_properties.modified.date() == date(2023, 12, 31)

@@ -41,6 +41,8 @@ async def test_own_region_counters(client: httpx.AsyncClient, crafted: Crafted) 
             "rectification_rate": 0.5,
             "hazards_overdue": 1,
             "major_hazards": 0,
+            "escalations_open": 0,
+            "follow_ups_due": 0,
         },
         "elderly_care": {
             "institutions_total": 3,
@@ -52,6 +54,8 @@ async def test_own_region_counters(client: httpx.AsyncClient, crafted: Crafted) 
             "rectification_rate": 0.0,
             "hazards_overdue": 1,
             "major_hazards": 1,
+            "escalations_open": 0,
+            "follow_ups_due": 0,
         },
     }
     assert body["officers_certified"] == 2
@@ -76,6 +80,8 @@ async def test_national_scope_adds_the_other_region(client: httpx.AsyncClient, c
         "rectification_rate": 0.25,
         "hazards_overdue": 1,
         "major_hazards": 1,
+        "escalations_open": 0,
+        "follow_ups_due": 0,
     }
     assert (body["officers_certified"], body["officers_total"]) == (4, 7)
 

@@ -1,5 +1,5 @@
-"""隐患台账 and the hazard detail (read-only) in the console: `/console/hazards`, its two ledger downloads, and
-`/console/hazards/{hazard_id}` with the evidence files. Thin: check the session, parse, call the same query and
+"""隐患台账 in the console: `/console/hazards` and its two ledger downloads (the hazard page itself:
+app.web.console.hazard_page). Thin: check the session, parse, call the same query and
 service functions as the API routes with the session's principal, render.
 
 Rules:
@@ -12,39 +12,34 @@ Rules:
   region is 403 (the API's answer) with the message beside 乡镇/街道; a cursor not issued for this list is 422.
 - 导出CSV / 导出Excel are console routes (the API's exports want a bearer token, a page holds a cookie): the
   same ledger statement and writers as GET /exports/hazards.csv|.xlsx, the same per-credential limit (429).
-- A hazard that does not exist or lies outside the caller's region is a Chinese 404 page (as the API's 404);
-  so is an evidence file of another hazard. Images are shown inline, PDFs are downloaded.
 """
 
 from __future__ import annotations
 
 import inspect
 import typing
-import uuid
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
 from app.auth import scoping
 from app.auth.principals import Principal
 from app.core import clock
 from app.core.deps import SettingsDep
-from app.core.errors import Forbidden, NotFound, TooManyRequests, ValidationFailed
+from app.core.errors import Forbidden, TooManyRequests, ValidationFailed
 from app.core.pagination import page_cursor
 from app.db.deps import DatabaseDep, ReplicaDatabase
-from app.deadlines import queries as deadline_queries
 from app.exports import service as export_service
 from app.exports.queries import ledger_statement
 from app.exports.spool import ExportGate, spooled
-from app.hazards import evidence, queries, service
+from app.hazards import queries
 from app.hazards.deps import hazard_filters
-from app.hazards.models import ESCALATION_LABELS, HazardCategory, HazardStatus, HistoryAction, Severity
-from app.institutions import queries as institution_queries
+from app.hazards.models import HazardCategory, HazardStatus, Severity
 from app.institutions.models import InstitutionKind
 from app.regions import service as region_service
 from app.reports import labels
@@ -54,20 +49,9 @@ from app.web.console.pages import page, render, to_login
 router = APIRouter(include_in_schema=False)
 LEDGER = "/console/hazards"
 PAGE_SIZE = 50
-HISTORY_PAGE = 500
 REGION_OPTIONS_MAX = 500  # more regions than this in the caller's scope: 乡镇/街道 is typed as a code instead
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-ACTION = {
-    HistoryAction.create: "登记",
-    HistoryAction.start: "开始整改",
-    HistoryAction.rectify: "整改完成",
-    HistoryAction.verify: "验收销号",
-    HistoryAction.reject: "退回整改",
-    HistoryAction.void: "作废",
-    HistoryAction.plan: "整改方案",
-}
-ROLE = {"admin": "管理员", "supervisor": "监管人员", "inspector": "执法人员", "viewer": "查看人员"}
 CONTROL_LABEL = {
     "status": "状态",
     "severity": "等级",
@@ -157,10 +141,6 @@ async def _region_options(db: DatabaseDep, principal: Principal) -> list[tuple[s
     if more is not None:
         return None
     return [(r.code, r.name) for r in regions]
-
-
-def _not_found(request: Request, settings: SettingsDep, principal: Principal) -> HTMLResponse:
-    return page(request, settings, principal, "hazards_not_found.html", 404, active="hazards")
 
 
 @router.get(LEDGER)
@@ -296,82 +276,3 @@ async def export_csv(request: Request, db: DatabaseDep, replica: ReplicaDatabase
 @router.get(f"{LEDGER}/export.xlsx")
 async def export_xlsx(request: Request, db: DatabaseDep, replica: ReplicaDatabase, settings: SettingsDep) -> Response:
     return await _export(request, db, replica, settings, "xlsx")
-
-
-def _uuid(text: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        return None
-
-
-@router.get(LEDGER + "/{hazard_id}")
-async def detail(request: Request, hazard_id: str, db: DatabaseDep, settings: SettingsDep) -> Response:
-    async with db.query_session() as session:
-        principal = await sessions.session_principal(session, request, settings.secret_key)
-        if principal is None:
-            return to_login(request)
-        wanted = _uuid(hazard_id)
-        if wanted is None:
-            return _not_found(request, settings, principal)
-        try:
-            hazard, _tag = await service.get_hazard(session, wanted, principal)
-            institution = await institution_queries.get_institution(session, hazard.institution_id, principal)
-            history = await _all(partial(queries.list_history, session, wanted, principal))
-            files = await _all(partial(evidence.list_evidence, session, wanted, principal))
-            raised = await _all(partial(deadline_queries.hazard_escalations, session, wanted, principal))
-        except NotFound:
-            return _not_found(request, settings, principal)
-    return page(
-        request,
-        settings,
-        principal,
-        "hazards_detail.html",
-        200,
-        active="hazards",
-        hazard=hazard,
-        institution=institution,
-        history=history,
-        images=[f for f in files if f.content_type.startswith("image/")],
-        documents=[f for f in files if not f.content_type.startswith("image/")],
-        labels=labels,
-        actions=ACTION,
-        roles=ROLE,
-        escalations=raised,
-        escalation_labels=ESCALATION_LABELS,
-    )
-
-
-async def _all(fetch: Any) -> list[Any]:
-    """Every page of a keyset-paged read (`fetch(cursor, limit)`), in order."""
-    items: list[Any] = []
-    position: str | None = None
-    while True:
-        batch, position = await fetch(position, HISTORY_PAGE)
-        items.extend(batch)
-        if position is None:
-            return items
-
-
-@router.get(LEDGER + "/{hazard_id}/evidence/{evidence_id}")
-async def evidence_file(
-    request: Request, hazard_id: str, evidence_id: str, db: DatabaseDep, settings: SettingsDep
-) -> Response:
-    async with db.query_session() as session:
-        principal = await sessions.session_principal(session, request, settings.secret_key)
-        if principal is None:
-            return to_login(request)
-        wanted, item_id = _uuid(hazard_id), _uuid(evidence_id)
-        if wanted is None or item_id is None:
-            return _not_found(request, settings, principal)
-        try:
-            item, path = await evidence.get_evidence_file(session, wanted, item_id, principal, settings.DATA_DIR)
-        except NotFound:
-            return _not_found(request, settings, principal)
-    return FileResponse(
-        path,
-        media_type=item.content_type,
-        filename=item.filename,
-        content_disposition_type="inline" if item.content_type.startswith("image/") else "attachment",
-        headers={"ETag": f'"{item.sha256}"', "X-Content-Type-Options": "nosniff", "Cache-Control": "private"},
-    )

@@ -6,6 +6,7 @@ Rules:
 - The list takes the API's filters with the API's names (`institution_id`, `kind`, `region_code`, `type`,
   `officer_id`, `from`, `to`), newest first, 50 a page, `下一页` carrying the signed cursor (app.web.console.queryform).
 - A record outside the caller's region, unknown, or not a UUID is the Chinese 404 page.
+- The list links `新建检查` (app.web.console.inspection_form) for the roles that may record (the API's FIELD_ROLES).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app.auth.deps import FIELD_ROLES
 from app.core.deps import SettingsDep
 from app.core.errors import NotFound
 from app.db.deps import DatabaseDep
@@ -53,7 +55,16 @@ async def inspections(request: Request, db: DatabaseDep, settings: SettingsDep) 
         async def fetch(position: str | None) -> tuple[Sequence[Any], str | None]:
             return await queries.list_inspections(session, principal, filters, position, PAGE_SIZE)
 
-        return await list_page(request, settings, principal, form, "registers/inspections.html", fetch, labels=LABELS)
+        return await list_page(
+            request,
+            settings,
+            principal,
+            form,
+            "registers/inspections.html",
+            fetch,
+            labels=LABELS,
+            can_record=principal.role in FIELD_ROLES,
+        )
 
 
 @router.get(LIST + "/{inspection_id}")

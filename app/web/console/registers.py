@@ -1,5 +1,5 @@
 """The registers: 机构 (`/console/institutions`, `/console/institutions/{id}`) and 执法人员 (`/console/officers`,
-`/console/officers/{id}`). Read-only; thin: check the session, read the query, call the API's own service
+`/console/officers/{id}`). Thin: check the session, read the query, call the API's own service
 functions with the session's principal (same region scope), render.
 
 Rules:
@@ -9,6 +9,9 @@ Rules:
 - An institution's page shows its record and its latest inspections; an officer's page its certificate (status,
   dates, certified today as the API computes it), trainings, declared conflicts (回避) and latest inspections.
 - A record outside the caller's region, unknown, or not a UUID is the Chinese 404 page.
+- To admins and supervisors (app.web.console.register_forms.may_write) the lists offer `新建机构` /
+  `新增执法人员`, the records `编辑`, and an officer's page its 证件变更, 执法培训 and 回避 forms
+  (app.web.console.register_edits, app.web.console.officer_records).
 """
 
 from __future__ import annotations
@@ -18,10 +21,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principals import Principal
+from app.core.config import Settings
 from app.core.deps import SettingsDep
-from app.core.errors import NotFound
 from app.db.deps import DatabaseDep
+from app.db.revision import revision
 from app.inspections import queries as inspection_queries
 from app.institutions import queries as institutions
 from app.institutions.models import InstitutionKind, InstitutionStatus
@@ -30,7 +36,8 @@ from app.officers.schemas import OfficerRead
 from app.reports.labels import KIND
 from app.web.console import sessions
 from app.web.console.pages import page, to_login
-from app.web.console.queryform import PAGE_SIZE, QueryForm, list_page, not_found, parse_id
+from app.web.console.queryform import PAGE_SIZE, QueryForm, list_page, not_found
+from app.web.console.register_forms import may_write, stored_values, visible
 from app.web.console.register_labels import CERTIFICATE_STATUS, INSPECTION_TYPE, INSTITUTION_STATUS, OPERATOR_TYPE
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +45,8 @@ INSTITUTIONS = "/console/institutions"
 OFFICERS = "/console/officers"
 RECENT = 20  # inspections shown on a detail page (the rest through the filtered list)
 DETAIL_ROWS = 200  # trainings and conflicts shown on an officer's page
+CERTIFICATE_FIELDS = ("certificate_no", "certificate_issued_on", "certificate_expires_on", "certificate_status")
+CONFLICT_CHOICES = 1000  # institutions offered by the 回避 form (by name)
 LABELS = {
     "kind": KIND,
     "status": INSTITUTION_STATUS,
@@ -65,7 +74,16 @@ async def institution_list(request: Request, db: DatabaseDep, settings: Settings
         async def fetch(position: str | None) -> tuple[Sequence[Any], str | None]:
             return await institutions.list_institutions(session, principal, filters, position, PAGE_SIZE)
 
-        return await list_page(request, settings, principal, form, "registers/institutions.html", fetch, labels=LABELS)
+        return await list_page(
+            request,
+            settings,
+            principal,
+            form,
+            "registers/institutions.html",
+            fetch,
+            labels=LABELS,
+            may_write=may_write(principal),
+        )
 
 
 @router.get(INSTITUTIONS + "/{institution_id}")
@@ -74,15 +92,11 @@ async def institution_detail(institution_id: str, request: Request, db: Database
         principal = await sessions.session_principal(session, request, settings.secret_key)
         if principal is None:
             return to_login(request)
-        ident = parse_id(institution_id)
-        try:
-            if ident is None:
-                raise NotFound(institution_id)
-            record = await institutions.get_institution(session, ident, principal)
-        except NotFound:
+        record = await visible(session, institutions.get_institution, institution_id, principal)
+        if record is None:
             return not_found(request, settings, principal, "机构", INSTITUTIONS, "返回机构名录")
         recent, more = await inspection_queries.list_inspections(
-            session, principal, inspection_queries.InspectionFilters(institution_id=ident), None, RECENT
+            session, principal, inspection_queries.InspectionFilters(institution_id=record.id), None, RECENT
         )
     return page(
         request,
@@ -93,6 +107,7 @@ async def institution_detail(institution_id: str, request: Request, db: Database
         inspections=recent,
         more=more is not None,
         labels=LABELS,
+        may_write=may_write(principal),
     )
 
 
@@ -114,7 +129,16 @@ async def officer_list(request: Request, db: DatabaseDep, settings: SettingsDep)
             found, next_cursor = await officers.list_officers(session, principal, filters, position, PAGE_SIZE)
             return [OfficerRead.of(o) for o in found], next_cursor
 
-        return await list_page(request, settings, principal, form, "registers/officers.html", fetch, labels=LABELS)
+        return await list_page(
+            request,
+            settings,
+            principal,
+            form,
+            "registers/officers.html",
+            fetch,
+            labels=LABELS,
+            may_write=may_write(principal),
+        )
 
 
 @router.get(OFFICERS + "/{officer_id}")
@@ -123,24 +147,42 @@ async def officer_detail(officer_id: str, request: Request, db: DatabaseDep, set
         principal = await sessions.session_principal(session, request, settings.secret_key)
         if principal is None:
             return to_login(request)
-        ident = parse_id(officer_id)
-        try:
-            if ident is None:
-                raise NotFound(officer_id)
-            record = OfficerRead.of(await officers.get_officer(session, ident, principal))
-        except NotFound:
-            return not_found(request, settings, principal, "执法人员", OFFICERS, "返回执法人员名录")
-        trainings, more_trainings = await officers.list_trainings(session, ident, principal, None, DETAIL_ROWS)
-        conflicts, more_conflicts = await officers.list_conflicts(session, ident, principal, None, DETAIL_ROWS)
-        recent, more = await inspection_queries.list_inspections(
-            session, principal, inspection_queries.InspectionFilters(officer_id=ident), None, RECENT
+        return await officer_page(request, settings, principal, session, officer_id)
+
+
+async def officer_page(
+    request: Request,
+    settings: Settings,
+    principal: Principal,
+    session: AsyncSession,
+    officer_id: str,
+    status_code: int = 200,
+    **forms: Any,
+) -> Response:
+    """The officer's page; `forms` are the values and errors of its forms (a refused training, conflict)."""
+    officer = await visible(session, officers.get_officer, officer_id, principal)
+    if officer is None:
+        return not_found(request, settings, principal, "执法人员", OFFICERS, "返回执法人员名录")
+    trainings, more_trainings = await officers.list_trainings(session, officer.id, principal, None, DETAIL_ROWS)
+    conflicts, more_conflicts = await officers.list_conflicts(session, officer.id, principal, None, DETAIL_ROWS)
+    recent, more = await inspection_queries.list_inspections(
+        session, principal, inspection_queries.InspectionFilters(officer_id=officer.id), None, RECENT
+    )
+    writable = may_write(principal)
+    choices: dict[str, str] = {}
+    if writable:
+        found, _ = await institutions.list_institutions(
+            session, principal, institutions.InstitutionFilters(), None, CONFLICT_CHOICES
         )
+        choices = {str(i.id): i.name for i in found}
     return page(
         request,
         settings,
         principal,
         "registers/officer.html",
-        record=record,
+        status_code,
+        record=OfficerRead.of(officer),
+        revision=revision(officer),
         trainings=trainings,
         more_trainings=more_trainings is not None,
         conflicts=conflicts,
@@ -148,4 +190,8 @@ async def officer_detail(officer_id: str, request: Request, db: DatabaseDep, set
         inspections=recent,
         more=more is not None,
         labels=LABELS,
+        may_write=writable,
+        institution_choices=choices,
+        certificate=stored_values(officer, CERTIFICATE_FIELDS),
+        forms={"training": {}, "conflict": {}, "certificate": {}, **forms},
     )

@@ -7,6 +7,10 @@ Rules:
 - Sign-in uses the API's `auth.service.login` with the app's login throttle: a wrong username or password
   shows `用户名或密码错误` on the page (401), a locked login says when to try again (429).
 - Every POST passes both CSRF checks (app.web.console.sessions) or is 403 with a Chinese page, changing nothing.
+- `退出` ends the session on the server, not only in the browser: it is the API's "sign out everywhere"
+  (`auth.service.revoke_sessions`; tokens carry no id of their own to revoke one alone), so every token of the
+  user issued before it stops working — its other console sessions and its field app's token included (the
+  field app's outbox waits for the next sign-in).
 - 总览: app.web.console.overview (its filters, figures, charts and lists; a bad filter is 422 beside its control).
 """
 
@@ -27,6 +31,7 @@ from app.hazards.models import ESCALATION_LABELS
 from app.reports.labels import CATEGORY, KIND, SEVERITY
 from app.web.console import overview as dashboard
 from app.web.console import sessions
+from app.web.console.forms import refused
 from app.web.console.pages import LOGIN, PAGE_HEADERS, page, rate, render, to_login
 
 router = APIRouter(include_in_schema=False)
@@ -39,17 +44,12 @@ LABELS = {
     "escalation_labels": ESCALATION_LABELS,
     "rate": rate,
 }
-CSRF_REFUSED = "请求来源无法确认,已拒绝。请回到本系统页面后重试。"
 
 
 def _safe_next(value: str | None) -> str:
     if value and value.startswith(CONSOLE) and not value.startswith("//") and "\\" not in value:
         return value
     return CONSOLE
-
-
-def _refused(request: Request) -> HTMLResponse:
-    return render(request, "refused.html", status_code=403, message=CSRF_REFUSED, user=None)
 
 
 def _login_page(
@@ -103,7 +103,7 @@ async def login(
 ) -> Response:
     secret = settings.secret_key
     if not sessions.csrf_ok(request, csrf_token, secret):
-        return _refused(request)
+        return refused(request)
     next_url = _safe_next(next)
     client_ip = request.client.host if request.client else "unknown"
     ttl = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
@@ -132,9 +132,18 @@ async def login(
 
 
 @router.post("/console/logout")
-async def logout(request: Request, settings: SettingsDep, csrf_token: Annotated[str, Form()] = "") -> Response:
+async def logout(
+    request: Request, db: DatabaseDep, settings: SettingsDep, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    """退出: the session ends on the server too (the API's revoke-sessions), so a copy of the cookie is no
+    session any more; then the cookie is cleared."""
     if not sessions.csrf_ok(request, csrf_token, settings.secret_key):
-        return _refused(request)
+        return refused(request)
+    async with db.query_session() as session:
+        principal = await sessions.session_principal(session, request, settings.secret_key)
+    if principal is not None:
+        async with db.write_session() as session:
+            await auth_service.revoke_sessions(session, principal.id, principal)
     response = RedirectResponse(LOGIN, status_code=303, headers=PAGE_HEADERS)
     sessions.clear_session(response, settings)
     return response

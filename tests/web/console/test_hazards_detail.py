@@ -1,6 +1,6 @@
-"""The hazard detail (/console/hazards/{hazard_id}, read-only) and its evidence files, on the crafted data set
+"""What the hazard page (/console/hazards/{hazard_id}) shows, and its evidence files, on the crafted data set
 (both databases): the hazard, its whole history, images shown and PDFs linked through the console, 404 for
-unknown ids and for another region, no write controls."""
+unknown ids and for another region, no write control for a viewer (its moves: test_hazard_moves)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 
-from app.web.console import hazards
+from app.web.console import hazard_page
 from tests.conftest import OTHER_REGION, OWN_REGION, ActorFactory
 from tests.hazards.test_evidence import pdf, png, upload
 from tests.reports.conftest import Crafted
@@ -37,7 +37,7 @@ async def test_without_a_session_detail_and_files_go_to_sign_in(client: httpx.As
 async def test_the_hazard_its_whole_history_and_its_evidence(
     client: httpx.AsyncClient, crafted: Crafted, make_actor: ActorFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(hazards, "HISTORY_PAGE", 1)  # the history and the evidence are read page after page
+    monkeypatch.setattr(hazard_page, "HISTORY_PAGE", 1)  # the history and the evidence are read page after page
     h5 = crafted.hazards["h5"]  # E1, 2023-05-05, general, service; rectified 06-01, rejected 06-02
     image, document = png(), pdf()
     photo = (await upload(client, crafted.admin.headers, h5, image, filename="整改照片.png")).json()
@@ -55,7 +55,7 @@ async def test_the_hazard_its_whole_history_and_its_evidence(
     assert f'<img src="{url}" alt="证据照片:整改照片.png">' in r.text
     pdf_url = f"/console/hazards/{h5}/evidence/{report['id']}"
     assert f'<a href="{pdf_url}">整改报告.pdf</a>' in r.text and f'<img src="{pdf_url}"' not in r.text
-    for label in WRITE_LABELS:  # read-only in this part, for everyone
+    for label in WRITE_LABELS:  # a viewer makes no move (test_hazard_moves: the buttons of each role)
         assert label not in r.text
     assert r.text.count("<form") == 1  # 退出 only
 

@@ -111,7 +111,7 @@ async def test_registers_plans_and_the_annual_report(browser: Browser, base_url:
     await page.screenshot(path=str(SCREENSHOTS / "console-officers.png"), full_page=True)
     ident = await _open_first_row(page)
     await page.wait_for_url(f"{base_url}/console/officers/{ident}")
-    await page.get_by_text("执法证号").wait_for()
+    await page.locator("dl.record").get_by_text("执法证号").wait_for()  # the record, not the 证件变更 form
     await page.get_by_role("heading", name="执法培训").wait_for()
     await page.get_by_role("heading", name="回避").wait_for()
     await page.screenshot(path=str(SCREENSHOTS / "console-officer.png"), full_page=True)
