@@ -174,6 +174,7 @@ async def test_the_ladder_comes_from_settings(
     assert {lv for lv, _ in levels(await escalations(client, admin.headers, w.major))} == set()
 
 
+@pytest.mark.real_commits  # the setting ends with the real transaction, not with a savepoint
 async def test_on_postgresql_the_tick_has_its_own_statement_timeout_for_its_transaction_only(
     backend: str, clean_db: Database, settings: Settings
 ) -> None:
