@@ -29,9 +29,11 @@ UPLOAD_BODY = {
         }
     },
 }
+_REJECTED_SCHEMA = ImportProblem.model_json_schema(ref_template="#/components/schemas/{model}")
+_REJECTED_SCHEMA.pop("$defs", None)  # ImportResult and its rows are components already (the 200's model)
 REJECTED = {
-    "model": ImportProblem,
-    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ImportProblem"}}},
+    # Inline, not `model=`: FastAPI would also document an `application/json` body that is never sent.
+    "content": {PROBLEM_JSON: {"schema": _REJECTED_SCHEMA}},
     "description": "the file cannot be read, or rows have errors (`result` lists each); nothing was stored",
 }
 

@@ -21,14 +21,22 @@ RowAction = Literal["create", "update", "unchanged", "invalid"]
 class RowError(BaseModel):
     row: int = Field(description="spreadsheet row: the heading is row 1, the first data row 2", examples=[3])
     column: str = Field(description="the column heading ('' for the whole row or file)", examples=["统一社会信用代码"])
-    field: str | None = Field(description="the API field of the column", examples=["credit_code"])
-    message: str = Field(description="中文提示", examples=["统一社会信用代码校验位不正确"])
+    field: str | None = Field(
+        default=None,
+        description="the API field of the column (absent for a column the API does not know)",
+        examples=["credit_code"],
+    )
+    message: str = Field(description="中文提示", examples=["统一社会信用代码校验位不符,请核对后重新填写"])
 
 
 class RowPreview(BaseModel):
     row: int = Field(examples=[2])
     name: str = Field(description="机构名称 / 姓名 as written in the file", examples=["南宾街道敬老院"])
-    key: str | None = Field(description="统一社会信用代码 / 执法证号 as read", examples=["91500240MA5U000018"])
+    key: str | None = Field(
+        default=None,
+        description="统一社会信用代码 / 执法证号 as read (absent when blank)",
+        examples=["91500240MA5U000018"],
+    )
     action: RowAction = Field(description="what storing the file does to this row's record ('invalid': has errors)")
 
 
