@@ -14,7 +14,8 @@ connection that is rolled back at the end: every session the app or the test ope
 test (`sessionmaker`, `query_session`, `write_session`, `read_session`) is bound to that connection with
 `join_transaction_mode="create_savepoint"`, so a service's `commit()` releases a SAVEPOINT and its rollback
 returns to one, and nothing is ever committed (`isolated`).
-`@pytest.mark.real_commits` opts a test out: its sessions commit for real on pooled connections and every
+`@pytest.mark.real_commits` (and every `slow` test, which drives real servers, workers and browsers) opts a test
+out: its sessions commit for real on pooled connections and every
 table is emptied afterwards in one script (`empty_every_table`). A test needs it when more than one connection
 or process must see its writes: concurrent requests or sessions (asyncio.gather, parallel draws, throttling,
 ticks, workers), a subprocess or a served copy of the app (CLI commands, backup), checks on the pool itself,
@@ -243,7 +244,8 @@ async def isolated(db: Database) -> AsyncIterator[None]:
 async def clean_db(request: pytest.FixtureRequest, db: Database) -> AsyncIterator[Database]:
     """The migrated database, with nothing of the test left afterwards: rolled back (`isolated`), or, for a
     test marked `real_commits`, committed for real and every table emptied afterwards."""
-    if request.node.get_closest_marker("real_commits") is not None:
+    real = request.node.get_closest_marker("real_commits") or request.node.get_closest_marker("slow")
+    if real is not None:  # a `slow` test drives real servers and workers: they must see its writes
         yield db
         await empty_every_table(db)
         return
