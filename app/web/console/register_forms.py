@@ -28,6 +28,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
 
 from app.auth.deps import MANAGER_ROLES
 from app.auth.principals import Principal
@@ -38,7 +39,7 @@ from app.db.deps import DatabaseDep
 from app.db.revision import revision
 from app.db.session import Database
 from app.web.console import sessions
-from app.web.console.forms import field_errors, form_user, see_other
+from app.web.console.forms import allowed_form, allowed_user, field_errors, not_allowed, see_other
 from app.web.console.pages import page, to_login
 from app.web.console.queryform import OUTSIDE_REGION, not_found, parse_id
 
@@ -72,10 +73,6 @@ class Register:
 def may_write(principal: Principal) -> bool:
     """Whether the caller may create and edit the registers (the API's ManagerPrincipal)."""
     return principal.role in MANAGER_ROLES
-
-
-def not_allowed(request: Request, settings: Settings, principal: Principal) -> HTMLResponse:
-    return page(request, settings, principal, "refused.html", 403, message=NOT_ALLOWED)
 
 
 def _text(value: Any) -> str:
@@ -149,32 +146,18 @@ def show(
     )
 
 
-async def writer_form(
-    request: Request, db: Database, settings: Settings
-) -> tuple[Principal, Mapping[str, Any]] | Response:
+async def writer_form(request: Request, db: Database, settings: Settings) -> tuple[Principal, FormData] | Response:
     """(the signed-in writer, the posted form), or the refusal (CSRF, role) / sign-in redirect."""
-    got = await form_user(request, db, settings)
-    if isinstance(got, Response):
-        return got
-    if not may_write(got[0]):
-        return not_allowed(request, settings, got[0])
-    return got
-
-
-async def _signed_in(request: Request, db: Database, settings: Settings) -> Principal | None:
-    async with db.query_session() as session:
-        return await sessions.session_principal(session, request, settings.secret_key)
+    return await allowed_form(request, db, settings, MANAGER_ROLES, NOT_ALLOWED)
 
 
 def mount(router: APIRouter, reg: Register) -> None:
     """Add the register's four routes (GET/POST `new`, GET/POST `{id}/edit`) to `router`."""
 
     async def new_form(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
-        principal = await _signed_in(request, db, settings)
-        if principal is None:
-            return to_login(request)
-        if not may_write(principal):
-            return not_allowed(request, settings, principal)
+        principal = await allowed_user(request, db, settings, MANAGER_ROLES, NOT_ALLOWED)
+        if isinstance(principal, Response):
+            return principal
         return show(request, settings, principal, reg, reg.defaults(principal))
 
     async def create(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
@@ -199,7 +182,7 @@ def mount(router: APIRouter, reg: Register) -> None:
             if principal is None:
                 return to_login(request)
             if not may_write(principal):
-                return not_allowed(request, settings, principal)
+                return not_allowed(request, settings, principal, NOT_ALLOWED)
             record = await visible(session, reg.get, record_id, principal)
         if record is None:
             return not_found(request, settings, principal, reg.what, reg.path, reg.back_label)
