@@ -51,6 +51,7 @@ from app.regions.router import router as regions_router
 from app.reports.router import router as reports_router
 from app.web.console.install import install_console
 from app.web.docs import install_docs
+from app.web.field.install import install_field
 
 API_PREFIX = "/api/v1"
 
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     install_docs(app, openapi_url=app.openapi_url or "/openapi.json", title=app.title)
     install_console(app)  # /console/ pages and GET / (app/web/console)
+    install_field(app)  # /field/, the field app (app/web/field)
     _register_problem_schema(app)
     _bound_sends(app, settings.SEND_TIMEOUT_SECONDS)
     logging.getLogger("app").setLevel(settings.LOG_LEVEL.upper())
