@@ -33,8 +33,15 @@ def serve(folder: Path, *args: str, **env: str) -> Iterator[str]:
     """Run `serve` with its working directory and DATA_DIR in `folder` (a `.env` there is read), the given
     settings as environment variables (none inherited) and extra `args` (e.g. "--workers", "2"); yield its base
     URL once /readyz answers 200."""
+    with serve_at(folder, free_port(), *args, **env) as base:
+        yield base
+
+
+@contextmanager
+def serve_at(folder: Path, port: int, *args: str, **env: str) -> Iterator[str]:
+    """`serve` on a given port: a restart on the same port keeps the browser's origin (its service worker and
+    IndexedDB)."""
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = folder / "server.log"
     environ = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}  # settings: only ours

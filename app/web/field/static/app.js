@@ -76,7 +76,7 @@ $("login-form").addEventListener("submit", async (event) => {
   if (!r.ok) { $("login-error").textContent = "登录失败,请稍后再试"; return; }
   const token = (await r.json()).access_token;
   const me = await (await fetch("/api/v1/users/me", { headers: { Authorization: "Bearer " + token } })).json();
-  session = { user_id: me.id, username: me.username, token };
+  session = { user_id: me.id, username: me.username, officer_id: me.officer_id || null, token };
   await store.setSession(session);
   $("password").value = "";
   await download();
@@ -111,17 +111,26 @@ async function fillOfficers() {
   const checked = new Set([...document.querySelectorAll("#officer-list input:checked")].map((c) => c.value));
   const officers = await store.all("officers");
   officers.sort((a, b) => a.name.localeCompare(b.name, "zh-CN"));
-  $("officer-list").replaceChildren(...officers.map((o) => {
+  const row = (o) => {
     const li = document.createElement("li");
     const ok = certifiedOn(o, day);
     const input = Object.assign(document.createElement("input"), { type: "checkbox", value: o.id, id: "o-" + o.id, disabled: !ok });
-    input.checked = ok && checked.has(o.id);
+    // The inspector takes part in what they record (API rule): their own officer is ticked to start with.
+    input.checked = ok && (checked.has(o.id) || (checked.size === 0 && !dirty && session && o.id === session.officer_id));
     input.dataset.certified = String(ok);
     const label = Object.assign(document.createElement("label"), { htmlFor: input.id });
     label.textContent = o.name + (o.certificate_no ? "(" + o.certificate_no + ")" : "") + (ok ? "" : " — " + whyNot(o, day));
     li.append(input, label);
     return li;
-  }));
+  };
+  /* Officers certified on the date come first; the others are folded away, shown disabled with the reason. */
+  const valid = officers.filter((o) => certifiedOn(o, day));
+  const invalid = officers.filter((o) => !certifiedOn(o, day));
+  $("officer-list").replaceChildren(...valid.map(row));
+  $("officer-invalid").replaceChildren(...invalid.map(row));
+  $("others-count").textContent = String(invalid.length);
+  $("officer-others").hidden = invalid.length === 0;
+  $("no-officers").hidden = valid.length > 0;
 }
 
 function hazardBlock() {
@@ -232,12 +241,19 @@ async function renderLists() {
     }
     return li;
   };
+  const failed = items.filter((i) => i.state === "failed");
   $("mine").replaceChildren(...items.map(row));
-  $("failed").replaceChildren(...items.filter((i) => i.state === "failed").map(row));
+  $("failed").replaceChildren(...failed.map(row));
+  $("mine-empty").hidden = items.length > 0;
+  $("failed-empty").hidden = failed.length > 0;
+  const badge = document.querySelector("[data-failed-count]");
+  badge.textContent = String(failed.length);
+  badge.hidden = failed.length === 0;
 }
 
 document.querySelectorAll("[data-tab]").forEach((b) => b.addEventListener("click", () => {
   for (const t of ["new", "mine", "failed"]) $("tab-" + t).hidden = t !== b.dataset.tab;
+  document.querySelectorAll("[data-tab]").forEach((other) => other.setAttribute("aria-selected", String(other === b)));
 }));
 
 /* ---- sending ---- */
