@@ -123,8 +123,9 @@ async def sign_in(page: Page, base_url: str, username: str) -> None:
     await page.get_by_label("密码").fill(USER_PASSWORD)
     await page.get_by_role("button", name="登录").click()
     await page.locator("#main").wait_for(state="visible")
-    await page.wait_for_function("navigator.serviceWorker.controller !== null")
-    await page.wait_for_function("document.querySelectorAll('#f-institution option').length > 1")
+    # functions, not expression strings: Playwright evals a string when it polls, which the page's CSP forbids
+    await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    await page.wait_for_function("() => document.querySelectorAll('#f-institution option').length > 1")
 
 
 async def outbox(page: Page) -> list[dict[str, Any]]:
@@ -148,8 +149,11 @@ async def count(page: Page) -> str:
     return (await page.locator("[data-outbox-count]").inner_text()).strip()
 
 
-async def record(page: Page, crew: Crew, institution: str, summary: str, hazards: int = 0) -> None:
-    """Fill 新建检查 for `institution` (its name) with the crew's two certified officers and save it."""
+async def record(
+    page: Page, crew: Crew, institution: str, summary: str, hazards: int = 0, photo: Path | None = None
+) -> None:
+    """Fill 新建检查 for `institution` (its name) with the crew's two certified officers and `hazards` hazards
+    (the first with `photo`, if given) and save it."""
     await page.get_by_role("button", name="新建检查").click()
     await page.get_by_label("机构", exact=True).select_option(label=institution)
     await page.get_by_label(crew.own_name).check()
@@ -161,6 +165,9 @@ async def record(page: Page, crew: Crew, institution: str, summary: str, hazards
         await box.get_by_label("类别").select_option(label="消防安全" if n == 0 else "食品安全")
         await box.get_by_label("等级").select_option(label="重大" if n == 0 else "一般")
         await box.get_by_label("描述").fill(f"{summary} 隐患{n + 1}")
+        if photo is not None and n == 0:
+            await box.get_by_label("照片").set_input_files(str(photo))
+            await box.locator(".thumbs img").wait_for()
     await page.get_by_role("button", name="保存").click()
     await page.locator("#message").filter(has_text="已保存到本机").wait_for()
 

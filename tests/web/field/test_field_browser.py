@@ -117,7 +117,7 @@ async def test_offline_inspections_with_a_photo_sync_when_the_network_returns(
         await _shot(page, "new-offline")
         await page.get_by_role("button", name="保存").click()
         await _until_count(page, "1")
-        await record(page, crew, names[1], "日常检查,未发现隐患")
+        await record(page, crew, names[1], "日常检查", hazards=1)  # a second form numbers its hazards from 1
         await _until_count(page, "2")
 
         await page.reload()  # still offline
@@ -153,7 +153,7 @@ async def test_offline_inspections_with_a_photo_sync_when_the_network_returns(
     other = next(h for h in listed if h["category"] == "food")
     assert admin.http.get(f"/hazards/{other['id']}/evidence").json()["items"] == []
     plain = admin.http.get(f"/inspections/{items[institutions[1]]['payload']['id']}").json()
-    assert plain["summary"] == "日常检查,未发现隐患"
+    assert plain["summary"] == "日常检查" and [h["description"] for h in plain["hazards"]] == ["日常检查 隐患1"]
     for institution in institutions:
         assert len(admin.http.get("/inspections", params={"institution_id": institution}).json()["items"]) == 1
     assert not seen.csp_violations and not seen.blocked_by_csp, seen

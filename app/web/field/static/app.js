@@ -178,6 +178,7 @@ $("inspection-form").addEventListener("input", () => { dirty = true; });
 function clearForm() {
   $("inspection-form").reset();
   $("hazards").replaceChildren();
+  hazardSeq = 0; // the next form's hazards are 隐患 1, 2 … again
   photos.clear();
   $("campaign-row").hidden = true;
   $("f-date").value = today();
