@@ -100,6 +100,17 @@ async def first_visit(browser: Browser, base_url: str, crew: Crew) -> dict[str, 
         )
         await asyncio.sleep(1)
         await asyncio.gather(*pending)
+        kept = await page.evaluate(
+            """() => new Promise((resolve) => {
+              const open = indexedDB.open("field");
+              open.onsuccess = () => {
+                const tx = open.result.transaction(["institutions", "officers"]);
+                const a = tx.objectStore("institutions").count(), b = tx.objectStore("officers").count();
+                tx.oncomplete = () => resolve([a.result, b.result]);
+              };
+            })"""
+        )
+    print(f"kept on the device: {kept[0]} institutions, {kept[1]} officers")
     return parts
 
 
@@ -156,7 +167,7 @@ async def main() -> None:
                 await browser.close()
             admin.close()
     load = os.getloadavg()[0]
-    print(f"county 500240: {INSTITUTIONS} institutions, {OFFICERS}+ officers; load average {load:.2f}")
+    print(f"load average {load:.2f}")
     print("\n".join(_table(parts)))
     for label, (seconds, stored) in (("no photos", plain), ("one photo each", photos)):
         per = seconds / SYNC_ITEMS * 1000
