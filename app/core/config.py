@@ -154,6 +154,9 @@ class Settings(BaseSettings):
         default=5 * 1024 * 1024, gt=0, description="largest register file (批量导入, XLSX or CSV) accepted (413)"
     )
     IMPORT_MAX_ROWS: int = Field(default=5000, gt=0, description="most data rows in one import file (422 above)")
+    FIELD_RELEASE: str = Field(
+        default="", max_length=100, description="deployment label folded into the field app's shell version"
+    )
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60, gt=0, le=7 * 24 * 60)
     LOG_LEVEL: str = "INFO"
     PUBLIC_RATE_LIMIT_PER_MINUTE: int = Field(default=60, gt=0, description="requests per client IP to /public")

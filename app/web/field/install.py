@@ -10,6 +10,7 @@ from app.web.field.shell import STATIC_DIR, STATIC_URL, build_shell
 
 
 def install_field(app: FastAPI) -> None:
-    app.state.field_shell = build_shell(app.state.settings.EVIDENCE_MAX_BYTES)
+    settings = app.state.settings
+    app.state.field_shell = build_shell(settings.EVIDENCE_MAX_BYTES, settings.FIELD_RELEASE)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="field-static")
     app.include_router(router)

@@ -3,7 +3,7 @@
 Rules:
 - The shell is `/field/`, the manifest, everything under `static/` and the vendored idb module.
 - The version is a SHA-256 over the shell's source bytes, the evidence limit the page is rendered with and the
-  `FIELD_RELEASE` label (an optional deployment label read from the environment), computed once at start-up:
+  `FIELD_RELEASE` setting (an optional deployment label), computed once at start-up:
   a deploy that changes any of them changes `/field/sw.js`'s bytes, so the browser installs the new worker on
   the next visit (it waits until no page of the old version is open, or the user chooses `更新`).
 """
@@ -11,7 +11,6 @@ Rules:
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,7 @@ class Shell:
     urls: tuple[str, ...]
 
 
-def build_shell(evidence_max_bytes: int) -> Shell:
+def build_shell(evidence_max_bytes: int, release: str = "") -> Shell:
     """The precache list and its version (hash of every shell file, the limit and FIELD_RELEASE)."""
     digest = hashlib.sha256()
     statics = sorted(p for p in STATIC_DIR.rglob("*") if p.is_file())
@@ -38,7 +37,7 @@ def build_shell(evidence_max_bytes: int) -> Shell:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     digest.update(str(evidence_max_bytes).encode())
-    digest.update(os.environ.get("FIELD_RELEASE", "").encode())
+    digest.update(release.encode())
     urls = (
         "/field/",
         "/field/manifest.webmanifest",

@@ -241,6 +241,8 @@ async def test_expired_certificates_and_a_second_user(browser: Browser, base_url
         (mine,) = await outbox(page)
         await page.get_by_role("button", name="退出").click()
         await page.get_by_label("用户名").wait_for()
+        assert "未同步的记录保留在本机" in await page.locator("#message").inner_text()
+        assert await count(page) == "1"  # the signed-out user's item waits for their next sign-in
         await context.set_offline(False)
         await sign_in(page, base_url, second.username)
         assert await count(page) == "0"

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
-import httpx
-import pytest
+from pathlib import Path
 
+import httpx
+
+from app.core.config import Settings
+from app.main import create_app
 from app.web.field.shell import build_shell
 
 
@@ -49,10 +52,19 @@ async def test_the_service_worker_headers_and_shell(client: httpx.AsyncClient) -
         assert (await client.get(url)).status_code == 200
 
 
-def test_the_version_follows_the_shell_and_the_release(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FIELD_RELEASE", raising=False)
+def test_the_version_follows_the_shell_and_the_release() -> None:
     first = build_shell(10 * 1024 * 1024)
     assert build_shell(10 * 1024 * 1024) == first
     assert build_shell(5 * 1024 * 1024).version != first.version
-    monkeypatch.setenv("FIELD_RELEASE", "next")
-    assert build_shell(10 * 1024 * 1024).version != first.version
+    assert build_shell(10 * 1024 * 1024, "next").version != first.version
+
+
+def test_a_deploy_label_changes_the_served_worker(tmp_path: Path) -> None:
+    """FIELD_RELEASE (a setting) changes the shell version, which the worker carries (the test above)."""
+    workers = []
+    for release in ("", "2026-12-04"):
+        app = create_app(
+            Settings(FIELD_RELEASE=release, DATABASE_URL=f"sqlite:///{tmp_path}/field.db", SECRET_KEY="x" * 32)
+        )
+        workers.append(app.state.field_shell.version)
+    assert workers[0] != workers[1]

@@ -21,8 +21,10 @@ let timer = null;
 
 function say(text) { $("message").textContent = text; }
 
+/* The count is the signed-in user's waiting items; signed out, the last user's (they wait for that user's next
+ * sign-in), never another user's. */
 async function refreshCount() {
-  const items = session && session.token ? await store.itemsOf(session.user_id) : await store.allItems();
+  const items = session && session.user_id ? await store.itemsOf(session.user_id) : [];
   document.querySelector("[data-outbox-count]").textContent = String(items.filter((i) => i.state === "pending").length);
 }
 

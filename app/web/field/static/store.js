@@ -28,4 +28,3 @@ export async function replaceAll(store, rows) {
 export async function all(store) { return (await dbp).getAll(store); }
 export async function putItem(item) { await (await dbp).put("outbox", item); }
 export async function itemsOf(userId) { return (await dbp).getAllFromIndex("outbox", "user_id", userId); }
-export async function allItems() { return (await dbp).getAll("outbox"); }
