@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from app.auth.conditional import conditional
 from app.auth.deps import CurrentPrincipal
+from app.core.conditional import NOT_MODIFIED_RESPONSES
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, Limit, Page
 from app.db.deps import ReadSession, ReplicaSession
@@ -25,7 +27,8 @@ RegionFilter = Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="r
     "/escalations",
     response_model=Page[EscalationRead],
     summary="Escalations of overdue hazards (催办 / 督办 / 约谈 / 挂牌督办), newest first",
-    responses=problem_responses(401, 403, 422),
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
+    dependencies=[Depends(conditional)],
 )
 async def list_escalations(
     principal: CurrentPrincipal,
@@ -63,7 +66,8 @@ async def hazard_escalations(
     "/follow-ups",
     response_model=Page[FollowUpRead],
     summary="Follow-up checks (回头看) of verified major hazards, by due date",
-    responses=problem_responses(401, 403, 422),
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
+    dependencies=[Depends(conditional)],
 )
 async def list_follow_ups(
     principal: CurrentPrincipal,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Header, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Header, Query, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
+from app.auth.conditional import conditional
 from app.auth.deps import CurrentPrincipal, FieldPrincipal
+from app.core.conditional import NOT_MODIFIED_RESPONSES
 from app.core.deps import SettingsDep
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, Limit, Page
@@ -24,7 +26,8 @@ router = APIRouter(prefix="/hazards", tags=["hazards"])
     "",
     response_model=Page[HazardListItem],
     summary="List hazards (most recently found first)",
-    responses=problem_responses(401, 403, 422),
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
+    dependencies=[Depends(conditional)],
 )
 async def list_hazards(
     principal: CurrentPrincipal,

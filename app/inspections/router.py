@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
+from app.auth.conditional import conditional
 from app.auth.deps import CurrentPrincipal, FieldPrincipal
+from app.core.conditional import NOT_MODIFIED_RESPONSES
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, IsoDate, Limit, Page
 from app.db.deps import ReadSession, ReplicaSession, WriteSession
@@ -60,7 +62,8 @@ async def create_inspection(
     "",
     response_model=Page[InspectionSummary],
     summary="List inspections (newest first)",
-    responses=problem_responses(401, 403, 422),
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
+    dependencies=[Depends(conditional)],
 )
 async def list_inspections(
     principal: CurrentPrincipal,

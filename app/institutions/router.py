@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
+from app.auth.conditional import conditional
 from app.auth.deps import CurrentPrincipal, ManagerPrincipal
+from app.core.conditional import NOT_MODIFIED_RESPONSES
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, Limit, Page
 from app.db.deps import ReadSession, ReplicaSession, WriteSession
@@ -40,7 +42,11 @@ async def create_institution(
 
 
 @router.get(
-    "", response_model=Page[InstitutionRead], summary="List institutions", responses=problem_responses(401, 403, 422)
+    "",
+    response_model=Page[InstitutionRead],
+    summary="List institutions",
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
+    dependencies=[Depends(conditional)],
 )
 async def list_institutions(
     principal: CurrentPrincipal,

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
+from app.auth.conditional import conditional
 from app.auth.deps import CurrentPrincipal, ManagerPrincipal
+from app.core.conditional import NOT_MODIFIED_RESPONSES
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, IsoDate, Limit, Page
 from app.db.deps import ReadSession, ReplicaSession, WriteSession
@@ -45,7 +47,13 @@ async def create_officer(
     return OfficerRead.of(officer)
 
 
-@router.get("", response_model=Page[OfficerRead], summary="List officers", responses=problem_responses(401, 403, 422))
+@router.get(
+    "",
+    response_model=Page[OfficerRead],
+    summary="List officers",
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
+    dependencies=[Depends(conditional)],
+)
 async def list_officers(
     principal: CurrentPrincipal,
     session: ReplicaSession,

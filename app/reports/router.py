@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import PlainTextResponse
 
+from app.auth.conditional import Conditional, conditional
 from app.auth.deps import CurrentPrincipal
+from app.core.conditional import NOT_MODIFIED_RESPONSES
 from app.core.deps import SettingsDep
 from app.core.errors import problem_responses
 from app.core.schemas import IsoDate
@@ -30,7 +32,8 @@ Region = Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region 
     response_model=SummaryRead,
     response_model_by_alias=True,
     summary="Figures per institution kind, and certified officers (持证执法人员)",
-    responses=problem_responses(401, 403, 422),
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
+    dependencies=[Depends(conditional)],
 )
 async def summary(
     principal: CurrentPrincipal,
@@ -49,7 +52,8 @@ async def summary(
     response_model=BreakdownRead,
     response_model_by_alias=True,
     summary="The same counters per kind, region, township, category, severity, month or institution",
-    responses=problem_responses(401, 403, 422),
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
+    dependencies=[Depends(conditional)],
 )
 async def breakdown(
     principal: CurrentPrincipal,
@@ -74,9 +78,11 @@ async def breakdown(
             "description": "text/plain by default; DOCX with format=docx or Accept",
         },
         **problem_responses(401, 403, 422),
+        **NOT_MODIFIED_RESPONSES,
     },
 )
 async def annual_report(
+    conditional_read: Conditional,
     principal: CurrentPrincipal,
     session: ReplicaSession,
     settings: SettingsDep,
@@ -87,4 +93,5 @@ async def annual_report(
 ) -> Response:
     """From 1 January to 31 December of `year`, as of 31 December, over the caller's region."""
     rendered = await document.annual_report(session, principal, year, region_code, settings, format_, accept)
-    return Response(rendered.content, media_type=rendered.media_type, headers=rendered.headers)
+    headers = {**rendered.headers, **conditional_read.headers}
+    return Response(rendered.content, media_type=rendered.media_type, headers=headers)
