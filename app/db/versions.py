@@ -85,7 +85,10 @@ def _bump_statement(dialect: str, rows: list[dict[str, Any]]) -> Any:
 @event.listens_for(Session, "before_commit")
 def _bump(session: Session) -> None:
     """Write the touched regions' bumps as the transaction's last statement (inside the commit's greenlet, so
-    the sync call is fine under AsyncSession). Rows in key order: two writers never lock them crosswise."""
+    the sync call is fine under AsyncSession): the rows stay locked only for the COMMIT itself, and in key
+    order, so two writers never lock them crosswise."""
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released: the bump waits for the transaction's own commit
     touched: set[str] | None = session.info.pop(_TOUCHED, None)
     if not touched:
         return
