@@ -24,13 +24,20 @@ CACHE_CONTROL = "private, no-cache"
 
 _TAG = re.compile(r'\s*(?:W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*')
 
-NOT_MODIFIED_RESPONSES: dict[int | str, dict[str, Any]] = {
-    304: {
-        "description": "Not Modified: `If-None-Match` names the current `ETag`; no body (the headers `ETag` and "
-        "`Cache-Control` as for 200)",
-    }
+ETAG_HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {"description": "strong tag of this answer: send it back in `If-None-Match`", "schema": {"type": "string"}},
+    "Cache-Control": {"description": CACHE_CONTROL, "schema": {"type": "string"}},
 }
-"""OpenAPI `responses=` entry for the operations that answer conditionally."""
+"""OpenAPI `headers` of a conditional operation's 200 and 304."""
+
+NOT_MODIFIED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"headers": ETAG_HEADERS},
+    304: {
+        "description": "Not Modified: `If-None-Match` names the current `ETag`; no body",
+        "headers": ETAG_HEADERS,
+    },
+}
+"""OpenAPI `responses=` entries for the operations that answer conditionally (merged into the route's 200)."""
 
 
 class NotModified(Exception):

@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from app.auth.conditional import Conditional, conditional
 from app.auth.deps import CurrentPrincipal
-from app.core.conditional import NOT_MODIFIED_RESPONSES
+from app.core.conditional import ETAG_HEADERS, NOT_MODIFIED_RESPONSES
 from app.core.deps import SettingsDep
 from app.core.errors import problem_responses
 from app.core.schemas import IsoDate
@@ -76,9 +76,10 @@ async def breakdown(
         200: {
             "content": {"text/plain": {"example": "殡葬事务中心集中排查全县殡葬机构8家,…"}, DOCX_MEDIA_TYPE: {}},
             "description": "text/plain by default; DOCX with format=docx or Accept",
+            "headers": ETAG_HEADERS,
         },
+        304: NOT_MODIFIED_RESPONSES[304],
         **problem_responses(401, 403, 422),
-        **NOT_MODIFIED_RESPONSES,
     },
 )
 async def annual_report(
