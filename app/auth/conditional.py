@@ -1,7 +1,8 @@
 """Conditional reads of reports and lists: `ETag` on every answer, `304 Not Modified` for `If-None-Match`.
 
-A route takes `Conditional` (or lists `Depends(conditional)`); it runs before the route's own reads, in the
-route's own session (FastAPI hands both the same `ReplicaSession`), and costs one indexed lookup.
+A route takes `Conditional` and calls its `check()` first: the tag is computed before the route's own reads, in
+the route's own session (FastAPI hands both the same `ReplicaSession`), for one indexed lookup; `check()` answers
+304 from the route's body, so only a request that passed validation can get one (a malformed one stays 422).
 
 Rules:
 - The tag is the hash (app.core.conditional.make_tag) of everything the body depends on: `FORMAT` (raise it
@@ -12,8 +13,8 @@ Rules:
   Any committed change inside that region changes its version, hence the tag.
 - The version is read before the route reads its data: a change committing in between gives a body newer than
   its tag, never an old body under a new tag (the next poll then answers 200 once more).
-- `If-None-Match` naming the tag (or `*`) → 304 with `ETag` and `Cache-Control`, no body; the route does not
-  run. A malformed value is ignored (200).
+- `If-None-Match` naming the tag (or `*`) → 304 with `ETag` and `Cache-Control`, no body; the route reads
+  nothing. A malformed value is ignored (200).
 - A `region_code` that is not a digit prefix inside the caller's scope gets no tag and no 304: the route
   answers it (403 / 422) exactly as without this dependency.
 - A 200 carries `ETag` and `Cache-Control: private, no-cache` (set on the response FastAPI sends; a route
@@ -63,10 +64,17 @@ def _region_read(scope: str, requested: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class ConditionalRead:
-    """The tag of this answer (None: not conditional) and the headers that go with it."""
+    """The tag of this answer (None: not conditional), the headers that go with it, and whether the client
+    already holds it."""
 
     tag: str | None
     headers: dict[str, str] = field(default_factory=dict)
+    unchanged: bool = False
+
+    def check(self) -> None:
+        """Answer 304 now (raises NotModified) when the client's `If-None-Match` names the current tag."""
+        if self.unchanged:
+            raise NotModified(self.headers)
 
 
 async def conditional(
@@ -98,10 +106,8 @@ async def conditional(
         ]
     )
     headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}
-    if none_match_hits(if_none_match, tag):
-        raise NotModified(headers)
     response.headers.update(headers)
-    return ConditionalRead(tag, headers)
+    return ConditionalRead(tag, headers, none_match_hits(if_none_match, tag))
 
 
 Conditional = Annotated[ConditionalRead, Depends(conditional)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from app.auth.conditional import conditional
+from app.auth.conditional import Conditional
 from app.auth.deps import CurrentPrincipal
 from app.core.conditional import NOT_MODIFIED_RESPONSES
 from app.core.errors import problem_responses
@@ -28,9 +28,9 @@ RegionFilter = Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="r
     response_model=Page[EscalationRead],
     summary="Escalations of overdue hazards (催办 / 督办 / 约谈 / 挂牌督办), newest first",
     responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
-    dependencies=[Depends(conditional)],
 )
 async def list_escalations(
+    conditional_read: Conditional,
     principal: CurrentPrincipal,
     session: ReplicaSession,
     cursor: Cursor,
@@ -40,6 +40,7 @@ async def list_escalations(
     institution_id: uuid.UUID | None = None,
     limit: Annotated[Limit, Query()] = 50,
 ) -> Page[EscalationRead]:
+    conditional_read.check()
     filters = queries.EscalationFilters(status_, level, region_code, institution_id)
     items, next_cursor = await queries.list_escalations(session, principal, filters, cursor.position, limit)
     return Page(items=items, next_cursor=cursor.issue(next_cursor))
@@ -67,9 +68,9 @@ async def hazard_escalations(
     response_model=Page[FollowUpRead],
     summary="Follow-up checks (回头看) of verified major hazards, by due date",
     responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
-    dependencies=[Depends(conditional)],
 )
 async def list_follow_ups(
+    conditional_read: Conditional,
     principal: CurrentPrincipal,
     session: ReplicaSession,
     cursor: Cursor,
@@ -77,5 +78,6 @@ async def list_follow_ups(
     region_code: RegionFilter = None,
     limit: Annotated[Limit, Query()] = 50,
 ) -> Page[FollowUpRead]:
+    conditional_read.check()
     items, next_cursor = await queries.list_follow_ups(session, principal, status_, region_code, cursor.position, limit)
     return Page(items=items, next_cursor=cursor.issue(next_cursor))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import PlainTextResponse
 
-from app.auth.conditional import Conditional, conditional
+from app.auth.conditional import Conditional
 from app.auth.deps import CurrentPrincipal
 from app.core.conditional import ETAG_HEADERS, NOT_MODIFIED_RESPONSES
 from app.core.deps import SettingsDep
@@ -33,9 +33,9 @@ Region = Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region 
     response_model_by_alias=True,
     summary="Figures per institution kind, and certified officers (持证执法人员)",
     responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
-    dependencies=[Depends(conditional)],
 )
 async def summary(
+    conditional_read: Conditional,
     principal: CurrentPrincipal,
     session: ReplicaSession,
     date_from: DateFrom = None,
@@ -43,7 +43,8 @@ async def summary(
     as_of: AsOf = None,
     region_code: Region = None,
 ) -> SummaryRead:
-    period = service.resolve_period(principal, date_from, date_to, as_of, region_code)
+    period = service.resolve_period(principal, date_from, date_to, as_of, region_code)  # a 422 stays a 422
+    conditional_read.check()
     return await service.summary(session, period)
 
 
@@ -53,9 +54,9 @@ async def summary(
     response_model_by_alias=True,
     summary="The same counters per kind, region, township, category, severity, month or institution",
     responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
-    dependencies=[Depends(conditional)],
 )
 async def breakdown(
+    conditional_read: Conditional,
     principal: CurrentPrincipal,
     session: ReplicaSession,
     group_by: GroupBy,
@@ -64,7 +65,8 @@ async def breakdown(
     as_of: AsOf = None,
     region_code: Region = None,
 ) -> BreakdownRead:
-    period = service.resolve_period(principal, date_from, date_to, as_of, region_code)
+    period = service.resolve_period(principal, date_from, date_to, as_of, region_code)  # a 422 stays a 422
+    conditional_read.check()
     return await service.breakdown(session, group_by, period)
 
 
@@ -93,6 +95,7 @@ async def annual_report(
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     """From 1 January to 31 December of `year`, as of 31 December, over the caller's region."""
+    conditional_read.check()
     rendered = await document.annual_report(session, principal, year, region_code, settings, format_, accept)
     headers = {**rendered.headers, **conditional_read.headers}
     return Response(rendered.content, media_type=rendered.media_type, headers=headers)

@@ -200,3 +200,18 @@ async def test_the_annual_docx_has_its_own_tag(client: httpx.AsyncClient, admin:
         headers={**admin.headers, "If-None-Match": docx},
     )
     assert r.status_code == 304 and r.content == b""
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        (f"{API}/institutions", {"limit": "1.5"}),
+        (SUMMARY, {"from": "2025-12-31", "to": "2025-01-01"}),
+        (f"{API}/reports/breakdown", {**YEAR, "group_by": "nothing"}),
+    ],
+)
+async def test_a_refused_request_is_refused_whatever_the_condition(
+    client: httpx.AsyncClient, admin: Actor, url: str, params: dict[str, str]
+) -> None:
+    r = await client.get(url, params=params, headers={**admin.headers, "If-None-Match": "*"})
+    assert r.status_code == 422, r.text
