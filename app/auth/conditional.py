@@ -1,6 +1,7 @@
 """Conditional reads of reports and lists: `ETag` on every answer, `304 Not Modified` for `If-None-Match`.
 
-A route takes `Conditional` and calls its `check()` first: the tag is computed before the route's own reads, in
+A route takes `Conditional` and calls its `check()` once its own request checks are done and before it reads
+anything: the tag is computed before the route's own reads, in
 the route's own session (FastAPI hands both the same `ReplicaSession`), for one indexed lookup; `check()` answers
 304 from the route's body, so only a request that passed validation can get one (a malformed one stays 422).
 
@@ -8,7 +9,7 @@ Rules:
 - The tag is the hash (app.core.conditional.make_tag) of everything the body depends on: `FORMAT` (raise it
   when a body's format changes), the route's path, the query string (parameters sorted, values as sent), the
   `Accept` header, the caller (kind, id, role, region scope, linked officer: two callers never share a tag),
-  the settings in force, today's date (Asia/Shanghai: overdue counters and statuses are computed as of today),
+  the settings in force (fixed for an app's life), today's date (Asia/Shanghai: overdue counters and statuses are computed as of today),
   and the data version of the region read (app.db.versions): the caller's scope, narrowed by `region_code`.
   Any committed change inside that region changes its version, hence the tag.
 - The version is read before the route reads its data: a change committing in between gives a body newer than

@@ -17,9 +17,12 @@ Rules:
   inside a region changes its version; a change elsewhere changes it only when it shares that anchor.
 - A row's version only grows, and a version is the SUM over the anchor's shard rows: any committed bump makes it
   larger. Each transaction bumps one shard per prefix, chosen at random on PostgreSQL (so concurrent writers of
-  one county do not queue on one row lock), shard 0 on SQLite (writes are serial there).
+  one county seldom queue on one row lock), shard 0 on SQLite (writes are serial there).
 - Touches are kept per session and forgotten at rollback: a rolled-back change bumps nothing. A session that
   commits several times (a batch job) bumps at each commit what it touched since the last one.
+- Versions are not reset or backfilled: an absent row is version 0. Restoring an older backup brings its older
+  versions back with its older data; a client's tag from after the backup then matches again only if the same
+  number of changes were made once more (restart the clients' polling after a restore to be sure).
 """
 
 from __future__ import annotations

@@ -215,3 +215,20 @@ async def test_a_refused_request_is_refused_whatever_the_condition(
 ) -> None:
     r = await client.get(url, params=params, headers={**admin.headers, "If-None-Match": "*"})
     assert r.status_code == 422, r.text
+
+
+async def test_register_writes_without_events_change_the_tags_too(
+    client: httpx.AsyncClient, admin: Actor, county: Actor
+) -> None:
+    """Regions, trainings: writes that record no event touch their region themselves (app.db.versions)."""
+    officer = await factories.officer(client, admin.headers)
+    url, params = f"{API}/reports/breakdown", {**YEAR, "group_by": "township"}
+    before = await tag_of(client, county, url, **params)
+    r = await client.put(f"{API}/regions/500240001", json={"name": "南宾街道"}, headers=admin.headers)
+    assert r.status_code in (200, 201), r.text
+    after_region = await tag_of(client, county, url, **params)
+    assert after_region != before
+    training = {"held_on": "2025-03-12", "hours": 4, "topic": "《行政处罚法》专题培训"}
+    r = await client.post(f"{API}/officers/{officer['id']}/trainings", json=training, headers=admin.headers)
+    assert r.status_code == 201, r.text
+    assert await tag_of(client, county, url, **params) != after_region
