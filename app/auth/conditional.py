@@ -9,9 +9,9 @@ Rules:
 - The tag is the hash (app.core.conditional.make_tag) of everything the body depends on: `FORMAT` (raise it
   when a body's format changes), the route's path, the query string (parameters sorted, values as sent), the
   `Accept` header, the caller (kind, id, role, region scope, linked officer: two callers never share a tag),
-  the settings in force (fixed for an app's life), today's date (Asia/Shanghai: overdue counters and statuses are computed as of today),
-  and the data version of the region read (app.db.versions): the caller's scope, narrowed by `region_code`.
-  Any committed change inside that region changes its version, hence the tag.
+  the settings in force (fixed for an app's life), today's date (Asia/Shanghai: overdue counters and statuses
+  are computed as of today), and the data version of the region read (app.db.versions): the caller's scope,
+  narrowed by `region_code`. Any committed change inside that region changes its version, hence the tag.
 - The version is read before the route reads its data: a change committing in between gives a body newer than
   its tag, never an old body under a new tag (the next poll then answers 200 once more).
 - `If-None-Match` naming the tag (or `*`) → 304 with `ETag` and `Cache-Control`, no body; the route reads
