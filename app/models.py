@@ -4,6 +4,7 @@ test). It sits at the top of the package so that `app.db` never knows a domain; 
 from app.auth import models as auth_models
 from app.db import limits as limit_models
 from app.db import outbox as outbox_models
+from app.db import versions as version_models
 from app.db.base import Base
 from app.deadlines import models as deadline_models
 from app.events.webhooks import models as webhook_models
@@ -26,5 +27,6 @@ __all__ = [
     "outbox_models",
     "plan_models",
     "region_models",
+    "version_models",
     "webhook_models",
 ]

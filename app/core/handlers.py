@@ -4,7 +4,8 @@ Covers AppError, FastAPI's request validation (including malformed JSON, which i
 Starlette's HTTP errors (unknown route 404, wrong method 405), integrity violations that slipped past
 a service's own checks (409 naming the constraint's field), an exhausted connection pool (503 with
 `Retry-After: 1`), and anything unexpected (500, logged; it
-leaves past the app's middleware, so it carries the security headers and request id itself).
+leaves past the app's middleware, so it carries the security headers and request id itself). Not an error but
+raised the same way: a conditional read answered 304 (app.core.conditional.NotModified).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.core.conditional import NotModified, not_modified_response
 from app.core.errors import (
     PROBLEM_BASE,
     PROBLEM_JSON,
@@ -190,7 +192,14 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(problem, headers)
 
 
+async def _on_not_modified(request: Request, exc: Exception) -> Response:
+    """A conditional read whose tag the client holds (app.core.conditional): 304, no body."""
+    assert isinstance(exc, NotModified)
+    return not_modified_response(exc)
+
+
 def install_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(NotModified, _on_not_modified)
     app.add_exception_handler(AppError, _on_app_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)

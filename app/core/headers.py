@@ -2,7 +2,8 @@
 
 Rules: `nosniff`, no framing, no referrer, a CSP that allows nothing (`default-src 'none'`); a page (the
 interactive docs, app/web/docs.py) sends its own CSP, which is kept: a header the response already has is never
-replaced. `/api/v1` answers are `Cache-Control: no-store`; HSTS only when the deployment says it is HTTPS-only.
+replaced. `/api/v1` answers are `Cache-Control: no-store` (conditional reads set their own `private, no-cache`,
+app.auth.conditional); HSTS only when the deployment says it is HTTPS-only.
 """
 
 from __future__ import annotations

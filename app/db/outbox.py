@@ -7,6 +7,8 @@ Rules:
   function's one commit: the event then commits or rolls back with the change (no event for a rolled-back
   change, no committed change without its event). A replay writes nothing, so it records nothing.
 - `data` is what API.md lists for the type; ids and dates are turned into strings.
+- Recording an event touches its region's data version (app.db.versions): the change it records is one of
+  that region's, so conditional reads see it.
 - A row is only ever inserted and, past `EVENT_RETENTION_DAYS`, deleted by the worker's pruning.
 - `seq` orders the events of one transaction; `txid` orders transactions. On PostgreSQL `txid` is the writing
   transaction's id (`pg_current_xact_id()`), so the feed can hand out only what every in-flight writer is
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core import clock
 from app.db.base import Base, UTCDateTime
 from app.db.sqlgen import new_uuid
+from app.db.versions import touch
 
 
 class EventType(StrEnum):
@@ -95,6 +98,7 @@ async def record(session: AsyncSession, type_: EventType, region_code: str, data
     """Insert one event into the current transaction and return its id (one INSERT statement, no ORM flush)."""
     values = _row(session, type_, region_code, data)
     await session.execute(insert(Event).values(**values))
+    touch(session, region_code)
     event_id: uuid.UUID = values["id"]
     return event_id
 
@@ -106,7 +110,8 @@ EventSpec = tuple[EventType, str, dict[str, Any]]
 async def record_select(session: AsyncSession, type_: EventType, rows: Select[Any, Any]) -> int:
     """Insert one event of `type_` per row of `rows` — a SELECT of (region_code, data) with `data` a JSON object
     built in SQL (app.db.sqlgen.json_object) — in one INSERT … SELECT, for set-wise jobs (the deadline tick) whose
-    rows never pass through Python. Returns the number of events written."""
+    rows never pass through Python. Returns the number of events written. Only their region codes come back
+    (RETURNING), so the distinct regions are touched once each."""
     dialect = session.get_bind().dialect.name
     sub = rows.subquery()
     region, data = sub.c[0], sub.c[1]
@@ -120,8 +125,10 @@ async def record_select(session: AsyncSession, type_: EventType, rows: Select[An
         data,
     ).select_from(sub)
     columns = ["id", "txid", "type", "occurred_at", "region_code", "data"]
-    result = await session.execute(insert(Event).from_select(columns, source))
-    return int(getattr(result, "rowcount", 0) or 0)
+    result = await session.execute(insert(Event).from_select(columns, source).returning(Event.region_code))
+    regions = result.scalars().all()
+    touch(session, *regions)
+    return len(regions)
 
 
 async def record_many(session: AsyncSession, events: Sequence[EventSpec]) -> list[uuid.UUID]:
@@ -131,4 +138,5 @@ async def record_many(session: AsyncSession, events: Sequence[EventSpec]) -> lis
         return []
     rows = [_row(session, t, region, data) for t, region, data in events]
     await session.execute(insert(Event).values(rows))
+    touch(session, *(region for _, region, _ in events))
     return [row["id"] for row in rows]

@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.auth.conditional import Conditional
 from app.auth.deps import CurrentPrincipal
+from app.core.conditional import NOT_MODIFIED_RESPONSES
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, Limit, Page
 from app.db.deps import ReadSession, ReplicaSession
@@ -25,9 +27,10 @@ RegionFilter = Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="r
     "/escalations",
     response_model=Page[EscalationRead],
     summary="Escalations of overdue hazards (催办 / 督办 / 约谈 / 挂牌督办), newest first",
-    responses=problem_responses(401, 403, 422),
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
 )
 async def list_escalations(
+    conditional_read: Conditional,
     principal: CurrentPrincipal,
     session: ReplicaSession,
     cursor: Cursor,
@@ -37,6 +40,7 @@ async def list_escalations(
     institution_id: uuid.UUID | None = None,
     limit: Annotated[Limit, Query()] = 50,
 ) -> Page[EscalationRead]:
+    conditional_read.check()
     filters = queries.EscalationFilters(status_, level, region_code, institution_id)
     items, next_cursor = await queries.list_escalations(session, principal, filters, cursor.position, limit)
     return Page(items=items, next_cursor=cursor.issue(next_cursor))
@@ -63,9 +67,10 @@ async def hazard_escalations(
     "/follow-ups",
     response_model=Page[FollowUpRead],
     summary="Follow-up checks (回头看) of verified major hazards, by due date",
-    responses=problem_responses(401, 403, 422),
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
 )
 async def list_follow_ups(
+    conditional_read: Conditional,
     principal: CurrentPrincipal,
     session: ReplicaSession,
     cursor: Cursor,
@@ -73,5 +78,6 @@ async def list_follow_ups(
     region_code: RegionFilter = None,
     limit: Annotated[Limit, Query()] = 50,
 ) -> Page[FollowUpRead]:
+    conditional_read.check()
     items, next_cursor = await queries.list_follow_ups(session, principal, status_, region_code, cursor.position, limit)
     return Page(items=items, next_cursor=cursor.issue(next_cursor))

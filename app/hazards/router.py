@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Header, Query, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
+from app.auth.conditional import Conditional
 from app.auth.deps import CurrentPrincipal, FieldPrincipal
+from app.core.conditional import NOT_MODIFIED_RESPONSES
 from app.core.deps import SettingsDep
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, Limit, Page
@@ -24,15 +26,17 @@ router = APIRouter(prefix="/hazards", tags=["hazards"])
     "",
     response_model=Page[HazardListItem],
     summary="List hazards (most recently found first)",
-    responses=problem_responses(401, 403, 422),
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
 )
 async def list_hazards(
+    conditional_read: Conditional,
     principal: CurrentPrincipal,
     session: ReplicaSession,
     cursor: Cursor,
     filters: HazardFilterParams,
     limit: Annotated[Limit, Query()] = 50,
 ) -> Page[HazardListItem]:
+    conditional_read.check()
     items, next_cursor = await queries.list_hazards(session, principal, filters, cursor.position, limit)
     return Page(items=items, next_cursor=cursor.issue(next_cursor))
 

@@ -37,6 +37,7 @@ from app.core.errors import Conflict, FieldError, Forbidden, PreconditionFailed,
 from app.db.bulk import insert_new
 from app.db.outbox import EventSpec, EventType, record, record_many
 from app.db.replay import fingerprint
+from app.db.versions import touch
 from app.hazards import queries, workflow
 from app.hazards.deadlines import NO_DEFAULTS, DefaultDeadlines
 from app.hazards.evidence import AsyncReadable, store_evidence, unknown_evidence
@@ -305,5 +306,6 @@ async def add_evidence(
     of the same bytes); the row commits here, once."""
     read, created = await store_evidence(session, hazard_id, upload, filename, actor, data_dir, max_bytes)
     if created:
+        touch(session, (await queries.hazard_context(session, hazard_id, actor)).region_code)
         await session.commit()
     return read, created

@@ -34,6 +34,7 @@ from app.auth.principals import Principal
 from app.core.errors import FieldError, Forbidden, ValidationFailed
 from app.core.messages_zh import business_message, pydantic_message
 from app.db.replay import fingerprint
+from app.db.versions import touch
 from app.imports.columns import COLUMNS, BadChoice, Column, heading_of
 from app.imports.schemas import ImportKind, ImportProblem, ImportResult, RowAction, RowError, RowPreview
 from app.imports.sheet import Table, read_table
@@ -275,7 +276,10 @@ async def import_file(
         if row.action == "create":
             session.add(register.model(**row.data.model_dump(exclude={"id"}), create_fingerprint=fingerprint(row.data)))
         elif row.action == "update":
+            touch(session, row.record.region_code)
             for name, value in row.data.model_dump(exclude_unset=True).items():
                 setattr(row.record, name, value)
+        if row.action in ("create", "update"):
+            touch(session, row.data.region_code)
     await session.commit()
     return result.model_copy(update={"stored": True})

@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from app.auth.conditional import Conditional
 from app.auth.deps import CurrentPrincipal, FieldPrincipal
+from app.core.conditional import NOT_MODIFIED_RESPONSES
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, IsoDate, Limit, Page
 from app.db.deps import ReadSession, ReplicaSession, WriteSession
@@ -60,9 +62,10 @@ async def create_inspection(
     "",
     response_model=Page[InspectionSummary],
     summary="List inspections (newest first)",
-    responses=problem_responses(401, 403, 422),
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
 )
 async def list_inspections(
+    conditional_read: Conditional,
     principal: CurrentPrincipal,
     session: ReplicaSession,
     cursor: Cursor,
@@ -75,6 +78,7 @@ async def list_inspections(
     date_to: Annotated[IsoDate | None, Query(alias="to", description="inspected_on on or before")] = None,
     limit: Annotated[Limit, Query()] = 50,
 ) -> Page[InspectionSummary]:
+    conditional_read.check()
     filters = queries.InspectionFilters(
         institution_id=institution_id,
         kind=kind,

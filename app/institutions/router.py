@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from app.auth.conditional import Conditional
 from app.auth.deps import CurrentPrincipal, ManagerPrincipal
+from app.core.conditional import NOT_MODIFIED_RESPONSES
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, Limit, Page
 from app.db.deps import ReadSession, ReplicaSession, WriteSession
@@ -40,9 +42,13 @@ async def create_institution(
 
 
 @router.get(
-    "", response_model=Page[InstitutionRead], summary="List institutions", responses=problem_responses(401, 403, 422)
+    "",
+    response_model=Page[InstitutionRead],
+    summary="List institutions",
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
 )
 async def list_institutions(
+    conditional_read: Conditional,
     principal: CurrentPrincipal,
     session: ReplicaSession,
     cursor: Cursor,
@@ -54,6 +60,7 @@ async def list_institutions(
     limit: Annotated[Limit, Query()] = 50,
 ) -> Page[InstitutionRead]:
     """Ordered by name. Filters combine with AND; `region_code` narrows within the caller's region."""
+    conditional_read.check()
     filters = queries.InstitutionFilters(kind=kind, region_code=region_code, township=township, status=status_, q=q)
     items, next_cursor = await queries.list_institutions(session, principal, filters, cursor.position, limit)
     return Page(items=[InstitutionRead.model_validate(i) for i in items], next_cursor=cursor.issue(next_cursor))

@@ -20,6 +20,7 @@ from app.auth import scoping
 from app.auth.principals import Principal
 from app.db.replay import UniqueField, create_replayable, existing_or_conflict, fingerprint
 from app.db.revision import ensure_revision
+from app.db.versions import touch
 from app.institutions.models import Institution
 from app.institutions.queries import get_institution
 from app.institutions.schemas import InstitutionCreate, InstitutionUpdate
@@ -66,6 +67,7 @@ async def create_institution(
     created = await create_replayable(session, Institution, record_id, fp, "institution", store, [credit_code])
     if not created:
         return await get_institution(session, record_id, actor), False
+    touch(session, institution.region_code)
     await session.commit()
     return institution, True
 
@@ -85,6 +87,7 @@ async def update_institution(
         scoping.ensure_writable(actor, changes["region_code"])
     if "credit_code" in changes:
         await _ensure_credit_code_free(session, changes["credit_code"], institution.id, actor)
+    touch(session, institution.region_code, changes.get("region_code", institution.region_code))
     for name, value in changes.items():
         setattr(institution, name, value)
     await session.commit()

@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from app.auth.conditional import Conditional
 from app.auth.deps import CurrentPrincipal, ManagerPrincipal
+from app.core.conditional import NOT_MODIFIED_RESPONSES
 from app.core.errors import problem_responses
 from app.core.schemas import Cursor, IsoDate, Limit, Page
 from app.db.deps import ReadSession, ReplicaSession, WriteSession
@@ -45,8 +47,14 @@ async def create_officer(
     return OfficerRead.of(officer)
 
 
-@router.get("", response_model=Page[OfficerRead], summary="List officers", responses=problem_responses(401, 403, 422))
+@router.get(
+    "",
+    response_model=Page[OfficerRead],
+    summary="List officers",
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
+)
 async def list_officers(
+    conditional_read: Conditional,
     principal: CurrentPrincipal,
     session: ReplicaSession,
     cursor: Cursor,
@@ -57,6 +65,7 @@ async def list_officers(
     limit: Annotated[Limit, Query()] = 50,
 ) -> Page[OfficerRead]:
     """Ordered by name."""
+    conditional_read.check()
     filters = service.OfficerFilters(region_code=region_code, unit=unit, certified_on=certified_on, q=q)
     items, next_cursor = await service.list_officers(session, principal, filters, cursor.position, limit)
     return Page(items=[OfficerRead.of(o) for o in items], next_cursor=cursor.issue(next_cursor))

@@ -25,6 +25,7 @@ from app.core.errors import ValidationFailed
 from app.core.pagination import page_of, paginate
 from app.db.replay import UniqueField, create_replayable, existing_or_conflict, fingerprint
 from app.db.revision import ensure_revision
+from app.db.versions import touch
 from app.institutions.models import Institution
 from app.officers.models import CertificateStatus, Officer, OfficerConflict, Training, certified_on
 from app.officers.schemas import ConflictCreate, ConflictRead, OfficerCreate, OfficerUpdate, TrainingCreate
@@ -77,6 +78,7 @@ async def create_officer(session: AsyncSession, data: OfficerCreate, actor: Prin
     created = await create_replayable(session, Officer, record_id, fp, "officer", store, [certificate])
     if not created:
         return await get_officer(session, record_id, actor), False
+    touch(session, officer.region_code)
     await session.commit()
     return officer, True
 
@@ -127,6 +129,7 @@ async def update_officer(
     if "certificate_no" in changes:
         await _ensure_certificate_free(session, changes["certificate_no"], officer.id, actor)
     ensure_dates_ordered(officer, changes)
+    touch(session, officer.region_code, changes.get("region_code", officer.region_code))
     for name, value in changes.items():
         setattr(officer, name, value)
     await session.commit()
@@ -141,6 +144,7 @@ async def add_training(
         raise ValidationFailed.field(["body", "held_on"], "a training cannot be recorded before it is held")
     training = Training(officer_id=officer.id, created_at=clock.now(), **data.model_dump())
     session.add(training)
+    touch(session, officer.region_code)
     await session.commit()
     return training
 
@@ -175,6 +179,7 @@ async def add_conflict(
             officer_id=officer.id, institution_id=institution.id, reason=data.reason, created_at=clock.now()
         )
         session.add(existing)
+        touch(session, officer.region_code)
         await session.commit()
         created = True
     else:

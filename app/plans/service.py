@@ -21,6 +21,7 @@ from app.auth.principals import Principal
 from app.core.errors import ValidationFailed
 from app.core.pagination import AnySelect, page_of, paginate
 from app.db.replay import create_replayable, existing_or_conflict, fingerprint
+from app.db.versions import touch
 from app.inspections.models import Inspection, InspectionType
 from app.institutions.models import Institution, InstitutionStatus
 from app.plans.models import Plan
@@ -60,6 +61,7 @@ async def create_plan(session: AsyncSession, data: PlanCreate, actor: Principal)
 
     if not await create_replayable(session, Plan, record_id, fp, "plan", store):
         return await get_plan(session, record_id, actor), False
+    touch(session, plan.region_code)
     await session.commit()
     return plan, True
 
@@ -88,6 +90,7 @@ async def update_plan(session: AsyncSession, plan_id: uuid.UUID, data: PlanUpdat
     end = changes.get("period_to", plan.period_to)
     if end < start:
         raise ValidationFailed.field(["body", "period_to"], f"must not be before period_from ({start.isoformat()})")
+    touch(session, plan.region_code, changes.get("region_code", plan.region_code))
     for name, value in changes.items():
         setattr(plan, name, value)
     await session.commit()

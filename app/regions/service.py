@@ -19,6 +19,7 @@ from app.auth import scoping
 from app.auth.principals import Principal
 from app.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from app.core.pagination import page_of, paginate
+from app.db.versions import touch
 from app.regions import codes, queries
 from app.regions.csvfile import ImportRow
 from app.regions.models import Region
@@ -69,6 +70,7 @@ async def put_region(session: AsyncSession, code: str, data: RegionWrite, actor:
         session.add(region)
     else:
         region.name, region.parent_code = data.name, parent
+    touch(session, code)
     try:
         await session.commit()
     except IntegrityError as exc:  # a concurrent write took the name or the code first
@@ -131,6 +133,7 @@ async def import_regions(session: AsyncSession, rows: list[ImportRow], actor: Pr
         elif (region.name, region.parent_code) != (row.name, row.parent_code):
             region.name, region.parent_code = row.name, row.parent_code
             renamed += 1
+    touch(session, *(row.code for row in rows))
     try:
         await session.commit()
     except IntegrityError as exc:  # a concurrent write, or names swapped between two codes of one parent

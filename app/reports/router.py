@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import PlainTextResponse
 
+from app.auth.conditional import Conditional
 from app.auth.deps import CurrentPrincipal
+from app.core.conditional import ETAG_HEADERS, NOT_MODIFIED_RESPONSES
 from app.core.deps import SettingsDep
 from app.core.errors import problem_responses
 from app.core.schemas import IsoDate
@@ -30,9 +32,10 @@ Region = Annotated[str | None, Query(pattern=r"^\d{1,12}$", description="region 
     response_model=SummaryRead,
     response_model_by_alias=True,
     summary="Figures per institution kind, and certified officers (持证执法人员)",
-    responses=problem_responses(401, 403, 422),
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
 )
 async def summary(
+    conditional_read: Conditional,
     principal: CurrentPrincipal,
     session: ReplicaSession,
     date_from: DateFrom = None,
@@ -40,7 +43,8 @@ async def summary(
     as_of: AsOf = None,
     region_code: Region = None,
 ) -> SummaryRead:
-    period = service.resolve_period(principal, date_from, date_to, as_of, region_code)
+    period = service.resolve_period(principal, date_from, date_to, as_of, region_code)  # a 422 stays a 422
+    conditional_read.check()
     return await service.summary(session, period)
 
 
@@ -49,9 +53,10 @@ async def summary(
     response_model=BreakdownRead,
     response_model_by_alias=True,
     summary="The same counters per kind, region, township, category, severity, month or institution",
-    responses=problem_responses(401, 403, 422),
+    responses={**problem_responses(401, 403, 422), **NOT_MODIFIED_RESPONSES},
 )
 async def breakdown(
+    conditional_read: Conditional,
     principal: CurrentPrincipal,
     session: ReplicaSession,
     group_by: GroupBy,
@@ -60,7 +65,8 @@ async def breakdown(
     as_of: AsOf = None,
     region_code: Region = None,
 ) -> BreakdownRead:
-    period = service.resolve_period(principal, date_from, date_to, as_of, region_code)
+    period = service.resolve_period(principal, date_from, date_to, as_of, region_code)  # a 422 stays a 422
+    conditional_read.check()
     return await service.breakdown(session, group_by, period)
 
 
@@ -72,11 +78,14 @@ async def breakdown(
         200: {
             "content": {"text/plain": {"example": "殡葬事务中心集中排查全县殡葬机构8家,…"}, DOCX_MEDIA_TYPE: {}},
             "description": "text/plain by default; DOCX with format=docx or Accept",
+            "headers": ETAG_HEADERS,
         },
+        304: NOT_MODIFIED_RESPONSES[304],
         **problem_responses(401, 403, 422),
     },
 )
 async def annual_report(
+    conditional_read: Conditional,
     principal: CurrentPrincipal,
     session: ReplicaSession,
     settings: SettingsDep,
@@ -86,5 +95,7 @@ async def annual_report(
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     """From 1 January to 31 December of `year`, as of 31 December, over the caller's region."""
+    conditional_read.check()
     rendered = await document.annual_report(session, principal, year, region_code, settings, format_, accept)
-    return Response(rendered.content, media_type=rendered.media_type, headers=rendered.headers)
+    headers = {**rendered.headers, **conditional_read.headers}
+    return Response(rendered.content, media_type=rendered.media_type, headers=headers)

@@ -66,9 +66,13 @@ async def test_ok_answers_are_secured(client: httpx.AsyncClient, admin: Actor) -
     r = await client.get("/api/v1/users/me", headers=admin.headers)
     assert r.status_code == 200
     assert_secured(r)
-    r = await client.get("/api/v1/institutions", headers=admin.headers)
+    r = await client.get("/api/v1/api-keys", headers=admin.headers)
     assert r.status_code == 200
     assert_secured(r)
+    r = await client.get("/api/v1/institutions", headers=admin.headers)
+    assert r.status_code == 200
+    assert_secured(r, api=False)  # a conditional read (app.auth.conditional) may be kept, revalidated by its ETag
+    assert r.headers.get_list("cache-control") == ["private, no-cache"]
     r = await client.get("/healthz")
     assert r.status_code == 200
     assert_secured(r, api=False)  # operational answers are not under /api/v1: no Cache-Control forced
