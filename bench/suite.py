@@ -180,8 +180,8 @@ def machine() -> str:
 
 def table(rows: list[Row]) -> str:
     lines = [
-        "| scenario | API | limit | ratio | target | repeated call: call 2 → p50 / max of calls 6–50: max / call 2 "
-        f"(≤ {REPEAT_BOUND}) | met | if not: why, and what would close it |",
+        "| scenario | API | limit | ratio | target | repeated call: call 2 → p50 / max of calls 6–50; step "
+        f"p50(6–50) / p50(2–5) (≤ {REPEAT_BOUND}), max / call 2 | met | if not: why, and what would close it |",
         "|---|---|---|---|---|---|---|---|",
     ]
     lines += [
