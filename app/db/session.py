@@ -16,8 +16,10 @@ Rules:
   (asyncpg `server_settings`: no round trip) for reads and writes alike, because the trap is in any statement
   whose plan depends on its values — lists, detail views, exports, the event feed, and the rules' reads inside a
   write — and what it costs a write is re-planning its primary-key lookups and INSERTs each time, which is
-  within the noise of the write limit (bench/README.md, "What it took", point 8). Report statements render
-  their values as literals besides (app.reports.queries), which plans them once per distinct report.
+  within the noise of the write limit (bench/README.md, "What it took", point 8). Applying it to reads only
+  would take a `SET` round trip per checkout or a second pool. Report statements render their values as
+  literals besides (app.reports.queries), which plans them once per distinct report. A statement without
+  parameters has one plan whatever the mode.
 - Both: a request waits at most DB_POOL_TIMEOUT_SECONDS for a pooled connection, then answers 503 with
   `Retry-After` (app.core.handlers), rather than queueing behind an exhausted pool.
 - PostgreSQL reads (`query_session`) run outside a transaction; writes and streamed exports inside one.
