@@ -34,8 +34,11 @@ def rss_bytes(pid: int) -> int:
 
 
 @contextmanager
-def server(database_url: str, *, cpu: int | None = None, data_dir: Path | None = None) -> Iterator[tuple[str, int]]:
-    """One uvicorn worker serving the app; yields (base URL, pid). `cpu` pins it to one core."""
+def server(
+    database_url: str, *, cpu: int | None = None, data_dir: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """One uvicorn worker serving the app; yields (base URL, pid). `cpu` pins it to one core; `env` adds
+    settings (e.g. `DB_POOL_SIZE`)."""
     port = free_port()
     env = {
         **os.environ,
@@ -43,6 +46,7 @@ def server(database_url: str, *, cpu: int | None = None, data_dir: Path | None =
         "SECRET_KEY": SECRET,
         "LOG_LEVEL": "WARNING",
         "DATA_DIR": str(data_dir or ROOT / "data" / "bench"),
+        **(env or {}),
     }
     cmd = [
         sys.executable,

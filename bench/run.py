@@ -8,7 +8,8 @@ Scenarios (one uvicorn worker pinned to core 0; this client pinned to core 1):
   2. county report: GET /reports/summary for county 500240 vs the same SQL statements sent by asyncpg;
   3. national report: the same over everything;
   4. county breakdown by township and by month;
-  6. hazard list: GET /hazards?limit=50 for the county at page 1 and deep in (by cursor) — p50 flat with depth.
+  6. hazard list: GET /hazards?limit=50 for the county at page 1 and deep in (by cursor) — p50 flat with depth;
+  6′. the first page against the statements it sends (captured from the app), replayed by asyncpg.
 Each figure is the median of 5 × N sequential requests, API and limit alternating request by request so that
 load changes on the machine hit both alike. The limit runs exactly the statements the API sends (compiled from
 the same builders for PostgreSQL with literal values).
@@ -24,18 +25,28 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import Any
 
 import asyncpg
+import httpx
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 
-from app.core.config import normalize_database_url
+from app.core.config import Settings, normalize_database_url
 from app.core.pagination import AnySelect
+from app.main import create_app
 from app.reports import queries
 from app.reports.schemas import GroupBy
-from bench.common import Driver, admin_headers, server
+from bench.common import SECRET, Driver, admin_headers, server
 from bench.generate import COUNTY, YEAR
 
 PERIOD = {"from": f"{YEAR}-01-01", "to": f"{YEAR}-12-31"}
+COUNTY_ROW = "2. county summary (500240)"
+NATIONAL_ROW = "3. national summary"
+TOWNSHIP_ROW = "4. county by township"
+MONTH_ROW = "4. county by month"
+LIST_ROW = "6′. hazard list page 1 (county, 50) vs its SQL through asyncpg"
+LISTING = {"region_code": COUNTY, "limit": "50"}
 
 
 def compiled(statement: AnySelect) -> str:
@@ -81,7 +92,7 @@ Figure = tuple[str, float, float, str, float]  # scenario, API p50 ms, limit p50
 
 def county_case() -> tuple[str, str, dict[str, str], list[str]]:
     return (
-        "2. county summary (500240)",
+        COUNTY_ROW,
         "/api/v1/reports/summary",
         {**PERIOD, "region_code": COUNTY},
         report_sql(GroupBy.kind, COUNTY),
@@ -121,9 +132,9 @@ async def scenarios(url: str, base: str, headers: dict[str, str], n: int) -> lis
 
     cases = [
         (*county_case(), "≤ 1.5×", 1.5),
-        ("3. national summary", "/api/v1/reports/summary", PERIOD, report_sql(GroupBy.kind, ""), "≤ 1.3×", 1.3),
+        (NATIONAL_ROW, "/api/v1/reports/summary", PERIOD, report_sql(GroupBy.kind, ""), "≤ 1.3×", 1.3),
         (
-            "4. county by township",
+            TOWNSHIP_ROW,
             "/api/v1/reports/breakdown",
             {**PERIOD, "region_code": COUNTY, "group_by": "township"},
             report_sql(GroupBy.township, COUNTY),
@@ -131,7 +142,7 @@ async def scenarios(url: str, base: str, headers: dict[str, str], n: int) -> lis
             1.5,
         ),
         (
-            "4. county by month",
+            MONTH_ROW,
             "/api/v1/reports/breakdown",
             {**PERIOD, "region_code": COUNTY, "group_by": "month"},
             report_sql(GroupBy.month, COUNTY),
@@ -147,7 +158,7 @@ async def scenarios(url: str, base: str, headers: dict[str, str], n: int) -> lis
         )
         out.append((name, api_ms, raw_ms, target, bound))
     # 6. deep pagination: the first page vs a page 40 pages in (by following cursors).
-    listing: dict[str, str] = {"region_code": COUNTY, "limit": "50"}
+    listing = LISTING
     cursor = None
     for _ in range(40):
         page = json.loads(await c.get("/api/v1/hazards", {**listing, **({"cursor": cursor} if cursor else {})}))
@@ -160,9 +171,46 @@ async def scenarios(url: str, base: str, headers: dict[str, str], n: int) -> lis
         n,
     )
     out.append(("6. hazard list: page 40 vs page 1 (county, p50)", deep, first, "flat (≤ 1.5×)", 1.5))
+    # 6′. the first page against the very statements it sends, replayed by asyncpg.
+    statements = await list_statements(url, headers, "/api/v1/hazards", LISTING)
+    planned = await asyncpg.connect(
+        normalize_database_url(url).replace("postgresql+asyncpg", "postgresql"),
+        server_settings={"plan_cache_mode": "force_custom_plan"},
+    )
+
+    async def replay() -> None:
+        for sql, params in statements:
+            await planned.fetch(sql, *params)
+
+    api_ms, raw_ms = await pair(lambda: c.get("/api/v1/hazards", LISTING), replay, n)
+    out.append((LIST_ROW, api_ms, raw_ms, "≤ 1.5×", 1.5))
+    await planned.close()
     await c.close()
     await pg.close()
     return out
+
+
+async def list_statements(
+    url: str, headers: dict[str, str], path: str, params: dict[str, str]
+) -> list[tuple[str, tuple[Any, ...]]]:
+    """Every statement one GET sends, with its parameters, captured from the app in-process (a SQLAlchemy event
+    hook, as bench.writes does): the credential lookup and the list's own statement(s). Replayed with these
+    parameters on a connection that plans each execution for its values (`force_custom_plan`): what the
+    database needs for the page, with neither a generic plan's risk nor a reparse."""
+    settings = Settings(DATABASE_URL=url, SECRET_KEY=SECRET, _env_file=None)
+    app = create_app(settings)
+    captured: list[tuple[str, tuple[Any, ...]]] = []
+
+    @event.listens_for(app.state.db.engine.sync_engine, "before_cursor_execute")
+    def on_sql(_conn: Any, _cursor: Any, sql: str, parameters: Any, _ctx: Any, _many: bool) -> None:
+        captured.append((sql, tuple(parameters or ())))
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        r = await client.get(path, params=params, headers=headers)
+        assert r.status_code == 200, r.text
+    await app.state.db.dispose()
+    return captured
 
 
 def table(rows: list[Figure]) -> str:

@@ -137,8 +137,10 @@ async def replay(conn: asyncpg.Connection, ops: list[Op], keep: set[uuid.UUID]) 
             await conn.fetch(op.sql, *(fresh(v, keep, ids) for v in op.params))
 
 
-async def limit_rate(pg_url: str, ops: list[Op], keep: set[uuid.UUID], seconds: float) -> float:
-    conns = [await asyncpg.connect(pg_url) for _ in range(CLIENTS)]
+async def limit_rate(
+    pg_url: str, ops: list[Op], keep: set[uuid.UUID], seconds: float, server_settings: dict[str, str] | None = None
+) -> float:
+    conns = [await asyncpg.connect(pg_url, server_settings=server_settings) for _ in range(CLIENTS)]
     done = 0
     stop = time.perf_counter() + seconds
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -169,6 +170,11 @@ class Settings(BaseSettings):
     DB_POOL_SIZE: int = Field(default=10, gt=0)
     DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
     DB_STATEMENT_TIMEOUT_MS: int = Field(default=30_000, gt=0, description="PostgreSQL statement_timeout")
+    DB_PLAN_CACHE_MODE: Literal["force_custom_plan", "auto", "force_generic_plan"] = Field(
+        default="force_custom_plan",
+        description="PostgreSQL plan_cache_mode of the app's connections (app.db.session: why not `auto`); "
+        "the other two only to measure what a generic plan costs (bench/repeat.py)",
+    )
     DB_POOL_RECYCLE_SECONDS: int = Field(
         default=1800, gt=0, description="PostgreSQL: replace pooled connections older than this"
     )

@@ -8,6 +8,18 @@ Rules:
   a session left idle in a transaction is ended by the server after DB_IDLE_IN_TRANSACTION_TIMEOUT_MS (a
   backstop: nothing here leaves one open on purpose); connections are named `inspection-tracker` in
   pg_stat_activity.
+- PostgreSQL: every connection runs with `plan_cache_mode = force_custom_plan` (DB_PLAN_CACHE_MODE), so a
+  prepared statement is planned for its values on every execution. asyncpg prepares every statement; under
+  `auto` PostgreSQL switches a statement to a generic plan after five executions on a connection, and the
+  generic plan of a region-scoped read knows neither the region nor the dates: the county hazard list went from
+  28 ms to 190 ms at the sixth call on one connection, walking the national index. Set per connection
+  (asyncpg `server_settings`: no round trip) for reads and writes alike, because the trap is in any statement
+  whose plan depends on its values — lists, detail views, exports, the event feed, and the rules' reads inside a
+  write — and what it costs a write is re-planning its primary-key lookups and INSERTs each time, which is
+  within the noise of the write limit (bench/README.md, "What it took", point 8). Applying it to reads only
+  would take a `SET` round trip per checkout or a second pool. Report statements render their values as
+  literals besides (app.reports.queries), which plans them once per distinct report. A statement without
+  parameters has one plan whatever the mode.
 - Both: a request waits at most DB_POOL_TIMEOUT_SECONDS for a pooled connection, then answers 503 with
   `Retry-After` (app.core.handlers), rather than queueing behind an exhausted pool.
 - PostgreSQL reads (`query_session`) run outside a transaction; writes and streamed exports inside one.
@@ -87,6 +99,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
                 "idle_in_transaction_session_timeout": str(settings.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS),
                 "application_name": APPLICATION_NAME,
                 "timezone": "UTC",
+                "plan_cache_mode": settings.DB_PLAN_CACHE_MODE,
             }
         },
     )

@@ -27,6 +27,7 @@ from typing import IO, Any
 
 import anyio
 import xlsxwriter
+from sqlalchemy import text
 
 from app.core import clock
 from app.core.clock import LOCAL_TZ
@@ -107,7 +108,14 @@ def ledger_cells(number: int, row: Any) -> list[Any]:
 
 
 async def _partitions(db: Database, stmt: AnySelect) -> AsyncIterator[Sequence[Any]]:
+    """The ledger's rows, partition by partition, from a server-side cursor in a transaction of its own.
+
+    PostgreSQL: without JIT (`SET LOCAL jit = off`). Planned for its values (app.db.session, plan_cache_mode), a
+    county ledger's cost estimate passes `jit_above_cost` (its per-row subqueries) and compiling took longer than
+    the query: 853 ms with JIT, 322 ms without, on the 1,000,000-hazard bench data (bench/README.md, point 8)."""
     async with db.read_session() as session:
+        if not db.is_sqlite:
+            await session.execute(text("SET LOCAL jit = off"))
         result = await session.stream(stmt.execution_options(yield_per=PARTITION))
         async for partition in result.partitions(PARTITION):
             yield partition
