@@ -51,9 +51,11 @@ demo: venv  ## load the 2023 Shizhu County data set into $(DEMO_DATA_DIR) (embed
 	env -u DATABASE_URL DATA_DIR=$(DEMO_DATA_DIR) $(BIN)/inspection-tracker serve --host $(HOST) --port $(PORT)
 
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/inspection_tracker_bench
+# Set to a second database to add the 10,000,000-hazard rows (generated there once, about 25 minutes).
+BENCH_TENFOLD_URL ?=
 
 bench: venv  ## benchmarks on PostgreSQL, not part of `make test` (about 5 min): every scenario; table into bench/README.md
-	$(BIN)/python -m bench.suite --database-url $(BENCH_DATABASE_URL) --readme
+	$(BIN)/python -m bench.suite --database-url $(BENCH_DATABASE_URL) --readme $(if $(BENCH_TENFOLD_URL),--tenfold-database-url $(BENCH_TENFOLD_URL))
 
 lock:  ## pin a changed pyproject.toml into requirements.lock (LOCK_ARGS=--upgrade moves every pin to the newest); commit both
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)

@@ -117,12 +117,15 @@ class Driver:
         *,
         auth: str | None = None,
         content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, bytes]:
-        """One request on the connection (`auth` replaces the driver's Authorization header for it); the
-        status and the whole body."""
+        """One request on the connection (`auth` replaces the driver's Authorization header for it, `headers`
+        are sent besides); the status and the whole body. The answer's headers are kept in `last_headers`
+        (lower-case names)."""
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: {auth or self.auth}\r\n"
-            f"Content-Type: {content_type}\r\nContent-Length: {len(payload)}\r\n\r\n"
+            f"Content-Type: {content_type}\r\nContent-Length: {len(payload)}\r\n{extra}\r\n"
         )
         self.writer.write(head.encode() + payload)
         line = await self.reader.readline()
@@ -133,8 +136,10 @@ class Driver:
             line = await self.reader.readline()
         status = int(line.split()[1])
         length, chunked = 0, False
+        self.last_headers: dict[str, str] = {}
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.partition(b":")
+            self.last_headers[name.strip().lower().decode()] = value.strip().decode()
             if name.strip().lower() == b"content-length":
                 length = int(value)
             elif name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
