@@ -110,9 +110,9 @@ def export_rows(url: str) -> list[Row]:
 
 
 def write_rows(url: str, seconds: float, rounds: int) -> tuple[list[Row], dict[str, float]]:
-    with server(url, cpu=0) as (base, _pid):
+    with server(url, cpu=0) as (base, pid):
         headers = admin_headers(url, base)
-        f = asyncio.run(writes.measure(url, base, headers, seconds, rounds))
+        f = asyncio.run(writes.measure(url, base, headers, seconds, rounds, pid))
     ratio = f["api"] / f["limit"]
     return [
         Row(
