@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, TextClause, bindparam, insert, inspect, text
@@ -20,18 +20,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.base import Base
 
 
+@cache
+def _columns(cls: type[Base]) -> tuple[tuple[str, str, Any], ...]:
+    """(attribute, column, column default) of a mapped class, looked up once per class."""
+    return tuple((attr.key, attr.columns[0].key, attr.columns[0].default) for attr in inspect(cls).column_attrs)
+
+
 def column_values(obj: Base) -> dict[str, Any]:
     """The column values of a new (transient) object, its class's column defaults filled in on the object first,
     so that what the caller reads from it afterwards is what was stored."""
     values: dict[str, Any] = {}
-    for attr in inspect(type(obj)).column_attrs:
-        column = attr.columns[0]
-        value = getattr(obj, attr.key)
-        default = column.default
+    for key, column_key, default in _columns(type(obj)):
+        value = getattr(obj, key)
         if value is None and default is not None:
             value = default.arg(None) if default.is_callable else default.arg
-            setattr(obj, attr.key, value)
-        values[column.key] = value
+            setattr(obj, key, value)
+        values[column_key] = value
     return values
 
 
