@@ -175,7 +175,9 @@ async def _write_rates(
     for _ in range(rounds):
         for mode, base in bases.items():
             writes.pin(1)
-            rate = await writes.api_rate(base, headers["Authorization"], post, "/api/v1/inspections", "POST", seconds)
+            rate, _cpu = await writes.api_rate(
+                base, headers["Authorization"], post, "/api/v1/inspections", "POST", seconds
+            )
             out[mode]["api"].append(rate)
             writes.pin(0)
             settings = {"plan_cache_mode": mode}

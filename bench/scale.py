@@ -135,11 +135,11 @@ def throughput(cluster: Cluster, workers: int, seconds: float) -> dict[str, floa
             ("writes", "POST", "/api/v1/institutions", _institution),
             ("reads", "GET", f"/api/v1/hazards?region_code={COUNTY}&limit=20", lambda: b""),
         ):
-            asyncio.run(api_rate(base, auth, make, path, method, 1.0))  # warm-up
+            asyncio.run(api_rate(base, auth, make, path, method, 1.0))  # warm-up (rate, cpu) unused
             api_pids, pg_pids = _tree(pid), _tree(_postmaster(cluster, "primary"))
             api0, pg0 = _cpu_seconds(api_pids), _cpu_seconds(pg_pids)
             driver0 = time.process_time()
-            out[label] = asyncio.run(api_rate(base, auth, make, path, method, seconds))
+            out[label] = asyncio.run(api_rate(base, auth, make, path, method, seconds))[0]
             out[f"{label}_driver"] = (time.process_time() - driver0) / seconds
             api_cpu, pg_cpu = (
                 _cpu_seconds(_tree(pid)) - api0,

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import ApiKey, Role, User
@@ -42,20 +42,20 @@ async def principal_from_token(session: AsyncSession, token: str, secret: str) -
     return await _from_user(session, claims)
 
 
+_USER = select(
+    User.id,
+    User.username,
+    User.role,
+    User.region_code,
+    User.is_active,
+    User.officer_id,
+    User.sessions_valid_after,
+).where(User.id == bindparam("user_id", type_=User.id.type))
+"""The credential lookup of every request with an access token, built once (not per request)."""
+
+
 async def _from_user(session: AsyncSession, claims: AccessClaims) -> Principal | None:
-    row = (
-        await session.execute(
-            select(
-                User.id,
-                User.username,
-                User.role,
-                User.region_code,
-                User.is_active,
-                User.officer_id,
-                User.sessions_valid_after,
-            ).where(User.id == claims.user_id)
-        )
-    ).one_or_none()
+    row = (await session.execute(_USER, {"user_id": claims.user_id})).one_or_none()
     if row is None or not row.is_active:
         return None
     if row.sessions_valid_after is not None and claims.issued_at_us < epoch_us(row.sessions_valid_after):

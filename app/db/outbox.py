@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
 from app.db.base import Base, UTCDateTime
+from app.db.bulk import Rows, insert_rows
 from app.db.sqlgen import new_uuid
 from app.db.versions import touch
 
@@ -131,12 +132,37 @@ async def record_select(session: AsyncSession, type_: EventType, rows: Select[An
     return len(regions)
 
 
+PG_TXID = cast(cast(func.pg_current_xact_id(), Text), BigInteger)
+"""The writing transaction's id on PostgreSQL (one object: statements built with it are cached by shape)."""
+
+
+def event_rows(session: AsyncSession, events: Sequence[EventSpec]) -> Rows:
+    """The rows of several events of one change, in the given order (`seq` follows it), for
+    `app.db.bulk.insert_rows` — which lets a use case write them in the statement of its own rows. Calling
+    this inserts nothing: the caller inserts the rows in its transaction (the rules above apply). It does mark
+    the events' regions as changed (`touch`): their data versions move when that transaction commits."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    touch(session, *(region for _, region, _ in events))
+    rows = []
+    for type_, region_code, data in events:
+        row: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "type": type_.value,
+            "occurred_at": clock.now(),
+            "region_code": region_code,
+            "data": _json_ready(data),
+        }
+        if not postgres:
+            row["txid"] = 0
+        rows.append(row)
+    return Rows(Event.__table__, rows, (("txid", PG_TXID),) if postgres else ())  # type: ignore[arg-type]
+
+
 async def record_many(session: AsyncSession, events: Sequence[EventSpec]) -> list[uuid.UUID]:
     """Insert several events of one change in one multi-row INSERT (in the given order: `seq` follows it) and
     return their ids. Nothing is written for an empty list."""
     if not events:
         return []
-    rows = [_row(session, t, region, data) for t, region, data in events]
-    await session.execute(insert(Event).values(rows))
-    touch(session, *(region for _, region, _ in events))
-    return [row["id"] for row in rows]
+    rows = event_rows(session, events)
+    await insert_rows(session, [rows])
+    return [row["id"] for row in rows.rows]

@@ -76,18 +76,23 @@ class UniqueField:
 
     `recheck` (optional) re-runs the service's own check, which raises its precise 409 (naming the holder only
     when the caller may see it, app.auth.scoping.value_taken); when it finds nothing (the holder is gone again)
-    the 409 of `detail` on `loc` is raised."""
+    the 409 of `detail` on `loc` is raised.
+
+    `follows` names the constraints of rows that hang off this value (e.g. a new hazard's first history entry)
+    which a taken value violates too: when the create writes them in the same statement as the value
+    (app.db.bulk.insert_rows on PostgreSQL), which violation PostgreSQL reports first is not fixed."""
 
     column: InstrumentedAttribute[Any]
     loc: tuple[str | int, ...]
     detail: str
     recheck: Callable[[], Awaitable[None]] | None = None
+    follows: tuple[str, ...] = ()
 
     def names(self) -> set[str]:
         """How the engines name a violation of this column's unique constraint or index."""
         col = self.column.property.columns[0]
         assert isinstance(col, Column) and col.table is not None
-        found = {f"{col.table.name}.{col.name}"}  # SQLite: "UNIQUE constraint failed: table.column"
+        found = {f"{col.table.name}.{col.name}", *self.follows}  # SQLite: "UNIQUE constraint failed: table.column"
         unique = [col.table.primary_key, *col.table.constraints, *(i for i in col.table.indexes if i.unique)]
         for c in unique:
             if not isinstance(c, UniqueConstraint | Index | PrimaryKeyConstraint) or not isinstance(c.name, str):
@@ -122,6 +127,8 @@ async def create_replayable(
     kind: str,
     store: Callable[[], Awaitable[None]],
     unique: Sequence[UniqueField] = (),
+    *,
+    alone: bool = False,
 ) -> bool:
     """Run `store` (adds the new rows) and flush, inside a SAVEPOINT. True if stored now (the caller commits),
     False if a concurrent twin won (a replay: nothing of this request is pending).
@@ -130,13 +137,24 @@ async def create_replayable(
     id now exists the request is a replay (or a 409 on `body.id`); else a unique violation is the 409 of the
     field in `unique` it belongs to, or a 409 naming no field; any other integrity error is re-raised.
     Rows must be added inside `store`: `begin_nested()` flushes what is pending before its SAVEPOINT.
+
+    `alone=True`: the transaction holds nothing but reads before `store` (the caller's rule checks), so there is
+    nothing to keep: no SAVEPOINT (two statements fewer), and on an integrity error the whole transaction is
+    rolled back before the same outcome is decided. The caller must not use ORM objects it loaded before (the
+    rollback expires them).
     """
     try:
-        async with session.begin_nested():
+        if alone:
             await store()
             await session.flush()
+        else:
+            async with session.begin_nested():
+                await store()
+                await session.flush()
         return True
     except IntegrityError as exc:
+        if alone:
+            await session.rollback()
         if await existing_or_conflict(session, model, record_id, fp, kind) is not None:
             return False
         violated = violated_unique(exc)

@@ -64,16 +64,20 @@ def hazard_filters(
 HazardFilterParams = Annotated[queries.HazardFilters, Depends(hazard_filters)]
 
 
-def default_deadlines(settings: SettingsDep) -> DefaultDeadlines:
-    """The default deadlines by severity of the app's settings (DUE_WORKING_DAYS_GENERAL / _MAJOR)."""
+async def default_deadlines(settings: SettingsDep) -> DefaultDeadlines:
+    """Async on purpose (a plain `def` costs a thread-pool hop per request).
+
+    The default deadlines by severity of the app's settings (DUE_WORKING_DAYS_GENERAL / _MAJOR)."""
     return DefaultDeadlines.from_settings(settings)
 
 
 Deadlines = Annotated[DefaultDeadlines, Depends(default_deadlines)]
 
 
-def _transition_effects(request: Request) -> TransitionEffects:
-    """The deadline effects of transitions, handed over by the composition root (app.main)."""
+async def _transition_effects(request: Request) -> TransitionEffects:
+    """Async on purpose (a plain `def` costs a thread-pool hop per request).
+
+    The deadline effects of transitions, handed over by the composition root (app.main)."""
     return cast("TransitionEffects", request.app.state.transition_effects)
 
 

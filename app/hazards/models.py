@@ -125,11 +125,15 @@ class HistoryAction(StrEnum):
     plan = "plan"
 
 
+HISTORY_SEQ_UNIQUE = "uq_hazard_history_hazard_id_seq"
+"""The unique (hazard_id, seq) of the history: a new hazard's id that is taken violates it too."""
+
+
 class HazardHistory(IdMixin, Base):
     """One entry of a hazard's history; `seq` orders entries within a hazard (1 = create)."""
 
     __tablename__ = "hazard_history"
-    __table_args__ = (UniqueConstraint("hazard_id", "seq", name="uq_hazard_history_hazard_id_seq"),)
+    __table_args__ = (UniqueConstraint("hazard_id", "seq", name=HISTORY_SEQ_UNIQUE),)
 
     hazard_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hazards.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)

@@ -119,8 +119,7 @@ def history_entry(
     )
 
 
-async def add_hazards(
-    session: AsyncSession,
+def new_hazards(
     inspection_id: uuid.UUID,
     institution_id: uuid.UUID,
     found_on: date,
@@ -129,9 +128,8 @@ async def add_hazards(
     actor: Principal,
     ids: Sequence[uuid.UUID] | None = None,
     defaults: DefaultDeadlines = NO_DEFAULTS,
-) -> list[Hazard]:
-    """Insert hazards (in order) with their `create` history entries; does not commit. The returned objects are
-    not tracked by the session (app.db.bulk). `institution_id` is the inspection's institution.
+) -> tuple[list[Hazard], list[HazardHistory]]:
+    """New hazards (in order) and their `create` history entries, not yet written (the rules of `add_hazards`).
 
     `ids` gives the ids to use (default: the client's, else new ones); `defaults` fills in a `due_on` the client
     did not send (app.hazards.deadlines); the fingerprint is the request's as sent."""
@@ -155,14 +153,32 @@ async def add_hazards(
         )
         for i, data in enumerate(items)
     ]
-    await insert_new(session, hazards)
-    await insert_new(
-        session,
-        [
-            history_entry(h, 1, HistoryAction.create, None, found_on, None, [], actor, h.rectification_plan)
-            for h in hazards
-        ],
+    entries = [
+        history_entry(h, 1, HistoryAction.create, None, found_on, None, [], actor, h.rectification_plan)
+        for h in hazards
+    ]
+    return hazards, entries
+
+
+async def add_hazards(
+    session: AsyncSession,
+    inspection_id: uuid.UUID,
+    institution_id: uuid.UUID,
+    found_on: date,
+    items: Sequence[HazardCreate],
+    first_position: int,
+    actor: Principal,
+    ids: Sequence[uuid.UUID] | None = None,
+    defaults: DefaultDeadlines = NO_DEFAULTS,
+) -> list[Hazard]:
+    """Insert hazards (in order) with their `create` history entries (`new_hazards`); does not commit. The
+    returned objects are not tracked by the session (app.db.bulk). `institution_id` is the inspection's
+    institution."""
+    hazards, entries = new_hazards(
+        inspection_id, institution_id, found_on, items, first_position, actor, ids=ids, defaults=defaults
     )
+    await insert_new(session, hazards)
+    await insert_new(session, entries)
     return hazards
 
 

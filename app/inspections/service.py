@@ -31,17 +31,18 @@ from app.auth.models import Role
 from app.auth.principals import Principal
 from app.core import clock
 from app.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
-from app.db.bulk import insert_new
-from app.db.outbox import EventType, record, record_many
-from app.db.replay import UniqueField, create_replayable, existing_or_conflict, fingerprint
+from app.db.bulk import insert_rows, rows_of
+from app.db.outbox import EventType, event_rows, record, record_many
+from app.db.replay import UniqueField, create_replayable, existing_or_conflict, fingerprint, replay_conflict
 from app.hazards import service as hazards
 from app.hazards.deadlines import NO_DEFAULTS, DefaultDeadlines
-from app.hazards.models import Hazard
+from app.hazards.models import HISTORY_SEQ_UNIQUE, Hazard
 from app.hazards.schemas import HazardCreate, HazardRead
+from app.inspections.facts import CreateFacts, InstitutionFacts, create_facts
 from app.inspections.models import Inspection, InspectionOfficer
 from app.inspections.queries import inspection_read, inspection_region
 from app.inspections.schemas import InspectionCreate, InspectionRead, InspectionUpdate, OfficerBrief
-from app.institutions.models import Institution, InstitutionStatus
+from app.institutions.models import InstitutionStatus
 from app.officers.models import Officer
 
 
@@ -73,11 +74,13 @@ class Checked:
     """The outcome of the create rules: the errors, and the rows they read (reused for the answer)."""
 
     errors: list[FieldError]
-    institution: Institution | None
+    institution: InstitutionFacts | None
     officers: dict[uuid.UUID, Officer]
 
 
-async def _check(session: AsyncSession, data: InspectionCreate, actor: Principal, plans: PlanLookup) -> Checked:
+async def _check(
+    session: AsyncSession, data: InspectionCreate, facts: CreateFacts, actor: Principal, plans: PlanLookup
+) -> Checked:
     errors: list[FieldError] = []
     today = clock.today()
     if data.inspected_on > today:
@@ -86,7 +89,7 @@ async def _check(session: AsyncSession, data: InspectionCreate, actor: Principal
                 loc=["body", "inspected_on"], msg=f"{data.inspected_on.isoformat()} is in the future (today is {today})"
             )
         )
-    institution = await session.get(Institution, data.institution_id)
+    institution = facts.institution
     if institution is None or not scoping.can_see(actor, institution.region_code):
         errors.append(
             FieldError(loc=["body", "institution_id"], msg=f"no institution {data.institution_id} in your region")
@@ -98,9 +101,7 @@ async def _check(session: AsyncSession, data: InspectionCreate, actor: Principal
                 msg=f"institution '{institution.name}' is closed and cannot be inspected",
             )
         )
-    officers = {
-        o.id: o for o in (await session.execute(select(Officer).where(Officer.id.in_(data.officer_ids)))).scalars()
-    }
+    officers = facts.officers
     listed: set[uuid.UUID] = set()
     for i, officer_id in enumerate(data.officer_ids):
         if officer_id in listed:
@@ -137,7 +138,11 @@ async def _check(session: AsyncSession, data: InspectionCreate, actor: Principal
 
 
 async def _plan_errors(
-    session: AsyncSession, data: InspectionCreate, institution: Institution | None, actor: Principal, plans: PlanLookup
+    session: AsyncSession,
+    data: InspectionCreate,
+    institution: InstitutionFacts | None,
+    actor: Principal,
+    plans: PlanLookup,
 ) -> list[FieldError]:
     """A named plan exists in the caller's region and covers the institution (kind and region)."""
     assert data.plan_id is not None
@@ -152,9 +157,12 @@ async def _plan_errors(
     return []
 
 
-async def _ensure_hazard_ids_free(session: AsyncSession, data: InspectionCreate, record_id: uuid.UUID) -> None:
-    ids = [h.id for h in data.hazards if h.id is not None]
-    taken = await hazards.taken_hazard_ids(session, ids)
+async def _ensure_hazard_ids_free(
+    session: AsyncSession, data: InspectionCreate, record_id: uuid.UUID, taken: dict[uuid.UUID, str] | None = None
+) -> None:
+    """409 naming a nested hazard id another record holds. `taken`: those ids as already read (else read now)."""
+    if taken is None:
+        taken = await hazards.taken_hazard_ids(session, [h.id for h in data.hazards if h.id is not None])
     for i, h in enumerate(data.hazards):
         # The same hazard of this same inspection was stored by a concurrent twin that committed after our
         # replay check: not a conflict; storing then fails on the inspection id and answers as a replay.
@@ -172,18 +180,27 @@ async def create_inspection(
     plans: PlanLookup,
     defaults: DefaultDeadlines = NO_DEFAULTS,
 ) -> tuple[InspectionRead, bool]:
-    """Create (True) or replay (False) an inspection with its officers and hazards, in one transaction."""
+    """Create (True) or replay (False) an inspection with its officers and hazards, in one transaction.
+
+    Statements: the rules' reads are one (app.inspections.facts; a named plan adds its own); the rows and their
+    events are written by one more on PostgreSQL (app.db.bulk.insert_rows), then the commit."""
     record_id = data.id or uuid.uuid4()
     fp = fingerprint(data)
-    if data.id is not None and await existing_or_conflict(session, Inspection, record_id, fp, "inspection") is not None:
+    nested_ids = [h.id for h in data.hazards if h.id is not None]
+    facts = await create_facts(session, record_id, data.institution_id, data.officer_ids, nested_ids)
+    if data.id is not None and facts.stored_fingerprint is not None:
+        if facts.stored_fingerprint != fp:
+            raise replay_conflict("inspection", record_id)
         return await get_inspection(session, record_id, actor), False
     ensure_takes_part(actor, data.officer_ids)
-    checked = await _check(session, data, actor, plans)
+    checked = await _check(session, data, facts, actor, plans)
     if checked.errors:
         raise ValidationFailed(
             "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in checked.errors), errors=checked.errors
         )
-    await _ensure_hazard_ids_free(session, data, record_id)
+    await _ensure_hazard_ids_free(session, data, record_id, facts.taken_hazards)
+    institution = checked.institution
+    assert institution is not None  # the rules passed
     inspection = Inspection(
         id=record_id,
         institution_id=data.institution_id,
@@ -196,50 +213,43 @@ async def create_inspection(
         created_by_name=actor.name,
         create_fingerprint=fp,
     )
-    stored: list[Hazard] = []
-
-    async def store() -> None:
-        await insert_new(session, [inspection])
-        await insert_new(
-            session,
-            [
-                InspectionOfficer(inspection_id=record_id, officer_id=oid, position=i)
-                for i, oid in enumerate(data.officer_ids)
-            ],
-        )
-        stored.extend(
-            await hazards.add_hazards(
-                session, record_id, data.institution_id, data.inspected_on, data.hazards, 0, actor, defaults=defaults
-            )
-        )
-
-    hazard_ids = UniqueField(
-        Hazard.id,
-        ("body", "hazards"),
-        "a hazard id of this inspection is already used by another record",
-        recheck=lambda: _ensure_hazard_ids_free(session, data, record_id),
+    links = [
+        InspectionOfficer(inspection_id=record_id, officer_id=oid, position=i) for i, oid in enumerate(data.officer_ids)
+    ]
+    stored, entries = hazards.new_hazards(
+        record_id, data.institution_id, data.inspected_on, data.hazards, 0, actor, defaults=defaults
     )
-    if not await create_replayable(session, Inspection, record_id, fp, "inspection", store, [hazard_ids]):
-        return await get_inspection(session, record_id, actor), False
-    assert checked.institution is not None  # the rules passed
-    region = checked.institution.region_code
+    region = institution.region_code
     created = {
         "inspection_id": record_id,
         "institution_id": data.institution_id,
         "inspected_on": data.inspected_on,
         "hazard_ids": [h.id for h in stored],
     }
-    await record_many(
-        session,
-        [(EventType.inspection_created, region, created), *(hazards.created_event(h, region) for h in stored)],
+    events = event_rows(
+        session, [(EventType.inspection_created, region, created), *(hazards.created_event(h, region) for h in stored)]
     )
-    read = _created_read(inspection, checked.institution, [checked.officers[oid] for oid in data.officer_ids], stored)
+    groups = [rows_of([inspection]), rows_of(links), *([rows_of(stored), rows_of(entries)] if stored else []), events]
+
+    async def store() -> None:
+        await insert_rows(session, groups)
+
+    hazard_ids = UniqueField(
+        Hazard.id,
+        ("body", "hazards"),
+        "a hazard id of this inspection is already used by another record",
+        recheck=lambda: _ensure_hazard_ids_free(session, data, record_id),
+        follows=(HISTORY_SEQ_UNIQUE,),
+    )
+    if not await create_replayable(session, Inspection, record_id, fp, "inspection", store, [hazard_ids], alone=True):
+        return await get_inspection(session, record_id, actor), False
+    read = _created_read(inspection, institution, [checked.officers[oid] for oid in data.officer_ids], stored)
     await session.commit()
     return read, True
 
 
 def _created_read(
-    inspection: Inspection, institution: Institution, officers: list[Officer], stored: list[Hazard]
+    inspection: Inspection, institution: InstitutionFacts, officers: list[Officer], stored: list[Hazard]
 ) -> InspectionRead:
     """The answer to a create, from the rows just written and read by the rules: the same body a GET gives,
     without reading it back (saves a transaction and four statements per post)."""

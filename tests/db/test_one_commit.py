@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.session import Database
 from app.hazards import service as hazard_service
+from app.inspections import service as inspection_service
 from app.plans import draws
 from tests import factories
 from tests.conftest import OWN_REGION, Actor
@@ -131,8 +132,9 @@ async def test_inspection_with_hazards(
     body = factories.inspection_body(inst["id"], officers)
     assert body["hazards"], "the body nests hazards"
     before = await _counts(clean_db)
-    # The inspection and its officers are inserted, then the hazards and their history; then it fails.
-    _fail_after(monkeypatch, hazard_service, "add_hazards")
+    # The inspection, its officers, hazards, their history and the events are inserted (one statement on
+    # PostgreSQL, one per table on SQLite); then it fails.
+    _fail_after(monkeypatch, inspection_service, "insert_rows")
     r = await failing_client.post(f"{API}/inspections", json=body, headers=admin.headers)
     monkeypatch.undo()
     await _assert_nothing_stored(clean_db, before, r)

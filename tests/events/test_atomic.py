@@ -52,11 +52,12 @@ async def _state(db: Database) -> dict[str, Any]:
 
 
 def _fail_after_record(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str, inserted: list[int]) -> None:
-    """`module.name` (record / record_many) inserts its events, which the session then sees; then it fails."""
+    """`module.name` (record / record_many, or the step that writes the events with the change's rows) inserts its
+    events, which the session then sees; then it fails."""
     real: Callable[..., Any] = getattr(module, name)
 
-    async def record_then_fail(session: AsyncSession, *args: Any) -> Any:
-        await real(session, *args)
+    async def record_then_fail(session: AsyncSession, *args: Any, **kwargs: Any) -> Any:
+        await real(session, *args, **kwargs)
         inserted.append(int(await session.scalar(select(func.count()).select_from(Event)) or 0))
         raise Injected(f"after {name}")
 
@@ -80,7 +81,8 @@ async def test_inspection_create(
     officers = [(await factories.officer(client, admin.headers))["id"] for _ in range(2)]
     before = await _state(clean_db)
     inserted: list[int] = []
-    _fail_after_record(monkeypatch, inspection_service, "record_many", inserted)
+    # The create writes its events in the statement(s) of its rows, inside `create_replayable`.
+    _fail_after_record(monkeypatch, inspection_service, "create_replayable", inserted)
     r = await failing_client.post(
         f"{API}/inspections", json=factories.inspection_body(inst["id"], officers), headers=admin.headers
     )
