@@ -80,3 +80,18 @@ def _wait_ready(proc: subprocess.Popen[bytes], base: str, log_path: Path) -> Non
                 pass
             time.sleep(0.2)
     raise RuntimeError(f"server not ready after {START_TIMEOUT_S} s:\n{log_path.read_text(errors='replace')}")
+
+
+def seed_demo(folder: Path, admin_password: str) -> None:
+    """`seed-demo` into `folder`'s DATA_DIR (the embedded SQLite store a later `serve(folder)` uses): the 2023
+    Shizhu data set (500240) and the demo admin with `admin_password`."""
+    environ = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    environ.update({"DATA_DIR": str(folder / "data"), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"})
+    subprocess.run(  # noqa: S603 (our own CLI)
+        [sys.executable, "-m", "app.cli", "seed-demo", "--admin-password", admin_password],
+        cwd=folder,
+        env=environ,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )

@@ -7,18 +7,14 @@ committed).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from app.core.config import Settings
 from app.demo import DEMO_ADMIN
-from tests.serving import ROOT, serve
+from tests.serving import seed_demo, serve
 from tests.web.test_docs_browser import CHROMIUM, SCREENSHOTS, watch
 
 pytestmark = [
@@ -37,16 +33,7 @@ METRICS = ("institutions_inspected", "inspections", "hazards_found", "hazards_re
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("console-server")
-    env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
-    env.update({"DATA_DIR": str(folder / "data"), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"})
-    subprocess.run(  # noqa: S603 (our own CLI)
-        [sys.executable, "-m", "app.cli", "seed-demo", "--admin-password", PASSWORD],
-        cwd=folder,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    seed_demo(folder, PASSWORD)
     with serve(folder) as base:
         yield base
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import struct
-import subprocess
-import sys
 import uuid
 import zlib
 from collections.abc import AsyncIterator
@@ -18,9 +16,8 @@ from typing import Any
 import httpx
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
-from app.core.config import Settings
 from app.demo import DEMO_ADMIN
-from tests.serving import ROOT
+from tests.serving import seed_demo
 
 PASSWORD = "field-demo-password"
 USER_PASSWORD = "field-inspector-password"
@@ -30,16 +27,7 @@ PHONE = ViewportSize(width=360, height=740)
 
 def seed(folder: Path) -> None:
     """The 2023 Shizhu data set (500240) in `folder`'s DATA_DIR, with the demo admin's password."""
-    env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
-    env.update({"DATA_DIR": str(folder / "data"), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"})
-    subprocess.run(  # noqa: S603 (our own CLI)
-        [sys.executable, "-m", "app.cli", "seed-demo", "--admin-password", PASSWORD],
-        cwd=folder,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    seed_demo(folder, PASSWORD)
 
 
 @dataclass

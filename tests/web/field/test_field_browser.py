@@ -15,11 +15,11 @@ No request to another origin and no CSP violation. Screenshots: tests/web/screen
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, Route, async_playwright
+from playwright.async_api import Browser, Page, Route
 
 from bench.common import free_port
 from tests.serving import serve, serve_at
@@ -56,16 +56,6 @@ def admin(base_url: str) -> Iterator[Admin]:
     api = Admin(base_url)
     yield api
     api.close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def _shot(page: Page, name: str) -> None:
