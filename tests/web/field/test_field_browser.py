@@ -24,6 +24,7 @@ from playwright.async_api import Browser, Page, Route
 from bench.common import free_port
 from tests.serving import serve, serve_at
 from tests.web.field.browser import (
+    PHONE,
     Admin,
     count,
     jpeg_size,
@@ -225,6 +226,11 @@ async def test_expired_certificates_and_a_second_user(browser: Browser, base_url
         assert await page.locator(f'#officer-list input[value="{first.expired}"]').count() == 0
         assert await page.get_by_label(first.own_name).is_enabled()
         await _shot(page, "expired-certificate")
+        await page.set_viewport_size({"width": 1280, "height": 800})  # a desktop browser: a column, not full width
+        box = await page.locator("#inspection-form").bounding_box()
+        assert box is not None and box["width"] <= 760 and box["x"] > 200
+        await _shot(page, "desktop")
+        await page.set_viewport_size(PHONE)
 
         await context.set_offline(True)
         await record(page, first, name, "第一位检查员的记录")
