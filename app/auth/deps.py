@@ -66,8 +66,10 @@ ManagerPrincipal = Annotated[Principal, Depends(require_roles(*MANAGER_ROLES))]
 FieldPrincipal = Annotated[Principal, Depends(require_roles(*FIELD_ROLES))]
 
 
-def _officer_region(request: Request) -> OfficerRegion:
-    """The officer reader wired by the composition root (`app.main.create_app`): officers sit above auth, so
+async def _officer_region(request: Request) -> OfficerRegion:
+    """Async on purpose (a plain `def` costs a thread-pool hop per request).
+
+    The officer reader wired by the composition root (`app.main.create_app`): officers sit above auth, so
     the user routes that link an officer are handed the reader instead of importing it."""
     return cast("OfficerRegion", request.app.state.officer_region)
 

@@ -28,11 +28,11 @@ Rules:
 from __future__ import annotations
 
 import random
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, SmallInteger, String, event, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import JSON, BigInteger, SmallInteger, String, TextClause, bindparam, event, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -70,19 +70,34 @@ def touch(session: AsyncSession | Session, *region_codes: str) -> None:
     touched.update(region_codes)
 
 
+_VERSION = select(func.coalesce(func.sum(DataVersion.version), 0)).where(
+    DataVersion.region_code == bindparam("anchor", type_=DataVersion.region_code.type)
+)
+"""The read of a subtree's version, built once (a conditional read runs it on every request)."""
+
+
 async def version_of(session: AsyncSession, prefix: str) -> int:
     """The data version of the subtree `prefix` (0 before its first change)."""
-    stmt = select(func.coalesce(func.sum(DataVersion.version), 0)).where(DataVersion.region_code == anchor(prefix))
-    return int((await session.execute(stmt)).scalar_one())
+    return int((await session.execute(_VERSION, {"anchor": anchor(prefix)})).scalar_one())
 
 
-def _bump_statement(dialect: str, rows: list[dict[str, Any]]) -> Any:
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(DataVersion).values(rows)
-    return stmt.on_conflict_do_update(
-        index_elements=[DataVersion.region_code, DataVersion.shard],
-        set_={"version": DataVersion.version + 1},
-    )
+_BUMP_ROWS = {
+    # One statement whatever the number of codes, so SQLAlchemy compiles it once (a multi-row VALUES it
+    # compiles anew on every commit). Inserted in key order, so two writers never lock rows crosswise.
+    "postgresql": "SELECT code, :shard, 1 FROM unnest(CAST(:codes AS VARCHAR[])) AS code ORDER BY code",
+    # SQLite: a JSON array of the codes; `WHERE true` is what SQLite's grammar needs before an upsert's ON CONFLICT.
+    "sqlite": "SELECT value, :shard, 1 FROM json_each(:codes) WHERE true ORDER BY value",
+}
+
+
+@cache
+def _bump_statement(dialect: str) -> TextClause:
+    """Bump (or create at 1) the rows (code, shard) of the codes bound as `codes`."""
+    codes_type: Any = ARRAY(String) if dialect == "postgresql" else JSON()
+    return text(
+        f"INSERT INTO data_versions (region_code, shard, version) {_BUMP_ROWS[dialect]} "
+        "ON CONFLICT (region_code, shard) DO UPDATE SET version = data_versions.version + 1"
+    ).bindparams(bindparam("codes", type_=codes_type), bindparam("shard", type_=SmallInteger()))
 
 
 @event.listens_for(Session, "before_commit")
@@ -98,7 +113,7 @@ def _bump(session: Session) -> None:
     codes = sorted({p for code in touched for p in prefixes(code)})
     dialect = session.get_bind().dialect.name
     shard = random.randrange(SHARDS) if dialect == "postgresql" else 0  # noqa: S311 — spreading, not secrecy
-    session.execute(_bump_statement(dialect, [{"region_code": c, "shard": shard, "version": 1} for c in codes]))
+    session.execute(_bump_statement(dialect), {"codes": codes, "shard": shard})
 
 
 @event.listens_for(Session, "after_soft_rollback")

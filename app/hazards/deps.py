@@ -22,7 +22,7 @@ EscalationClause = Callable[[EscalationLevel], ColumnElement[bool]]
 """SQL "the hazard has an open escalation of this level" (app.deadlines.queries.at_level, via app.state)."""
 
 
-def hazard_filters(
+async def hazard_filters(
     request: Request,
     status_: Annotated[HazardStatus | None, Query(alias="status")] = None,
     overdue: Annotated[bool | None, Query(description="open/rectifying and past due_on (today, Asia/Shanghai)")] = None,
@@ -43,7 +43,9 @@ def hazard_filters(
         EscalationLevel | None, Query(description="has an open escalation of this level (催办/督办/约谈/挂牌督办)")
     ] = None,
 ) -> queries.HazardFilters:
-    """The hazard list filters (also taken by the ledger exports)."""
+    """Async on purpose (a plain `def` costs a thread-pool hop per request).
+
+    The hazard list filters (also taken by the ledger exports)."""
     at_level = cast("EscalationClause", request.app.state.escalation_clause)
     return queries.HazardFilters(
         escalation=None if escalation_level is None else at_level(escalation_level),

@@ -97,7 +97,7 @@ def _api_parameters() -> dict[str, tuple[str, TypeAdapter[Any]]]:
 PARAMETERS = _api_parameters()
 
 
-def parse_filters(request: Request) -> tuple[queries.HazardFilters, dict[str, str], dict[str, str]]:
+async def parse_filters(request: Request) -> tuple[queries.HazardFilters, dict[str, str], dict[str, str]]:
     """(the filters, the values as typed, a message per refused field); an empty value is no filter."""
     params = request.query_params
     values: dict[str, str] = {}
@@ -113,7 +113,7 @@ def parse_filters(request: Request) -> tuple[queries.HazardFilters, dict[str, st
         except ValidationError:
             label = CONTROL_LABEL.get(query_name, query_name)
             errors[query_name] = MESSAGES.get(query_name, CHOICE_MESSAGE.format(label=label))
-    return hazard_filters(**arguments), values, errors
+    return await hazard_filters(**arguments), values, errors
 
 
 def _choices(enum: type[Any], names: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -149,7 +149,7 @@ async def ledger(request: Request, db: DatabaseDep, replica: ReplicaDatabase, se
         principal = await sessions.session_principal(session, request, settings.secret_key)
     if principal is None:
         return to_login(request)
-    filters, values, errors = parse_filters(request)
+    filters, values, errors = await parse_filters(request)
     status_code = 422 if errors else 200
     rows: list[Any] = []
     next_url: str | None = None
@@ -223,7 +223,7 @@ async def _export(
         principal = await sessions.session_principal(session, request, settings.secret_key)
     if principal is None:
         return to_login(request)
-    filters, values, errors = parse_filters(request)
+    filters, values, errors = await parse_filters(request)
     status_code = 422
     if not errors:
         try:
