@@ -18,6 +18,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -75,21 +76,33 @@ def create_access_token(subject: uuid.UUID, secret: str, expires: timedelta, iss
 
 def decode_access_token(token: str, secret: str) -> AccessClaims | None:
     """The claims of a valid, unexpired token signed with `secret`; None for anything else."""
+    verified = _verified(token, secret)
+    if verified is None:
+        return None
+    claims, expires = verified
+    # `exp` is checked here against the service clock, on every call (never cached): PyJWT's own check uses
+    # the wall clock, which refused tokens issued and used while the clock is pinned in the past.
+    return claims if expires > int(clock.now().timestamp()) else None
+
+
+@lru_cache(maxsize=4096)
+def _verified(token: str, secret: str) -> tuple[AccessClaims, int] | None:
+    """The claims and `exp` of a token whose signature and shape are valid, or None.
+
+    Cached: what a token string says and whether `secret` signed it never changes, and verifying it again is a
+    tenth of a millisecond of every request. Nothing that can change is cached: expiry is compared per call
+    (above), and whether the user may still act (active, signed out, role) is read by every request."""
     try:
         payload: dict[str, Any] = jwt.decode(
             token,
             secret,
             algorithms=[JWT_ALGORITHM],
-            # `exp` is required but checked below against the service clock only: PyJWT's own check uses the
-            # wall clock, which refused tokens issued and used while the clock is pinned in the past.
-            options={"require": ["sub", "exp", "iat"], "verify_iat": False, "verify_exp": False},
+            options={"require": ["sub", "exp", "iat"], "verify_iat": False, "verify_exp": False, "verify_nbf": False},
         )
-        if int(payload["exp"]) <= int(clock.now().timestamp()):
-            return None
         issued_us = payload.get("iat_us", int(payload["iat"]) * 1_000_000)
         if type(issued_us) is not int:
             return None
-        return AccessClaims(uuid.UUID(str(payload["sub"])), issued_us)
+        return AccessClaims(uuid.UUID(str(payload["sub"])), issued_us), int(payload["exp"])
     except (jwt.PyJWTError, ValueError, KeyError, TypeError, OverflowError):
         return None
 
