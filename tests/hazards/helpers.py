@@ -117,7 +117,7 @@ async def seed_hazard(db: Database, region_code: str = OWN_REGION) -> str:
             description="消防通道堆放杂物",
             due_on=date(2023, 5, 20),
         )
-        [hazard] = await add_hazards(s, insp.id, inst.id, found_on, [data], 0, seeder)
+        [hazard] = await add_hazards(s, insp.id, inst.id, inst.region_code, found_on, [data], 0, seeder)
         await s.commit()
         return str(hazard.id)
 
