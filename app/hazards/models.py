@@ -131,11 +131,10 @@ def _follow_institution_region(_mapper: Mapper[Institution], connection: Connect
     service's update, the console's and the import). The hazards' `updated_at` stays: the hazard did not change."""
     if not sa_inspect(target).attrs.region_code.history.has_changes():
         return
-    hazards = Hazard.__table__
     connection.execute(
-        update(hazards)
-        .where(hazards.c.institution_id == target.id)
-        .values(region_code=target.region_code, updated_at=hazards.c.updated_at)
+        update(Hazard)
+        .where(Hazard.institution_id == target.id)
+        .values(region_code=target.region_code, updated_at=Hazard.updated_at)
     )
 
 

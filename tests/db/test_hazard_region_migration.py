@@ -101,7 +101,7 @@ async def _store_old_hazards(engine: AsyncEngine) -> dict[uuid.UUID, str]:
     return expected
 
 
-async def _stored(engine: AsyncEngine) -> tuple[dict[uuid.UUID, str], set[str]]:
+async def _stored(engine: AsyncEngine) -> tuple[dict[uuid.UUID, str], set[str | None]]:
     async with engine.connect() as conn:
         rows = (await conn.execute(select(Hazard.id, Hazard.region_code))).all()
         indexes = await conn.run_sync(lambda c: {ix["name"] for ix in inspect(c).get_indexes("hazards")})

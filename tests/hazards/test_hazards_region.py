@@ -84,6 +84,7 @@ async def test_a_hazard_moves_with_its_institution(
     assert r.status_code == 200, r.text  # a change that keeps the region moves nothing
     assert set((await stored_regions(db)).values()) == {OWN_REGION}
 
+    before = (await client.get(f"{API}/hazards/{moved[0]}", headers=h)).json()
     r = await client.patch(f"{API}/institutions/{moving}", json={"region_code": OTHER_REGION}, headers=h)
     assert r.status_code == 200, r.text
     regions = await stored_regions(db)
@@ -94,7 +95,9 @@ async def test_a_hazard_moves_with_its_institution(
     assert await _list_ids(client, admin, region_code=OWN_REGION) == stayed
     assert sorted(await _list_ids(client, admin, region_code=OTHER_REGION)) == sorted(moved)
     assert (await client.get(f"{API}/hazards/{moved[0]}", headers=county.headers)).status_code == 404
-    assert (await client.get(f"{API}/hazards/{moved[0]}", headers=elsewhere.headers)).status_code == 200
+    after = await client.get(f"{API}/hazards/{moved[0]}", headers=elsewhere.headers)
+    assert after.status_code == 200
+    assert after.json()["updated_at"] == before["updated_at"]  # the hazard itself did not change
 
 
 async def test_the_cursor_walk_through_a_region_gives_each_hazard_once_in_order(
