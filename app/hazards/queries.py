@@ -63,7 +63,7 @@ def overdue_clause(today: date) -> ColumnElement[bool]:
 
 def hazard_scope(stmt: AnySelect, actor: Principal, filters: HazardFilters) -> AnySelect:
     """Apply the caller's region and the list filters to a SELECT that joins hazards and institutions
-    (shared by the list and the ledger exports).
+    (the ledger exports; the list applies the same rows' rule in parts, `list_hazards`).
 
     The region is the hazard's own `region_code` (its institution's, app.hazards.models), not the
     institution's through the join (issue 21); the `kind` filter still needs the join."""
