@@ -80,6 +80,21 @@ def region_clause(column: ColumnLike, prefix: str) -> ColumnElement[bool]:
     return bounded(column, *region_bounds(prefix))
 
 
+def region_parts(column: ColumnLike, prefix: str) -> list[ColumnElement[bool]]:
+    """The subtree `prefix` as disjoint parts whose union is `region_clause(column, prefix)`: the code itself
+    (`column = prefix`) and the codes below it (`prefix < column < successor(prefix)`); one part (the clause
+    itself) for '' or a prefix that is not a digit string.
+
+    Why: under an equality an index on (column, k1, k2, …) returns a region's rows already ordered by the keys,
+    where a range over several codes must read and sort all of them. A keyset page over the parts is one
+    ordered walk per part, merged (app.hazards.queries.list_hazards)."""
+    if not prefix or not prefix.isdigit():
+        return [region_clause(column, prefix)]
+    upper = successor(prefix)
+    below = column > prefix if upper is None else and_(column > prefix, column < upper)
+    return [column == prefix, below]
+
+
 def effective_prefix(principal: Principal, requested: str | None, field: str = "region_code") -> str:
     """The region prefix a query runs over: the caller's scope, narrowed by a requested filter."""
     if requested is None or requested == "":

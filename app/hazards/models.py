@@ -5,6 +5,11 @@ Rules:
 - `institution_id` is the inspection's institution, copied when the hazard is stored (an inspection's
   institution is fixed once recorded), so hazard reads reach the institution and its region without joining
   inspections (the inspections package imports hazards, not the other way round).
+- `region_code` is always the institution's `region_code`: set when the hazard is stored, and moved with its
+  institution by one UPDATE in the flush that changes the institution's region (`_follow_institution_region`,
+  below: the institutions package sits under hazards and cannot name them). Region-scoped reads filter and
+  order by it alone, so a county's list walks the county's own rows of ix_hazards_region_found_on (issue 21)
+  instead of the national order filtered by a join.
 - `version` increases with every change; the ETag is built from it.
 - History rows are only ever inserted: nothing updates or deletes one.
 """
@@ -16,10 +21,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Connection, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from app.db.base import Base, IdMixin, TimestampMixin, str_enum
+from app.institutions.models import Institution
 
 
 class HazardCategory(StrEnum):
@@ -81,7 +88,8 @@ class Hazard(IdMixin, TimestampMixin, Base):
             "position",
             postgresql_include=["found_on", "status", "severity", "due_on", "rectified_on"],
         ),
-        Index("ix_hazards_found_on_id", "found_on", "id"),
+        Index("ix_hazards_found_on_id", "found_on", "id"),  # the list without a region filter
+        Index("ix_hazards_region_found_on", "region_code", "found_on", "id"),  # the list of a region
         Index("ix_hazards_institution_found_on", "institution_id", "found_on", "id"),
         Index("ix_hazards_status_due_on", "status", "due_on"),
         # The deadline tick's reading: only the hazards it judges (open or rectifying), with every column it
@@ -97,6 +105,7 @@ class Hazard(IdMixin, TimestampMixin, Base):
 
     inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
     institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("institutions.id"))
+    region_code: Mapped[str] = mapped_column(String(12))  # the institution's (module docstring)
     position: Mapped[int] = mapped_column(Integer, default=0)
     category: Mapped[HazardCategory] = mapped_column(str_enum(HazardCategory, "hazard_category"))
     severity: Mapped[Severity] = mapped_column(str_enum(Severity, "severity"))
@@ -113,6 +122,20 @@ class Hazard(IdMixin, TimestampMixin, Base):
 
     def is_overdue(self, today: date) -> bool:
         return self.status in OPEN_STATUSES and self.due_on is not None and self.due_on < today
+
+
+@event.listens_for(Institution, "after_update")
+def _follow_institution_region(_mapper: Mapper[Institution], connection: Connection, target: Institution) -> None:
+    """An institution whose `region_code` this flush changed takes its hazards along: one UPDATE, on the flush's
+    connection, so in the transaction of the change (every writer of institutions goes through the ORM: the
+    service's update, the console's and the import). The hazards' `updated_at` stays: the hazard did not change."""
+    if not sa_inspect(target).attrs.region_code.history.has_changes():
+        return
+    connection.execute(
+        update(Hazard)
+        .where(Hazard.institution_id == target.id)
+        .values(region_code=target.region_code, updated_at=Hazard.updated_at)
+    )
 
 
 class HistoryAction(StrEnum):

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, not_, select
+from sqlalchemy import ColumnElement, and_, not_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import scoping
@@ -48,9 +48,7 @@ async def hazard_context(session: AsyncSession, hazard_id: uuid.UUID, actor: Pri
     """The hazard's place, or 404 when it does not exist or lies outside the caller's region."""
     row = (
         await session.execute(
-            select(Hazard.inspection_id, Hazard.institution_id, Institution.region_code)
-            .join(Institution, Institution.id == Hazard.institution_id)
-            .where(Hazard.id == hazard_id)
+            select(Hazard.inspection_id, Hazard.institution_id, Hazard.region_code).where(Hazard.id == hazard_id)
         )
     ).one_or_none()
     if row is None or not scoping.can_see(actor, row.region_code):
@@ -65,8 +63,15 @@ def overdue_clause(today: date) -> ColumnElement[bool]:
 
 def hazard_scope(stmt: AnySelect, actor: Principal, filters: HazardFilters) -> AnySelect:
     """Apply the caller's region and the list filters to a SELECT that joins hazards and institutions
-    (shared by the list and the ledger exports)."""
-    stmt = scoping.scoped(stmt, Institution.region_code, actor, filters.region_code)
+    (the ledger exports; the list applies the same rows' rule in parts, `list_hazards`).
+
+    The region is the hazard's own `region_code` (its institution's, app.hazards.models), not the
+    institution's through the join (issue 21); the `kind` filter still needs the join."""
+    return _filtered(scoping.scoped(stmt, Hazard.region_code, actor, filters.region_code), filters)
+
+
+def _filtered(stmt: AnySelect, filters: HazardFilters) -> AnySelect:
+    """The list filters other than the region."""
     if filters.status is not None:
         stmt = stmt.where(Hazard.status == filters.status)
     if filters.overdue is not None:
@@ -96,8 +101,13 @@ def hazard_scope(stmt: AnySelect, actor: Principal, filters: HazardFilters) -> A
 async def list_hazards(
     session: AsyncSession, actor: Principal, filters: HazardFilters, cursor: str | None, limit: int
 ) -> tuple[list[HazardListItem], str | None]:
-    """Most recently found first (found_on descending, then id)."""
-    stmt = hazard_scope(
+    """Most recently found first (found_on descending, then id).
+
+    Rule: the same rows as `hazard_scope` with that order. Shape: one keyset page per part of the region
+    (`scoping.region_parts`: the code itself, the codes below it), merged; so a county whose hazards carry its
+    own code walks its rows of ix_hazards_region_found_on from the cursor, 51 index rows at any depth, where
+    a range over the county's codes read them all or walked the national order (issue 21)."""
+    base = _filtered(
         select(
             *[getattr(Hazard, k) for k in HAZARD_COLUMNS],
             Hazard.institution_id,
@@ -107,13 +117,25 @@ async def list_hazards(
             Institution.township,
             overdue_clause(clock.today()).label("overdue"),
         ).join(Institution, Institution.id == Hazard.institution_id),
-        actor,
         filters,
     )
-    stmt = paginate(stmt, [Hazard.found_on, Hazard.id], cursor, limit, parse=[date, uuid.UUID], descending=True)
+    prefix = scoping.effective_prefix(actor, filters.region_code)
+    pages = [
+        paginate(
+            base.where(part), [Hazard.found_on, Hazard.id], cursor, limit, parse=[date, uuid.UUID], descending=True
+        )
+        for part in scoping.region_parts(Hazard.region_code, prefix)
+    ]
+    stmt = pages[0] if len(pages) == 1 else _merged(pages, limit)
     rows = (await session.execute(stmt)).all()
     page, next_cursor = page_of(rows, limit, lambda r: [r.found_on, r.id])
     return [HazardListItem.model_validate(r._mapping) for r in page], next_cursor
+
+
+def _merged(pages: list[AnySelect], limit: int) -> AnySelect:
+    """The first `limit + 1` rows of the union of keyset pages, in their order (found_on, id descending)."""
+    merged = union_all(*(select(page.subquery()) for page in pages)).subquery("parts")
+    return select(merged).order_by(merged.c.found_on.desc(), merged.c.id.desc()).limit(limit + 1)
 
 
 async def list_history(

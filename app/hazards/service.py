@@ -122,6 +122,7 @@ def history_entry(
 def new_hazards(
     inspection_id: uuid.UUID,
     institution_id: uuid.UUID,
+    region_code: str,
     found_on: date,
     items: Sequence[HazardCreate],
     first_position: int,
@@ -132,13 +133,15 @@ def new_hazards(
     """New hazards (in order) and their `create` history entries, not yet written (the rules of `add_hazards`).
 
     `ids` gives the ids to use (default: the client's, else new ones); `defaults` fills in a `due_on` the client
-    did not send (app.hazards.deadlines); the fingerprint is the request's as sent."""
+    did not send (app.hazards.deadlines); the fingerprint is the request's as sent. `institution_id` and
+    `region_code` are the inspection's institution and its region."""
     chosen = list(ids) if ids is not None else [data.id or uuid.uuid4() for data in items]
     hazards = [
         Hazard(
             id=chosen[i],
             inspection_id=inspection_id,
             institution_id=institution_id,
+            region_code=region_code,
             position=first_position + i,
             category=data.category,
             severity=data.severity,
@@ -164,6 +167,7 @@ async def add_hazards(
     session: AsyncSession,
     inspection_id: uuid.UUID,
     institution_id: uuid.UUID,
+    region_code: str,
     found_on: date,
     items: Sequence[HazardCreate],
     first_position: int,
@@ -172,10 +176,10 @@ async def add_hazards(
     defaults: DefaultDeadlines = NO_DEFAULTS,
 ) -> list[Hazard]:
     """Insert hazards (in order) with their `create` history entries (`new_hazards`); does not commit. The
-    returned objects are not tracked by the session (app.db.bulk). `institution_id` is the inspection's
-    institution."""
+    returned objects are not tracked by the session (app.db.bulk). `institution_id` and `region_code` are the
+    inspection's institution and its region."""
     hazards, entries = new_hazards(
-        inspection_id, institution_id, found_on, items, first_position, actor, ids=ids, defaults=defaults
+        inspection_id, institution_id, region_code, found_on, items, first_position, actor, ids=ids, defaults=defaults
     )
     await insert_new(session, hazards)
     await insert_new(session, entries)

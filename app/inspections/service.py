@@ -216,10 +216,10 @@ async def create_inspection(
     links = [
         InspectionOfficer(inspection_id=record_id, officer_id=oid, position=i) for i, oid in enumerate(data.officer_ids)
     ]
-    stored, entries = hazards.new_hazards(
-        record_id, data.institution_id, data.inspected_on, data.hazards, 0, actor, defaults=defaults
-    )
     region = institution.region_code
+    stored, entries = hazards.new_hazards(
+        record_id, data.institution_id, region, data.inspected_on, data.hazards, 0, actor, defaults=defaults
+    )
     created = {
         "inspection_id": record_id,
         "institution_id": data.institution_id,
@@ -340,6 +340,7 @@ async def add_hazard(
                 session,
                 inspection_id,
                 inspection.institution_id,
+                inspection.region_code,
                 inspection.inspected_on,
                 [data],
                 position,

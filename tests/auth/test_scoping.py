@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
-from app.auth.scoping import successor, within
+from app.auth.scoping import region_parts, successor, within
 from tests.conftest import Actor
 from tests.factories import institution
 
@@ -62,3 +63,19 @@ async def test_region_filter_selects_exactly_the_codes_under_the_prefix(
         assert r.status_code == 200, r.text
         got = sorted(item["region_code"] for item in r.json()["items"])
         assert got == sorted(c for c in CODES if within(prefix, c)), prefix
+
+
+@pytest.mark.parametrize("prefix", ["", *PREFIXES])
+def test_region_parts_split_the_subtree_into_the_code_and_the_codes_below(prefix: str) -> None:
+    """The parts the hazard list pages separately are disjoint and together the subtree (evaluated on CODES)."""
+    table = sa.table("t", sa.column("code", sa.String()))
+    parts = region_parts(table.c.code, prefix)
+    engine = sa.create_engine("sqlite://")
+    with engine.connect() as conn:
+        conn.execute(sa.text("CREATE TABLE t (code VARCHAR)"))
+        conn.execute(sa.text("INSERT INTO t VALUES (:code)"), [{"code": c} for c in CODES])
+        found = [set(conn.scalars(sa.select(table.c.code).where(part))) for part in parts]
+    assert sorted(c for codes in found for c in codes) == sorted(c for c in CODES if within(prefix, c))
+    assert len(parts) == (2 if prefix else 1)
+    if prefix:
+        assert found[0] <= {prefix}

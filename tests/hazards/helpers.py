@@ -8,11 +8,12 @@ from datetime import date
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from app.auth.models import Role
 from app.auth.principals import Principal, PrincipalKind
 from app.db.session import Database
-from app.hazards.models import HazardCategory, Severity
+from app.hazards.models import Hazard, HazardCategory, Severity
 from app.hazards.schemas import HazardCreate
 from app.hazards.service import add_hazards
 from app.inspections.models import Inspection, InspectionType
@@ -33,6 +34,21 @@ SETUP_MOVES: dict[str, list[tuple[str, str]]] = {
     "voided": [("void", "2023-05-05")],
 }
 ACT_ON = "2023-05-08"
+
+
+async def stored_regions(db: Database) -> dict[str, str]:
+    """Every stored hazard's `region_code` by hazard id; asserts that each is its institution's (the rule of
+    app.hazards.models)."""
+    async with db.sessionmaker() as s:
+        rows = (
+            await s.execute(
+                select(Hazard.id, Hazard.region_code, Institution.region_code.label("institution_region")).join(
+                    Institution, Institution.id == Hazard.institution_id
+                )
+            )
+        ).all()
+    assert [r for r in rows if r.region_code != r.institution_region] == []
+    return {str(r.id): r.region_code for r in rows}
 
 
 def hazard_url(hazard_id: str, suffix: str = "") -> str:
@@ -117,7 +133,7 @@ async def seed_hazard(db: Database, region_code: str = OWN_REGION) -> str:
             description="消防通道堆放杂物",
             due_on=date(2023, 5, 20),
         )
-        [hazard] = await add_hazards(s, insp.id, inst.id, found_on, [data], 0, seeder)
+        [hazard] = await add_hazards(s, insp.id, inst.id, inst.region_code, found_on, [data], 0, seeder)
         await s.commit()
         return str(hazard.id)
 

@@ -10,7 +10,10 @@ import pytest
 from fastapi import FastAPI
 
 from app.auth.models import Role
+from app.db.session import Database
+from tests import factories
 from tests.conftest import OTHER_REGION, OWN_REGION, Actor, ActorFactory
+from tests.hazards.helpers import stored_regions
 from tests.imports.helpers import (
     CREDIT,
     INSTITUTION_HEADINGS,
@@ -208,3 +211,22 @@ async def test_an_update_keeps_the_dates_in_order_with_the_stored_ones(
     assert [(e["row"], e["column"], e["message"]) for e in body["errors"]] == [
         (2, "有效期至", "有效期至不能早于发证日期(2023-05-04)")
     ]
+
+
+async def test_an_update_of_the_region_takes_the_institutions_hazards_along(
+    client: httpx.AsyncClient, supervisor: Actor, admin: Actor, db: Database
+) -> None:
+    assert (await post(client, supervisor.headers, "institutions", GOOD)).json()["created"] == 3
+    stored = (await client.get("/api/v1/institutions", headers=supervisor.headers)).json()["items"]
+    first = next(i for i in stored if i["credit_code"] == CREDIT[0])
+    officers = [(await factories.officer(client, admin.headers))["id"] for _ in range(2)]
+    body = factories.inspection_body(first["id"], officers)
+    r = await client.post("/api/v1/inspections", json=body, headers=admin.headers)
+    assert r.status_code == 201, r.text
+    hazard_ids = [h["id"] for h in r.json()["hazards"]]
+    township = OWN_REGION + "101"
+    moved = xlsx(INSTITUTION_HEADINGS, [institution("南宾街道敬老院", CREDIT[0], 行政区划代码=township)])
+    assert (await post(client, supervisor.headers, "institutions", moved)).json()["updated"] == 1
+    assert await stored_regions(db) == dict.fromkeys(hazard_ids, township)
+    listed = await client.get("/api/v1/hazards", params={"region_code": township}, headers=supervisor.headers)
+    assert sorted(i["id"] for i in listed.json()["items"]) == sorted(hazard_ids)

@@ -21,6 +21,7 @@ from app.inspections.models import Inspection
 from app.reports import official
 from app.reports.annual import format_rate
 from tests.conftest import Actor
+from tests.hazards.helpers import stored_regions
 from tests.reports.conftest import Crafted
 
 URL = "/api/v1/reports/annual"
@@ -44,6 +45,7 @@ async def _fingerprint(db: Database) -> tuple[int, ...]:
 async def test_demo_reproduces_the_2023_report(client: httpx.AsyncClient, clean_db: Database) -> None:
     report = await seed_demo(clean_db, "demo-password-1")
     assert (report.institutions, report.inspections, report.hazards) == (35, 167, 173)
+    assert len(await stored_regions(clean_db)) == 173  # each with its institution's region
     token = await client.post("/api/v1/auth/token", data={"username": DEMO_ADMIN, "password": "demo-password-1"})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
 
