@@ -35,10 +35,15 @@ def rss_bytes(pid: int) -> int:
 
 @contextmanager
 def server(
-    database_url: str, *, cpu: int | None = None, data_dir: Path | None = None, env: dict[str, str] | None = None
+    database_url: str,
+    *,
+    cpu: int | None = None,
+    data_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    factory: str = "app.main:create_app",
 ) -> Iterator[tuple[str, int]]:
-    """One uvicorn worker serving the app; yields (base URL, pid). `cpu` pins it to one core; `env` adds
-    settings (e.g. `DB_POOL_SIZE`)."""
+    """One uvicorn worker serving the app (or another app `factory` answering /healthz); yields (base URL, pid).
+    `cpu` pins it to one core; `env` adds settings (e.g. `DB_POOL_SIZE`)."""
     port = free_port()
     env = {
         **os.environ,
@@ -55,7 +60,7 @@ def server(
         sys.executable,
         "-m",
         "uvicorn",
-        "app.main:create_app",
+        factory,
         "--factory",
         "--host",
         "127.0.0.1",

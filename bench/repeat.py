@@ -83,6 +83,11 @@ class Repeat:
         return self.max / self.call2
 
     @property
+    def within(self) -> int:
+        """How many of calls 6–50 took at most 1.3× call 2 (the literal criterion, call by call)."""
+        return sum(t <= 1.3 * self.call2 for t in self.later)
+
+    @property
     def ratio(self) -> float:
         """median(6–50) / median(2–5): the step a generic plan makes from call 6 on (the criterion: one slow
         call among 45 is the shared machine, a generic plan slows every call after the fifth)."""
@@ -90,7 +95,8 @@ class Repeat:
 
     def text(self) -> str:
         return (
-            f"{self.call2:,.1f} → {self.median:,.1f} / {self.max:,.1f} ms: step {self.ratio:.2f}, max {self.spike:.2f}"
+            f"{self.call2:,.1f} → {self.median:,.1f} / {self.max:,.1f} ms: step {self.ratio:.2f}, "
+            f"max {self.spike:.2f}, {self.within}/{len(self.later)} within 1.3× of call 2"
         )
 
 

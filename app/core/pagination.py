@@ -26,7 +26,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Query, Request
-from sqlalchemy import ColumnElement, Select, literal, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, literal, tuple_
 from sqlalchemy.orm import QueryableAttribute
 
 from app.core.errors import ValidationFailed
@@ -145,17 +145,50 @@ def paginate(
     `parse` converts the cursor's JSON values back to the key types (e.g. UUID, datetime).
     """
     if cursor is not None:
-        values: list[Any] = decode_cursor(cursor, len(keys))
-        if parse:
-            try:
-                values = [_parse_value(t, v) for t, v in zip(parse, values, strict=True)]
-            except (TypeError, ValueError) as exc:
-                raise ValidationFailed.field(["query", "cursor"], NOT_ISSUED) from exc
+        values = position_values(cursor, len(keys), parse)
         bound = [literal(v, type_=k.type) for k, v in zip(keys, values, strict=True)]
-        after = tuple_(*keys) < tuple_(*bound) if descending else tuple_(*keys) > tuple_(*bound)
-        stmt = stmt.where(after)
-    order = [k.desc() for k in keys] if descending else list(keys)
-    return stmt.order_by(*order).limit(limit + 1)
+        stmt = stmt.where(_after(keys, bound, descending))
+    return stmt.order_by(*_order(keys, descending)).limit(limit + 1)
+
+
+def keyset(stmt: AnySelect, keys: Sequence[ColumnLike], after: bool, descending: bool = False) -> AnySelect:
+    """`paginate`'s statement with its values as bind parameters, so it can be built once and executed with
+    `keyset_params`: the position `after_0`, `after_1`, … (when `after`) and the row count `page_rows`."""
+    if after:
+        bound = [bindparam(f"after_{i}", type_=k.type) for i, k in enumerate(keys)]
+        stmt = stmt.where(_after(keys, bound, descending))
+    return stmt.order_by(*_order(keys, descending)).limit(PAGE_ROWS)
+
+
+PAGE_ROWS = bindparam("page_rows", type_=Integer())
+"""The rows a `keyset` statement fetches: the page's limit + 1 (see `paginate`)."""
+
+
+def keyset_params(cursor: str | None, size: int, limit: int, parse: Sequence[type] | None = None) -> dict[str, Any]:
+    """The values of a `keyset` statement of `size` keys for this cursor and limit."""
+    params: dict[str, Any] = {"page_rows": limit + 1}
+    if cursor is not None:
+        params |= {f"after_{i}": v for i, v in enumerate(position_values(cursor, size, parse))}
+    return params
+
+
+def position_values(cursor: str, size: int, parse: Sequence[type] | None) -> list[Any]:
+    """The key values of a page position; one that is not one of ours is a 422 on `cursor`."""
+    values: list[Any] = decode_cursor(cursor, size)
+    if parse:
+        try:
+            values = [_parse_value(t, v) for t, v in zip(parse, values, strict=True)]
+        except (TypeError, ValueError) as exc:
+            raise ValidationFailed.field(["query", "cursor"], NOT_ISSUED) from exc
+    return values
+
+
+def _after(keys: Sequence[ColumnLike], bound: Sequence[Any], descending: bool) -> ColumnElement[bool]:
+    return tuple_(*keys) < tuple_(*bound) if descending else tuple_(*keys) > tuple_(*bound)
+
+
+def _order(keys: Sequence[ColumnLike], descending: bool) -> list[Any]:
+    return [k.desc() for k in keys] if descending else list(keys)
 
 
 def _parse_value(kind: type, value: CursorValue) -> Any:
