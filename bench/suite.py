@@ -26,7 +26,7 @@ from pathlib import Path
 import asyncpg
 
 from app.core.config import normalize_database_url
-from bench import export_memory, repeat, run, writes
+from bench import export_memory, floor, repeat, run, writes
 from bench.common import ROOT, admin_headers, server
 from bench.generate import COUNTY, generate
 
@@ -68,6 +68,7 @@ class Row:
     target: str
     met: bool
     repeat: repeat.Repeat | None = None  # the repeated-call probe of the same endpoint, where it is a read
+    judged: bool = True  # False: a figure for reading the others (a floor), met or not is not asked
 
     @property
     def repeat_met(self) -> bool:
@@ -195,6 +196,26 @@ def write_rows(url: str, seconds: float, rounds: int) -> tuple[list[Row], dict[s
     ], f
 
 
+def floor_rows(url: str, seconds: float, rounds: int) -> list[Row]:
+    """1f: the stack's floor for scenario 1 (bench/floor.py), each layer against the limit of the same run."""
+    f = floor.measure(url, seconds, rounds)
+    rows = [
+        Row(
+            f"1f. floor, {label}: a FastAPI route sending scenario 1's statements and nothing else "
+            f"({f[key + '_cpu_ms']:.1f} ms CPU per request; the API in the same run: {f['api']:,.0f} req/s, "
+            f"{f['api_cpu_ms']:.1f} ms)",
+            f"{f[key]:,.0f} req/s",
+            f"{f['limit']:,.0f} tx/s",
+            f[key] / f["limit"],
+            "—",
+            True,
+            judged=False,
+        )
+        for key, label in (("floor_sqlalchemy", "through SQLAlchemy"), ("floor_asyncpg", "through bare asyncpg"))
+    ]
+    return rows
+
+
 def machine() -> str:
     cpu = next(
         (
@@ -231,11 +252,17 @@ def table(rows: list[Row]) -> str:
     ]
     lines += [
         f"| {r.scenario} | {r.api} | {r.limit} | {r.ratio:.2f} | {r.target} "
-        f"| {'—' if r.repeat is None else r.repeat.text()} | {'yes' if r.met and r.repeat_met else '**no**'} "
+        f"| {'—' if r.repeat is None else r.repeat.text()} | {_met(r)} "
         f"| {r.why} |"
         for r in rows
     ]
     return "\n".join(lines)
+
+
+def _met(row: Row) -> str:
+    if not row.judged:
+        return "—"
+    return "yes" if row.met and row.repeat_met else "**no**"
 
 
 def write_readme(text: str) -> None:
@@ -296,7 +323,7 @@ def main() -> None:
         rows[2:2] = tenfold_rows(args.tenfold_database_url, args.n, large)
     rows += export_rows(url)
     write, figures = write_rows(url, args.write_seconds, rounds=2)
-    rows = write + rows
+    rows = write + floor_rows(url, args.write_seconds, rounds=2) + rows
     minutes = (time.perf_counter() - t0) / 60
 
     text = "\n".join(
