@@ -21,23 +21,11 @@ import json
 import pickle
 import random
 import tempfile
-import uuid
 from pathlib import Path
 
 from app.core.config import normalize_database_url
 from bench.common import admin_headers, server
-from bench.writes import Op, api_rate, body, capture, limit_rate, pin, targets
-
-
-async def _ops(url: str, headers: dict[str, str]) -> tuple[list[Op], set[uuid.UUID], list[str], list[str]]:
-    pg_url = normalize_database_url(url).replace("postgresql+asyncpg", "postgresql")
-    insts, officers = await targets(pg_url)
-    ops = await capture(url, headers, insts[0], officers)
-    keep = {uuid.UUID(i) for i in insts} | {uuid.UUID(o) for o in officers}
-    keep |= {
-        v for op in ops if op.kind == "sql" and "FROM users" in op.sql for v in op.params if isinstance(v, uuid.UUID)
-    }
-    return ops, keep, insts, officers
+from bench.writes import api_rate, body, captured, limit_rate, pin
 
 
 def measure(url: str, seconds: float, rounds: int) -> dict[str, float]:
@@ -54,7 +42,7 @@ def measure(url: str, seconds: float, rounds: int) -> dict[str, float]:
         for _ in range(rounds):
             with server(url, cpu=0) as (base, pid):
                 headers = admin_headers(url, base)
-                ops, keep, insts, officers = asyncio.run(_ops(url, headers))
+                ops, keep, insts, officers = asyncio.run(captured(url, headers))
                 ops_file.write_bytes(pickle.dumps((ops, keep)))
 
                 def post(insts: list[str] = insts, officers: list[str] = officers) -> bytes:

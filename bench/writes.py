@@ -200,6 +200,19 @@ async def api_rate(
     return done / elapsed, cpu_ms
 
 
+async def captured(url: str, headers: dict[str, str]) -> tuple[list[Op], set[uuid.UUID], list[str], list[str]]:
+    """One post's statements (`capture`), the ids to keep in a replay, the county's institutions and officers."""
+    pg_url = normalize_database_url(url).replace("postgresql+asyncpg", "postgresql")
+    insts, officers = await targets(pg_url)
+    ops = await capture(url, headers, insts[0], officers)
+    # Ids that exist before a request (institution, officers, the caller) stay; all others are new per request.
+    keep = {uuid.UUID(i) for i in insts} | {uuid.UUID(o) for o in officers}
+    keep |= {
+        v for op in ops if op.kind == "sql" and "FROM users" in op.sql for v in op.params if isinstance(v, uuid.UUID)
+    }
+    return ops, keep, insts, officers
+
+
 def pin(cpu: int) -> None:
     os.sched_setaffinity(0, {cpu})
 
@@ -210,13 +223,7 @@ async def measure(
     """The figures of the scenario; with the server's `pid`, also its CPU per post (`api_cpu_ms`, the lowest of
     the rounds), a figure the machine's other load disturbs less than the rates."""
     pg_url = normalize_database_url(url).replace("postgresql+asyncpg", "postgresql")
-    insts, officers = await targets(pg_url)
-    ops = await capture(url, headers, insts[0], officers)
-    # Ids that exist before a request (institution, officers, the caller) stay; all others are new per request.
-    keep = {uuid.UUID(i) for i in insts} | {uuid.UUID(o) for o in officers}
-    keep |= {
-        v for op in ops if op.kind == "sql" and "FROM users" in op.sql for v in op.params if isinstance(v, uuid.UUID)
-    }
+    ops, keep, insts, officers = await captured(url, headers)
     auth = headers["Authorization"]
 
     def post() -> bytes:
