@@ -91,7 +91,9 @@ def _verified(token: str, secret: str) -> tuple[AccessClaims, int] | None:
 
     Cached: what a token string says and whether `secret` signed it never changes, and verifying it again is a
     tenth of a millisecond of every request. Nothing that can change is cached: expiry is compared per call
-    (above), and whether the user may still act (active, signed out, role) is read by every request."""
+    (above), and whether the user may still act (active, signed out, role) is read by every request. `nbf` is
+    not checked (PyJWT would check it on the wall clock, which a cache cannot follow): the service never issues
+    it, and a token carrying it must still be signed with `secret`."""
     try:
         payload: dict[str, Any] = jwt.decode(
             token,
